@@ -1,0 +1,406 @@
+"""The nouns of a check: what was asked, what was seen, what it means.
+
+Everything here is immutable. The engine builds these; the CLI, the window and the PDF only read
+them. Enums subclass ``str`` so that the JSON output carries stable values.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+
+SCHEMA_VERSION = 1
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2, Severity.CRITICAL: 3}
+
+
+class Verdict(enum.StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class FindingId(enum.StrEnum):
+    """The contract's finding IDs (shared/contract.md), plus two the engine needs beyond it."""
+
+    DNS_FAILURE = "dns-failure"
+    CONNECT_REFUSED = "connect-refused"
+    CONNECT_TIMEOUT = "connect-timeout"
+    CONNECTION_RESET = "connection-reset"
+    HANDSHAKE_TIMEOUT = "handshake-timeout"
+    NOT_TLS = "not-tls"
+    TLS_ALERT = "tls-alert"
+    NO_SHARED_PROTOCOL = "no-shared-protocol"
+    LEGACY_PROTOCOL = "legacy-protocol"
+    NO_SHARED_CIPHER = "no-shared-cipher"
+    WEAK_CIPHER = "weak-cipher"
+    NO_FORWARD_SECRECY = "no-forward-secrecy"
+    CERT_EXPIRED = "cert-expired"
+    CERT_NOT_YET_VALID = "cert-not-yet-valid"
+    EXPIRES_SOON = "expires-soon"
+    HOSTNAME_MISMATCH = "hostname-mismatch"
+    SELF_SIGNED = "self-signed"
+    UNTRUSTED_ROOT = "untrusted-root"
+    INCOMPLETE_CHAIN = "incomplete-chain"
+    CHAIN_ORDER = "chain-order"
+    WEAK_SIGNATURE = "weak-signature"
+    WEAK_KEY = "weak-key"
+    CERT_REVOKED = "cert-revoked"
+    CLIENT_CERT_REQUIRED = "client-cert-required"
+    INTERCEPTION_SUSPECTED = "interception-suspected"
+    CLOCK_SKEW = "clock-skew"
+    CLOCK_UNVERIFIED = "clock-unverified"
+    # Beyond the contract: the path validator refused the chain for a reason none of the
+    # structured checks above names (e.g. a name-constraint or key-usage violation).
+    CHAIN_INVALID = "chain-invalid"
+    # Beyond the contract: a bug in one of our own checks; the others still report.
+    INTERNAL_ERROR = "internal-error"
+
+
+class FixId(enum.StrEnum):
+    SET_CLOCK = "set-clock"
+    ALLOWLIST_FIREWALL = "allowlist-firewall"
+    TRY_ANOTHER_BROWSER = "try-another-browser"
+    UPDATE_CLIENT = "update-client"
+    UPDATE_ROOT_STORE = "update-root-store"
+    CHECK_ANTIVIRUS_INSPECTION = "check-antivirus-inspection"
+    CHECK_PORT_AND_HOST = "check-port-and-host"
+    CONTACT_SITE_OWNER = "contact-site-owner"
+    RENEW_CERTIFICATE = "renew-certificate"
+    INSTALL_FULL_CHAIN = "install-full-chain"
+    FIX_SERVER_NAME = "fix-server-name"
+    ENABLE_MODERN_TLS = "enable-modern-tls"
+    ENABLE_MODERN_CIPHERS = "enable-modern-ciphers"
+    PROVIDE_CLIENT_CERTIFICATE = "provide-client-certificate"
+    CHECK_DNS = "check-dns"
+
+
+EvidenceValue = str | int | float | bool | None | tuple[str, ...]
+
+
+def evidence(**items: EvidenceValue | list[str]) -> Mapping[str, EvidenceValue]:
+    """Freeze evidence so a Finding stays immutable; lists become tuples."""
+    frozen: dict[str, EvidenceValue] = {}
+    for key, value in items.items():
+        frozen[key] = tuple(value) if isinstance(value, list) else value
+    return MappingProxyType(frozen)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One cause, with the facts that show it. Words for people come from the catalogue."""
+
+    id: FindingId
+    severity: Severity
+    evidence: Mapping[str, EvidenceValue] = field(default_factory=lambda: MappingProxyType({}))
+    fixes: tuple[FixId, ...] = ()
+
+
+# --------------------------------------------------------------------------- the request
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect. ``host`` is what the user typed (Unicode allowed); ``sni`` is what goes
+    on the wire (punycode), or None for an IP literal, which TLS clients do not send as SNI."""
+
+    host: str
+    port: int = 443
+    connect_address: str | None = None
+    connect_port: int | None = None
+    sni: str | None = None
+
+    @property
+    def is_ip(self) -> bool:
+        return self.sni is None
+
+    @property
+    def dial_host(self) -> str:
+        return self.connect_address or self.host_ascii
+
+    @property
+    def dial_port(self) -> int:
+        return self.connect_port or self.port
+
+    @property
+    def host_ascii(self) -> str:
+        return self.sni or self.host
+
+    def display(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """A client certificate for servers that ask for one. The key never leaves this object:
+    nothing here is rendered, logged or serialised (``repr`` hides it)."""
+
+    certificate_pem: bytes
+    key_pem: bytes = field(repr=False)
+    source: str = ""
+
+    def __repr__(self) -> str:
+        return f"ClientCredentials(source={self.source!r})"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    ca_file: Path | None = None
+    no_default_trust: bool = False
+    client_credentials: ClientCredentials | None = None
+    timeout: float = 10.0
+    time_servers: tuple[str, ...] = ("pool.ntp.org",)
+    no_network_time: bool = False
+    quick: bool = False
+    gentle: bool = False
+    fetch_aia: bool = True
+    check_revocation: bool = True
+
+
+# --------------------------------------------------------------------------- observations
+
+
+class Direction(enum.StrEnum):
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class HandshakeStepKind(enum.StrEnum):
+    """The messages a user can see on the ladder. Values are the JSON ``step`` names."""
+
+    CLIENT_HELLO = "client-hello"
+    SERVER_HELLO = "server-hello"
+    HELLO_RETRY_REQUEST = "hello-retry-request"
+    ENCRYPTED_EXTENSIONS = "encrypted-extensions"
+    CERTIFICATE = "certificate"
+    CERTIFICATE_STATUS = "certificate-status"
+    SERVER_KEY_EXCHANGE = "server-key-exchange"
+    CERTIFICATE_REQUEST = "certificate-request"
+    CERTIFICATE_VERIFY = "certificate-verify"
+    SERVER_HELLO_DONE = "server-hello-done"
+    CLIENT_CERTIFICATE = "client-certificate"
+    CLIENT_KEY_EXCHANGE = "client-key-exchange"
+    CLIENT_CERTIFICATE_VERIFY = "client-certificate-verify"
+    CHANGE_CIPHER_SPEC = "change-cipher-spec"
+    FINISHED = "finished"
+    NEW_SESSION_TICKET = "new-session-ticket"
+    ALERT = "alert"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class HandshakeStep:
+    step: HandshakeStepKind
+    direction: Direction
+    t_ms: float
+    detail: str = ""
+
+
+class NetworkFailure(enum.StrEnum):
+    """How the connection failed before a certificate could be examined."""
+
+    DNS_FAILURE = "dns-failure"
+    CONNECT_REFUSED = "connect-refused"
+    CONNECT_TIMEOUT = "connect-timeout"
+    UNREACHABLE = "unreachable"
+    CONNECTION_RESET = "connection-reset"
+    HANDSHAKE_TIMEOUT = "handshake-timeout"
+    NOT_TLS = "not-tls"
+    TLS_ALERT = "tls-alert"
+    TLS_ERROR = "tls-error"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class ResolveResult:
+    addresses: tuple[str, ...]
+    duration_ms: float
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpDateSample:
+    """The server's ``Date:`` header and the local times around the request that fetched it."""
+
+    date_header: str
+    sent_at: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class HandshakeObservation:
+    """What one real handshake showed. ``chain_der`` is the chain exactly as the server sent it."""
+
+    address: str | None
+    ok: bool
+    protocol: str | None = None
+    cipher: str | None = None
+    cipher_openssl: str | None = None
+    group: str | None = None
+    alpn: str | None = None
+    steps: tuple[HandshakeStep, ...] = ()
+    chain_der: tuple[bytes, ...] = ()
+    failure: NetworkFailure | None = None
+    failure_detail: str = ""
+    alert: str | None = None
+    alert_after_finished: bool = False
+    certificate_requested: bool = False
+    client_certificate_sent: bool = False
+    first_bytes: bytes = b""
+    http_date: HttpDateSample | None = None
+    duration_ms: float = 0.0
+    legacy_retry: bool = False
+
+
+# --------------------------------------------------------------------------- analysis results
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    subject: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+    san: tuple[str, ...]
+    sha256: str
+    sha1: str
+    serial: str
+    key: str
+    key_bits: int
+    signature_algorithm: str
+    sent_by_server: bool
+    is_ca: bool
+    self_issued: bool
+    pem: str
+    trusted_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrustResult:
+    """Which stores accept the chain. None: that store was not consulted."""
+
+    mozilla: bool | None
+    os: bool | None
+    custom: bool | None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.mozilla or self.os or self.custom)
+
+
+class ClockSource(enum.StrEnum):
+    NTP = "ntp"
+    HTTP_DATE = "http-date"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class ClockResult:
+    reference: ClockSource
+    source: str | None
+    offset_s: float | None
+    uncertainty_s: float | None
+    local_time: datetime | None = None
+    reference_time: datetime | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClientResult:
+    name: str
+    connects: bool
+    protocol: str | None
+    cipher: str | None
+    reason: str = ""
+
+
+class StageId(enum.StrEnum):
+    RESOLVE = "resolve"
+    CONNECT = "connect"
+    HANDSHAKE = "handshake"
+    CERTIFICATES = "certificates"
+    CLOCK = "clock"
+    PROTOCOLS = "protocols"
+
+
+class StageStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """Progress as it happens: the window fills its stage list from these."""
+
+    stage: StageId
+    status: StageStatus
+    elapsed_ms: float = 0.0
+    summary: str = ""
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class StageResult:
+    stage: StageId
+    status: StageStatus
+    duration_ms: float
+    summary: str
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    target: Target
+    options: CheckOptions
+    started_at: datetime
+    duration_ms: float
+    handshake: HandshakeObservation | None
+    certificates: tuple[CertificateInfo, ...]
+    trust: TrustResult
+    protocols: Mapping[str, bool | None]
+    ciphers: Mapping[str, tuple[str, ...]]
+    groups: tuple[str, ...]
+    server_preference: bool | None
+    clients: tuple[ClientResult, ...]
+    clock: ClockResult
+    findings: tuple[Finding, ...]
+    stages: tuple[StageResult, ...] = ()
+    internal_errors: tuple[str, ...] = ()
+    schema: int = SCHEMA_VERSION
+
+    @property
+    def verdict(self) -> Verdict:
+        worst = max((f.severity.rank for f in self.findings), default=-1)
+        if worst < Severity.WARNING.rank:
+            return Verdict.OK
+        return Verdict(
+            {1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value
+        )
+
+    @property
+    def cause(self) -> Finding | None:
+        """The finding to name first: the most severe; ties go to the earlier (causal) one."""
+        if not self.findings:
+            return None
+        return max(self.findings, key=lambda f: f.severity.rank)
