@@ -1,0 +1,428 @@
+"""Every word a person reads about findings and fixes, loaded from ``resources/catalogue.json``.
+
+The CLI, the window and the PDF report all ask this module for titles, explanations, verdict
+headlines and fix steps; no other code holds sentences about findings. The data file is checked
+when it is loaded (every ``FindingId`` and ``FixId`` present, no extras, templates using only the
+evidence keys documented for their finding), so a gap fails at start-up and in the tests, never
+in front of a user.
+
+Templates are filled with evidence from strangers' certificates and servers. They are therefore
+filled by hand, not with ``str.format``: only simple ``{name}`` fields are allowed, and values are
+inserted as plain text, never read as templates themselves. Templates hold no markup; each
+renderer escapes the result for its own target (HTML, terminal).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import string
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from core.models import EvidenceValue, Finding, FindingId, FixId
+
+__all__ = [
+    "UNKNOWN",
+    "Actor",
+    "Catalogue",
+    "CatalogueError",
+    "FindingText",
+    "FixAction",
+    "FixText",
+    "OsName",
+    "current_os",
+    "fill",
+    "load_catalogue",
+    "parse_catalogue",
+    "template_fields",
+]
+
+_T = TypeVar("_T")
+_E = TypeVar("_E", bound=enum.Enum)
+
+RESOURCE_PACKAGE = "resources"
+RESOURCE_NAME = "catalogue.json"
+
+#: What a template shows for evidence the engine did not provide.
+UNKNOWN = "unknown"
+#: What a template shows for an empty list.
+NONE_WORD = "none"
+
+_ACTION_KINDS = frozenset({"open-settings", "copy-text", "open-url"})
+_ALL_OS_KEY = "all"
+
+
+class CatalogueError(ValueError):
+    """The catalogue data file is malformed or out of step with ``FindingId``/``FixId``."""
+
+
+class OsName(enum.StrEnum):
+    WINDOWS = "windows"
+    MACOS = "macos"
+    LINUX = "linux"
+
+
+def current_os() -> OsName:
+    """The OS whose steps to show first. Anything that is not Windows or macOS gets Linux's."""
+    if sys.platform == "win32":
+        return OsName.WINDOWS
+    if sys.platform == "darwin":
+        return OsName.MACOS
+    return OsName.LINUX
+
+
+class Actor(enum.StrEnum):
+    """Who has to act for a finding or a fix."""
+
+    USER = "user"
+    SITE_OWNER = "site-owner"
+    NETWORK_ADMIN = "network-admin"
+
+
+@dataclass(frozen=True)
+class FindingText:
+    id: FindingId
+    title: str
+    #: Template: a few plain sentences on what is wrong and why it matters.
+    explanation: str
+    #: Template: ONE sentence for the verdict banner naming the cause and who acts.
+    headline: str
+    who_acts: Actor
+    #: The evidence keys the engine provides for this finding; templates use only these.
+    evidence_keys: tuple[str, ...] = ()
+    #: The fixes to offer when the engine names none of its own.
+    default_fixes: tuple[FixId, ...] = ()
+
+
+@dataclass(frozen=True)
+class FixAction:
+    #: "open-settings" (target: a URI or command per OS), "copy-text" (target: the text to copy)
+    #: or "open-url" (target: a web address).
+    kind: str
+    label: str
+    #: Per OS. An OS that is missing has no such button (e.g. no settings page to open).
+    target: Mapping[OsName, str]
+
+    def target_for(self, os_name: OsName) -> str | None:
+        return self.target.get(os_name)
+
+
+@dataclass(frozen=True)
+class FixText:
+    id: FixId
+    title: str
+    who: Actor
+    #: One or two sentences: why this fix helps.
+    why: str
+    #: Numbered steps in plain words, for every OS (the same tuple where they do not differ).
+    steps: Mapping[OsName, tuple[str, ...]]
+    actions: tuple[FixAction, ...] = ()
+    #: Lower = try first.
+    priority: int = 100
+    #: Site-owner fixes: steps per server software ("nginx", "Apache", "IIS", ...).
+    variants: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def steps_for(self, os_name: OsName) -> tuple[str, ...]:
+        return self.steps.get(os_name, ())
+
+    def actions_for(self, os_name: OsName) -> tuple[FixAction, ...]:
+        """The buttons that make sense on this OS."""
+        return tuple(a for a in self.actions if os_name in a.target)
+
+
+# --------------------------------------------------------------------------- templates
+
+_FORMATTER = string.Formatter()
+
+
+def template_fields(template: str) -> tuple[str, ...]:
+    """The ``{name}`` fields a template uses, in order.
+
+    Raises CatalogueError for anything but a simple identifier field: attribute or index access
+    (``{a.b}``, ``{a[0]}``), positional fields (``{}``, ``{0}``), conversions (``{a!r}``) and
+    format specs (``{a:>10}``) are all refused, and so are unbalanced braces.
+    """
+    names: list[str] = []
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError as exc:
+        raise CatalogueError(f"bad template {template!r}: {exc}") from exc
+    for _literal, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise CatalogueError(
+                f"bad field {{{name}}} in template {template!r}: only simple {{name}} fields"
+            )
+        names.append(name)
+    return tuple(names)
+
+
+def render_value(value: EvidenceValue | object) -> str:
+    """Evidence as plain text: tuples comma-joined, booleans as yes/no, None as unknown."""
+    if value is None:
+        return UNKNOWN
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
+            return UNKNOWN
+        return str(int(value)) if value.is_integer() else f"{value:.1f}"
+    if isinstance(value, tuple | list | frozenset | set):
+        items = [render_value(v) for v in value]
+        return ", ".join(items) if items else NONE_WORD
+    if isinstance(value, str):
+        return value if value.strip() else UNKNOWN
+    return str(value)
+
+
+def fill(template: str, values: Mapping[str, EvidenceValue]) -> str:
+    """Fill ``{name}`` fields from ``values``. Never raises and never interprets a value.
+
+    A field that is missing renders as "unknown". A malformed template (which the loader refuses,
+    so this only matters for hand-made catalogues) is returned with its bad fields shown as
+    "unknown" rather than raising in front of a user.
+    """
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError:
+        return template
+    out: list[str] = []
+    for literal, name, spec, conversion in parsed:
+        out.append(literal)
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion or name not in values:
+            out.append(UNKNOWN)
+            continue
+        out.append(render_value(values[name]))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- the catalogue
+
+
+class Catalogue:
+    """Titles, explanations, headlines and fixes for every ``FindingId`` and ``FixId``."""
+
+    def __init__(
+        self, findings: Mapping[FindingId, FindingText], fixes: Mapping[FixId, FixText]
+    ) -> None:
+        self._findings = MappingProxyType(dict(findings))
+        self._fixes = MappingProxyType(dict(fixes))
+
+    @property
+    def findings(self) -> Mapping[FindingId, FindingText]:
+        return self._findings
+
+    @property
+    def fixes(self) -> Mapping[FixId, FixText]:
+        return self._fixes
+
+    def finding(self, fid: FindingId) -> FindingText:
+        return self._findings[fid]
+
+    def fix(self, fix_id: FixId) -> FixText:
+        return self._fixes[fix_id]
+
+    def title(self, finding: Finding) -> str:
+        return self._findings[finding.id].title
+
+    def detail(self, finding: Finding) -> str:
+        """The explanation, filled with the finding's evidence."""
+        return fill(self._findings[finding.id].explanation, finding.evidence)
+
+    def headline(self, finding: Finding) -> str:
+        """The verdict-banner sentence, filled with the finding's evidence."""
+        return fill(self._findings[finding.id].headline, finding.evidence)
+
+    def fix_ids_for(self, finding: Finding) -> tuple[FixId, ...]:
+        """The engine's fixes for this finding, or the catalogue's defaults when it named none."""
+        return finding.fixes or self._findings[finding.id].default_fixes
+
+    def fixes_for(self, finding: Finding) -> tuple[FixText, ...]:
+        return self.ordered_fixes((finding,))
+
+    def ordered_fixes(self, findings: Sequence[Finding]) -> tuple[FixText, ...]:
+        """Every fix the findings call for, once each: fixes of the most severe finding first
+        (a fix counts at the highest severity of any finding that asks for it), then by the fix's
+        priority, then in the order the findings named them."""
+        best: dict[FixId, tuple[int, int, int]] = {}
+        position = 0
+        for finding in findings:
+            for fix_id in self.fix_ids_for(finding):
+                key = (-finding.severity.rank, self._fixes[fix_id].priority, position)
+                position += 1
+                if fix_id not in best or key < best[fix_id]:
+                    best[fix_id] = key
+        ranked = sorted(best, key=best.__getitem__)
+        return tuple(self._fixes[fix_id] for fix_id in ranked)
+
+
+@functools.cache
+def load_catalogue() -> Catalogue:
+    """The packaged catalogue, read once through importlib.resources (works when frozen)."""
+    text = resources.files(RESOURCE_PACKAGE).joinpath(RESOURCE_NAME).read_text(encoding="utf-8")
+    return parse_catalogue(json.loads(text))
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_catalogue(data: object) -> Catalogue:
+    """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
+    root = _mapping(data, "catalogue")
+    raw_findings = _mapping(root.get("findings"), "findings")
+    raw_fixes = _mapping(root.get("fixes"), "fixes")
+    _same_ids("finding", raw_findings, {f.value for f in FindingId})
+    _same_ids("fix", raw_fixes, {f.value for f in FixId})
+    fixes = {FixId(key): _parse_fix(FixId(key), value) for key, value in raw_fixes.items()}
+    findings = {
+        FindingId(key): _parse_finding(FindingId(key), value) for key, value in raw_findings.items()
+    }
+    return Catalogue(findings, fixes)
+
+
+def _same_ids(kind: str, raw: Mapping[str, Any], expected: set[str]) -> None:
+    missing = sorted(expected - raw.keys())
+    extra = sorted(raw.keys() - expected)
+    if missing or extra:
+        raise CatalogueError(f"{kind} IDs out of step: missing {missing}, unknown {extra}")
+
+
+def _parse_finding(fid: FindingId, raw: object) -> FindingText:
+    where = f"finding {fid}"
+    item = _mapping(raw, where)
+    keys = _strings(item.get("evidence_keys", []), f"{where}.evidence_keys")
+    text = FindingText(
+        id=fid,
+        title=_text(item.get("title"), f"{where}.title"),
+        explanation=_text(item.get("explanation"), f"{where}.explanation"),
+        headline=_text(item.get("headline"), f"{where}.headline"),
+        who_acts=_enum(Actor, item.get("who_acts"), f"{where}.who_acts"),
+        evidence_keys=keys,
+        default_fixes=tuple(
+            _enum(FixId, v, f"{where}.fixes") for v in _strings(item.get("fixes"), where)
+        ),
+    )
+    for name in ("title", "explanation", "headline"):
+        template = getattr(text, name)
+        unknown = sorted(set(template_fields(template)) - set(keys))
+        if unknown:
+            raise CatalogueError(f"{where}.{name} uses undocumented evidence keys {unknown}")
+    return text
+
+
+def _parse_fix(fix_id: FixId, raw: object) -> FixText:
+    where = f"fix {fix_id}"
+    item = _mapping(raw, where)
+    priority = item.get("priority", 100)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise CatalogueError(f"{where}.priority must be an integer")
+    fix = FixText(
+        id=fix_id,
+        title=_text(item.get("title"), f"{where}.title"),
+        who=_enum(Actor, item.get("who"), f"{where}.who"),
+        why=_text(item.get("why"), f"{where}.why"),
+        steps=_per_os(item.get("steps"), f"{where}.steps", _steps),
+        actions=tuple(
+            _parse_action(a, f"{where}.actions[{i}]")
+            for i, a in enumerate(_sequence(item.get("actions", []), f"{where}.actions"))
+        ),
+        priority=priority,
+        variants=MappingProxyType(
+            {
+                _text(name, f"{where}.variants"): _steps(steps, f"{where}.variants.{name}")
+                for name, steps in _mapping(item.get("variants", {}), where).items()
+            }
+        ),
+    )
+    # Fix texts are shown as they are; a brace there is almost surely a template slip.
+    for text in (fix.title, fix.why, *_all_steps(fix)):
+        if template_fields(text):
+            raise CatalogueError(f"{where}: fix texts take no {{fields}}: {text!r}")
+    return fix
+
+
+def _all_steps(fix: FixText) -> Iterable[str]:
+    for steps in fix.steps.values():
+        yield from steps
+    for steps in fix.variants.values():
+        yield from steps
+
+
+def _parse_action(raw: object, where: str) -> FixAction:
+    item = _mapping(raw, where)
+    kind = _text(item.get("kind"), f"{where}.kind")
+    if kind not in _ACTION_KINDS:
+        raise CatalogueError(f"{where}.kind must be one of {sorted(_ACTION_KINDS)}")
+    return FixAction(
+        kind=kind,
+        label=_text(item.get("label"), f"{where}.label"),
+        target=_per_os(item.get("target"), f"{where}.target", _text, require_all=False),
+    )
+
+
+def _per_os(
+    raw: object,
+    where: str,
+    parse: Callable[[object, str], _T],
+    *,
+    require_all: bool = True,
+) -> Mapping[OsName, _T]:
+    """``{"all": X}`` or ``{"windows": X, "macos": Y, "linux": Z}`` (``all`` fills the gaps)."""
+    item = _mapping(raw, where)
+    unknown = sorted(set(item) - {o.value for o in OsName} - {_ALL_OS_KEY})
+    if unknown:
+        raise CatalogueError(f"{where}: unknown OS keys {unknown}")
+    result: dict[OsName, _T] = {}
+    for os_name in OsName:
+        value = item.get(os_name.value, item.get(_ALL_OS_KEY))
+        if value is None:
+            if require_all:
+                raise CatalogueError(f"{where}: nothing for {os_name}")
+            continue
+        result[os_name] = parse(value, f"{where}.{os_name}")
+    return MappingProxyType(result)
+
+
+def _steps(raw: object, where: str) -> tuple[str, ...]:
+    steps = _strings(raw, where)
+    if not steps:
+        raise CatalogueError(f"{where}: no steps")
+    return steps
+
+
+def _mapping(raw: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping) or not all(isinstance(k, str) for k in raw):
+        raise CatalogueError(f"{where} must be an object")
+    return raw
+
+
+def _sequence(raw: object, where: str) -> Sequence[object]:
+    if not isinstance(raw, list):
+        raise CatalogueError(f"{where} must be a list")
+    return raw
+
+
+def _strings(raw: object, where: str) -> tuple[str, ...]:
+    return tuple(_text(v, where) for v in _sequence(raw, where))
+
+
+def _text(raw: object, where: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise CatalogueError(f"{where} must be a non-empty string")
+    return raw
+
+
+def _enum(cls: type[_E], raw: object, where: str) -> _E:
+    try:
+        return cls(raw)
+    except ValueError:
+        raise CatalogueError(f"{where}: {raw!r} is not a {cls.__name__}") from None
