@@ -1,0 +1,149 @@
+"""Name resolution and TCP connection, each bounded by the budget and cancellable.
+
+A failure here is an observation (refused, timed out, unreachable), not an exception: the
+analysis turns it into a cause.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from core.budget import Budget, Cancelled, wait_slice
+from core.models import NetworkFailure, ResolveResult
+
+#: getaddrinfo-like: (host, port) -> list of IP address strings. Tests inject one to simulate
+#: a name that does not resolve without asking any real DNS server.
+Resolver = Callable[[str, int], Sequence[str]]
+
+
+class ResolveError(Exception):
+    """The name does not resolve; the message is the resolver's own words."""
+
+
+def system_resolver(host: str, port: int) -> Sequence[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ResolveError(exc.strerror or str(exc)) from None
+    except UnicodeError:
+        raise ResolveError("the name is not valid for DNS") from None
+    seen: list[str] = []
+    for family, _, _, _, sockaddr in infos:
+        if family in (socket.AF_INET, socket.AF_INET6):
+            address = str(sockaddr[0])
+            if address not in seen:
+                seen.append(address)
+    return seen
+
+
+def resolve(host: str, port: int, budget: Budget, resolver: Resolver | None = None) -> ResolveResult:
+    """Resolve in a helper thread so a stuck system resolver cannot outlive the step timeout."""
+    started = time.monotonic()
+    use = resolver or system_resolver
+    outcome: list[Sequence[str] | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(use(host, port))
+        except BaseException as exc:  # handed back to the caller's thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name=f"resolve {host}", daemon=True)
+    worker.start()
+    deadline = budget.step_deadline()
+    while worker.is_alive() and time.monotonic() < deadline:
+        if budget.cancelled:
+            raise Cancelled
+        worker.join(wait_slice(deadline))
+    took = (time.monotonic() - started) * 1000
+    if not outcome:
+        return ResolveResult((), took, f"no answer from the resolver within {budget.step_timeout:g} s")
+    result = outcome[0]
+    if isinstance(result, ResolveError):
+        return ResolveResult((), took, str(result))
+    if isinstance(result, BaseException):
+        raise result
+    if not result:
+        return ResolveResult((), took, "the name has no addresses")
+    return ResolveResult(tuple(result), took)
+
+
+@dataclass(frozen=True)
+class ConnectOutcome:
+    sock: socket.socket | None
+    address: str
+    failure: NetworkFailure | None
+    detail: str
+    duration_ms: float
+
+
+def connect_one(address: str, port: int, budget: Budget) -> ConnectOutcome:
+    """Non-blocking connect watched in short slices, so cancel and the deadline both hold."""
+    started = time.monotonic()
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setblocking(False)
+
+    def outcome(failure: NetworkFailure | None, detail: str) -> ConnectOutcome:
+        took = (time.monotonic() - started) * 1000
+        if failure is not None:
+            sock.close()
+            return ConnectOutcome(None, address, failure, detail, took)
+        return ConnectOutcome(sock, address, None, detail, took)
+
+    try:
+        code = sock.connect_ex((address, port))
+    except OSError as exc:
+        return outcome(NetworkFailure.UNREACHABLE, exc.strerror or str(exc))
+    deadline = budget.step_deadline()
+    if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+        return outcome(_failure_for(code), _strerror(code))
+    while code != 0:
+        if budget.cancelled:
+            sock.close()
+            raise Cancelled
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return outcome(NetworkFailure.CONNECT_TIMEOUT, "no answer to the connection request")
+        _, writable, _ = select.select([], [sock], [], wait_slice(deadline))
+        if writable:
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code != 0:
+                return outcome(_failure_for(code), _strerror(code))
+            break
+    return outcome(None, "connected")
+
+
+def connect(addresses: Sequence[str], port: int, budget: Budget) -> ConnectOutcome:
+    """Try each address in turn; the first that connects wins, else the most telling failure."""
+    last: ConnectOutcome | None = None
+    for address in addresses:
+        attempt = connect_one(address, port, budget)
+        if attempt.failure is None:
+            return attempt
+        last = attempt
+        if attempt.failure is NetworkFailure.CONNECT_TIMEOUT:
+            break  # the time is spent; another address would overrun the step
+    assert last is not None, "connect() needs at least one address"
+    return last
+
+
+def _failure_for(code: int) -> NetworkFailure:
+    if code == errno.ECONNREFUSED:
+        return NetworkFailure.CONNECT_REFUSED
+    if code in (errno.ETIMEDOUT,):
+        return NetworkFailure.CONNECT_TIMEOUT
+    if code in (errno.ECONNRESET,):
+        return NetworkFailure.CONNECTION_RESET
+    return NetworkFailure.UNREACHABLE
+
+
+def _strerror(code: int) -> str:
+    return os.strerror(code)

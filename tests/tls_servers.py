@@ -1,0 +1,215 @@
+"""Real servers on 127.0.0.1 for the tests: TLS servers with chosen certificates and versions,
+and raw servers that misbehave on purpose. Every server stops when its ``with`` block ends, and
+by itself after ``lifetime`` seconds at the latest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import socket
+import ssl
+import struct
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.pki import Issued
+
+Handler = Callable[[socket.socket, threading.Event], None]
+
+
+class LoopbackServer:
+    """Accepts on 127.0.0.1:0 and runs ``handler`` for each connection in its own thread."""
+
+    def __init__(self, handler: Handler, *, lifetime: float = 60.0) -> None:
+        self._handler = handler
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self._listener.settimeout(0.05)
+        self.port: int = self._listener.getsockname()[1]
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._deadline = time.monotonic() + lifetime
+        self.connections = 0
+        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LoopbackServer:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._acceptor.join(5)
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(5)
+        self._listener.close()
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set() and time.monotonic() < self._deadline:
+            try:
+                conn, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            with self._lock:
+                self._threads.append(thread)
+            thread.start()
+        self._stop.set()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            conn.settimeout(5)
+            self._handler(conn, self._stop)
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+def _read_request(stream: socket.socket | ssl.SSLSocket, limit: int = 16384) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < limit:
+        chunk = stream.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def http_response(date_offset: float = 0.0, body: bytes = b"hello\n") -> bytes:
+    date = email.utils.formatdate(time.time() + date_offset, usegmt=True)
+    return (
+        b"HTTP/1.1 200 OK\r\nDate: " + date.encode() + b"\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+
+
+@dataclass
+class TlsConfig:
+    chain: Sequence[Issued]
+    key: Issued
+    min_version: ssl.TLSVersion | None = None
+    max_version: ssl.TLSVersion | None = None
+    ciphers: str | None = None
+    client_ca: Issued | None = None
+    date_offset: float = 0.0
+    extra_chain_pem: bytes = b""
+    server_preference: bool = False
+    handshakes: list[str] = field(default_factory=list)
+
+
+def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    chain_path = workdir / "chain.pem"
+    chain_path.write_bytes(b"".join(c.pem for c in cfg.chain) + cfg.extra_chain_pem)
+    key_path = workdir / "key.pem"
+    key_path.write_bytes(cfg.key.key_pem)
+    if cfg.ciphers:
+        ctx.set_ciphers(cfg.ciphers)
+    if cfg.min_version is not None:
+        ctx.minimum_version = cfg.min_version
+    if cfg.max_version is not None:
+        ctx.maximum_version = cfg.max_version
+    ctx.load_cert_chain(chain_path, key_path)
+    if cfg.server_preference:
+        ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    if cfg.client_ca is not None:
+        ca_path = workdir / "client-ca.pem"
+        ca_path.write_bytes(cfg.client_ca.pem)
+        ctx.load_verify_locations(ca_path)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+@contextlib.contextmanager
+def tls_server(cfg: TlsConfig, *, lifetime: float = 60.0) -> Iterator[LoopbackServer]:
+    """A TLS server that answers one HTTP request per connection, with a ``Date:`` header."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = make_server_context(cfg, Path(tmp))
+
+        def handle(conn: socket.socket, stop: threading.Event) -> None:
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                cfg.handshakes.append(tls.version() or "")
+                request = _read_request(tls)
+                if request:
+                    tls.sendall(http_response(cfg.date_offset))
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    tls.unwrap()
+
+        with LoopbackServer(handle, lifetime=lifetime) as server:
+            yield server
+
+
+def raw_server(handler: Handler, *, lifetime: float = 60.0) -> LoopbackServer:
+    return LoopbackServer(handler, lifetime=lifetime)
+
+
+def read_client_hello(conn: socket.socket) -> bytes:
+    """Read one TLS record (the ClientHello) so a raw server answers at the right moment."""
+    header = _recv_exact(conn, 5)
+    length = struct.unpack("!H", header[3:5])[0]
+    return header + _recv_exact(conn, length)
+
+
+def _recv_exact(conn: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("peer closed")
+        data += chunk
+    return data
+
+
+def silent(conn: socket.socket, stop: threading.Event) -> None:
+    """Accept and never answer: a server stuck, or a middlebox that swallows the ClientHello."""
+    while not stop.wait(0.05):
+        pass
+
+
+def send_after_hello(payload: bytes) -> Handler:
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        read_client_hello(conn)
+        conn.sendall(payload)
+        stop.wait(0.5)
+
+    return handle
+
+
+def banner(payload: bytes) -> Handler:
+    """Speaks first, like SMTP or SSH, then reads whatever comes."""
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(payload)
+        with contextlib.suppress(OSError):
+            conn.recv(4096)
+        stop.wait(0.2)
+
+    return handle
+
+
+def reset_after_hello(conn: socket.socket, stop: threading.Event) -> None:
+    read_client_hello(conn)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def alert_record(description: int, level: int = 2) -> bytes:
+    return bytes([21, 3, 3, 0, 2, level, description])
