@@ -17,6 +17,8 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import re
+import shlex
 import string
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,7 +27,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from core.models import EvidenceValue, Finding, FindingId, FixId
+from core.models import EvidenceValue, Finding, FindingId, FixId, Severity
 
 __all__ = [
     "UNKNOWN",
@@ -40,6 +42,7 @@ __all__ = [
     "fill",
     "load_catalogue",
     "parse_catalogue",
+    "render_value",
     "template_fields",
 ]
 
@@ -56,6 +59,10 @@ NONE_WORD = "none"
 
 _ACTION_KINDS = frozenset({"open-settings", "copy-text", "open-url"})
 _ALL_OS_KEY = "all"
+_COMMENT_KEY = "$comment"
+# "ms-settings:dateandtime", "x-apple.systempreferences:...", "https://...": a URI to open.
+# Anything else ("gnome-control-center datetime") is a command line to run.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$")
 
 
 class CatalogueError(ValueError):
@@ -98,6 +105,10 @@ class FindingText:
     evidence_keys: tuple[str, ...] = ()
     #: The fixes to offer when the engine names none of its own.
     default_fixes: tuple[FixId, ...] = ()
+    #: The headline without fields, used when evidence for the headline's fields is missing, so
+    #: the banner never reads "The name unknown could not be found". Required when the headline
+    #: has fields; otherwise the headline itself.
+    headline_fallback: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,20 @@ class FixAction:
 
     def target_for(self, os_name: OsName) -> str | None:
         return self.target.get(os_name)
+
+    def uri_for(self, os_name: OsName) -> str | None:
+        """For open-settings / open-url: the URI to hand to the desktop (QDesktopServices)."""
+        target = self.target.get(os_name)
+        if self.kind == "copy-text" or target is None or not _URI.match(target):
+            return None
+        return target
+
+    def command_for(self, os_name: OsName) -> tuple[str, ...] | None:
+        """For open-settings targets that are not URIs (Linux): the argv to start, no shell."""
+        target = self.target.get(os_name)
+        if self.kind != "open-settings" or target is None or _URI.match(target):
+            return None
+        return tuple(shlex.split(target))
 
 
 @dataclass(frozen=True)
@@ -164,6 +189,10 @@ def template_fields(template: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _blank(value: EvidenceValue | object) -> bool:
+    return value is None or value == () or (isinstance(value, str) and not value.strip())
+
+
 def render_value(value: EvidenceValue | object) -> str:
     """Evidence as plain text: tuples comma-joined, booleans as yes/no, None as unknown."""
     if value is None:
@@ -212,10 +241,16 @@ class Catalogue:
     """Titles, explanations, headlines and fixes for every ``FindingId`` and ``FixId``."""
 
     def __init__(
-        self, findings: Mapping[FindingId, FindingText], fixes: Mapping[FixId, FixText]
+        self,
+        findings: Mapping[FindingId, FindingText],
+        fixes: Mapping[FixId, FixText],
+        labels: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._findings = MappingProxyType(dict(findings))
         self._fixes = MappingProxyType(dict(fixes))
+        self._labels = MappingProxyType(
+            {group: MappingProxyType(dict(words)) for group, words in (labels or {}).items()}
+        )
 
     @property
     def findings(self) -> Mapping[FindingId, FindingText]:
@@ -224,6 +259,20 @@ class Catalogue:
     @property
     def fixes(self) -> Mapping[FixId, FixText]:
         return self._fixes
+
+    def actor_label(self, actor: Actor) -> str:
+        """ "You", "The site owner", ...: for "who acts" columns and badges."""
+        return self._label("actors", actor.value)
+
+    def severity_label(self, severity: Severity) -> str:
+        return self._label("severities", severity.value)
+
+    def os_label(self, os_name: OsName) -> str:
+        return self._label("os", os_name.value)
+
+    def _label(self, group: str, key: str) -> str:
+        words = self._labels.get(group)
+        return words.get(key, key) if words is not None else key
 
     def finding(self, fid: FindingId) -> FindingText:
         return self._findings[fid]
@@ -239,8 +288,13 @@ class Catalogue:
         return fill(self._findings[finding.id].explanation, finding.evidence)
 
     def headline(self, finding: Finding) -> str:
-        """The verdict-banner sentence, filled with the finding's evidence."""
-        return fill(self._findings[finding.id].headline, finding.evidence)
+        """The verdict-banner sentence, filled with the finding's evidence; the field-free
+        fallback sentence when any evidence it names is missing or empty."""
+        text = self._findings[finding.id]
+        fields = template_fields(text.headline)
+        if text.headline_fallback and any(_blank(finding.evidence.get(f)) for f in fields):
+            return text.headline_fallback
+        return fill(text.headline, finding.evidence)
 
     def fix_ids_for(self, finding: Finding) -> tuple[FixId, ...]:
         """The engine's fixes for this finding, or the catalogue's defaults when it named none."""
@@ -278,6 +332,10 @@ def load_catalogue() -> Catalogue:
 def parse_catalogue(data: object) -> Catalogue:
     """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
     root = _mapping(data, "catalogue")
+    _known_keys(root, "catalogue", {"schema", "labels", "findings", "fixes"})
+    if root.get("schema") != 1:
+        raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
+    labels = _parse_labels(root.get("labels"))
     raw_findings = _mapping(root.get("findings"), "findings")
     raw_fixes = _mapping(root.get("fixes"), "fixes")
     _same_ids("finding", raw_findings, {f.value for f in FindingId})
@@ -286,7 +344,34 @@ def parse_catalogue(data: object) -> Catalogue:
     findings = {
         FindingId(key): _parse_finding(FindingId(key), value) for key, value in raw_findings.items()
     }
-    return Catalogue(findings, fixes)
+    return Catalogue(findings, fixes, labels)
+
+
+_LABEL_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "actors": frozenset(a.value for a in Actor),
+        "severities": frozenset(s.value for s in Severity),
+        "os": frozenset(o.value for o in OsName),
+    }
+)
+
+
+def _parse_labels(raw: object) -> dict[str, dict[str, str]]:
+    item = _mapping(raw, "labels")
+    _known_keys(item, "labels", set(_LABEL_GROUPS))
+    labels: dict[str, dict[str, str]] = {}
+    for group, expected in _LABEL_GROUPS.items():
+        words = _mapping(item.get(group), f"labels.{group}")
+        _same_ids(f"labels.{group}", words, set(expected))
+        labels[group] = {key: _text(value, f"labels.{group}.{key}") for key, value in words.items()}
+    return labels
+
+
+def _known_keys(item: Mapping[str, Any], where: str, allowed: set[str]) -> None:
+    """Refuse unknown keys, so a misspelt "explaination" fails loudly instead of vanishing."""
+    unknown = sorted(set(item) - allowed - {_COMMENT_KEY})
+    if unknown:
+        raise CatalogueError(f"{where}: unknown keys {unknown}")
 
 
 def _same_ids(kind: str, raw: Mapping[str, Any], expected: set[str]) -> None:
@@ -299,21 +384,44 @@ def _same_ids(kind: str, raw: Mapping[str, Any], expected: set[str]) -> None:
 def _parse_finding(fid: FindingId, raw: object) -> FindingText:
     where = f"finding {fid}"
     item = _mapping(raw, where)
+    _known_keys(
+        item,
+        where,
+        {
+            "title",
+            "explanation",
+            "headline",
+            "headline_fallback",
+            "who_acts",
+            "evidence_keys",
+            "fixes",
+        },
+    )
     keys = _strings(item.get("evidence_keys", []), f"{where}.evidence_keys")
+    if not all(key.isidentifier() for key in keys) or len(set(keys)) != len(keys):
+        raise CatalogueError(f"{where}.evidence_keys must be distinct identifiers")
+    headline = _text(item.get("headline"), f"{where}.headline")
+    fallback = item.get("headline_fallback")
+    if fallback is None and template_fields(headline):
+        raise CatalogueError(f"{where}: a headline with fields needs a headline_fallback")
     text = FindingText(
         id=fid,
         title=_text(item.get("title"), f"{where}.title"),
         explanation=_text(item.get("explanation"), f"{where}.explanation"),
-        headline=_text(item.get("headline"), f"{where}.headline"),
+        headline=headline,
+        headline_fallback=headline if fallback is None else _text(fallback, where),
         who_acts=_enum(Actor, item.get("who_acts"), f"{where}.who_acts"),
         evidence_keys=keys,
         default_fixes=tuple(
             _enum(FixId, v, f"{where}.fixes") for v in _strings(item.get("fixes"), where)
         ),
     )
-    for name in ("title", "explanation", "headline"):
+    for name in ("title", "explanation", "headline", "headline_fallback"):
         template = getattr(text, name)
-        unknown = sorted(set(template_fields(template)) - set(keys))
+        used = set(template_fields(template))
+        if used and name in ("title", "headline_fallback"):
+            raise CatalogueError(f"{where}.{name} takes no {{fields}}")
+        unknown = sorted(used - set(keys))
         if unknown:
             raise CatalogueError(f"{where}.{name} uses undocumented evidence keys {unknown}")
     return text
@@ -322,6 +430,7 @@ def _parse_finding(fid: FindingId, raw: object) -> FindingText:
 def _parse_fix(fix_id: FixId, raw: object) -> FixText:
     where = f"fix {fix_id}"
     item = _mapping(raw, where)
+    _known_keys(item, where, {"title", "who", "why", "priority", "steps", "variants", "actions"})
     priority = item.get("priority", 100)
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise CatalogueError(f"{where}.priority must be an integer")
@@ -359,14 +468,20 @@ def _all_steps(fix: FixText) -> Iterable[str]:
 
 def _parse_action(raw: object, where: str) -> FixAction:
     item = _mapping(raw, where)
+    _known_keys(item, where, {"kind", "label", "target"})
     kind = _text(item.get("kind"), f"{where}.kind")
     if kind not in _ACTION_KINDS:
         raise CatalogueError(f"{where}.kind must be one of {sorted(_ACTION_KINDS)}")
-    return FixAction(
+    action = FixAction(
         kind=kind,
         label=_text(item.get("label"), f"{where}.label"),
         target=_per_os(item.get("target"), f"{where}.target", _text, require_all=False),
     )
+    if not action.target:
+        raise CatalogueError(f"{where}.target is empty")
+    if kind == "open-url" and not all(t.startswith("https://") for t in action.target.values()):
+        raise CatalogueError(f"{where}: open-url targets must be https addresses")
+    return action
 
 
 def _per_os(
