@@ -7,7 +7,10 @@ cryptography rightly refuses (shared/reference/stack.md), so every scenario is b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
+import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,8 +86,28 @@ def _builder(
 
 
 def _sign(builder: x509.CertificateBuilder, key: PrivateKey, algorithm: str) -> x509.Certificate:
-    hash_alg: hashes.HashAlgorithm = {"sha256": hashes.SHA256(), "sha1": hashes.SHA1()}[algorithm]
+    hash_alg: hashes.HashAlgorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384()}[algorithm]
     return builder.sign(key, hash_alg)
+
+
+def make_sha1_leaf(issuer: Issued, names: Sequence[str] = ("localhost", "127.0.0.1")) -> Issued:
+    """cryptography no longer signs with SHA-1, so the openssl command does it, as old CAs did."""
+    key = new_key("ec")
+    sans = ",".join(
+        f"IP:{n}" if n.replace(".", "").isdigit() or ":" in n else f"DNS:{n}" for n in names
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "leaf.key").write_bytes(Issued(issuer.cert, key).key_pem)
+        (folder / "ca.pem").write_bytes(issuer.pem)
+        (folder / "ca.key").write_bytes(issuer.key_pem)
+        run = functools.partial(subprocess.run, check=True, capture_output=True, cwd=folder)
+        run(["openssl", "req", "-new", "-key", "leaf.key", "-subj", f"/CN={names[0]}",
+             "-addext", f"subjectAltName={sans}", "-out", "leaf.csr"])
+        run(["openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-sha1", "-days", "60", "-copy_extensions", "copy", "-out", "leaf.pem"])
+        cert = x509.load_pem_x509_certificate((folder / "leaf.pem").read_bytes())
+    return Issued(cert, key)
 
 
 def make_ca(

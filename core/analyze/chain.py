@@ -1,0 +1,484 @@
+"""What is wrong with a certificate chain, named by cause. Pure: no I/O, time is passed in.
+
+The structured checks here (validity windows, names, issuer links, key sizes, signature hashes)
+name the cause; cryptography's web-PKI verifier gives the final verdict. Its error strings are
+never parsed to decide a finding (two different causes share one message), only shown as
+evidence when none of our checks explains a failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+from core.certs import (
+    common_name,
+    describe,
+    is_ca,
+    is_self_issued,
+    key_description,
+    name_text,
+    san_names,
+    signature_hash,
+    signed_by,
+)
+from core.models import CertificateInfo, Finding, FindingId, Severity, TrustResult, evidence
+from core.trust import CUSTOM, MOZILLA, OS, TrustStores
+
+EXPIRES_SOON = dt.timedelta(days=30)
+MAX_PATH = 16
+WEAK_HASHES = frozenset({"md5", "sha1", "md2", "md4"})
+
+#: Issuer names of TLS-inspection products, from shared/reference/diagnosis.md §2.7. Matched
+#: case-insensitively as substrings of the CN or O of the chain's top.
+INTERCEPTION_PRODUCTS: tuple[tuple[str, str], ...] = (
+    ("avast! web/mail shield", "Avast"),
+    ("avg web/mail shield", "AVG"),
+    ("kaspersky anti-virus personal root", "Kaspersky"),
+    ("eset ssl filter", "ESET"),
+    ("bitdefender personal ca", "Bitdefender"),
+    ("norton web/mail shield", "Norton"),
+    ("zscaler", "Zscaler"),
+    ("netskope", "Netskope"),
+    ("goskope.com", "Netskope"),
+    ("certadmin", "Netskope"),
+    ("fortigate ca", "Fortinet FortiGate"),
+    ("fortinet", "Fortinet"),
+    ("sophos", "Sophos"),
+    ("cisco umbrella", "Cisco Umbrella"),
+    ("blue coat", "Blue Coat"),
+    ("forcepoint", "Forcepoint"),
+    ("mcafee web gateway", "McAfee Web Gateway"),
+    ("sonicwall", "SonicWall"),
+    ("cyberoam", "Cyberoam"),
+    ("smoothwall", "Smoothwall"),
+    ("contentkeeper", "ContentKeeper"),
+    ("netspark", "NetSpark"),
+    ("iwss.trend", "Trend Micro IWSS"),
+    ("mitmproxy", "mitmproxy"),
+    ("do_not_trust_fiddlerroot", "Fiddler"),
+    ("charles proxy ca", "Charles Proxy"),
+    ("badssl mitm software test", "BadSSL MITM test"),
+)
+
+
+@dataclass(frozen=True)
+class ChainPath:
+    """The path built from the leaf upwards through the certificates at hand."""
+
+    certs: tuple[x509.Certificate, ...]
+    anchor: x509.Certificate | None
+    anchor_stores: tuple[str, ...]
+
+    @property
+    def top(self) -> x509.Certificate:
+        return self.certs[-1]
+
+
+@dataclass(frozen=True)
+class ChainAnalysis:
+    """Everything about the chain that does not depend on the time, plus the verdict at
+    ``verified_at``. Time-dependent findings come from :func:`validity_findings`."""
+
+    sent: tuple[x509.Certificate, ...]
+    path: ChainPath
+    certificates: tuple[CertificateInfo, ...]
+    trust: TrustResult
+    findings: tuple[Finding, ...]
+    valid: bool
+    verifier_error: str | None
+    verified_at: dt.datetime
+
+
+def _fp(cert: x509.Certificate) -> bytes:
+    return cert.fingerprint(hashes.SHA256())
+
+
+def _issuers_in(cert: x509.Certificate, pool: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    return [c for c in pool if c.subject == cert.issuer and signed_by(cert, c)]
+
+
+def build_path(
+    leaf: x509.Certificate, pool: Sequence[x509.Certificate], stores: TrustStores
+) -> ChainPath:
+    """Walk issuers upward, preferring a trust anchor as soon as one signs the current cert."""
+    in_use = stores.in_use()
+    path = [leaf]
+    seen = {_fp(leaf)}
+    current = leaf
+    while len(path) <= MAX_PATH:
+        holders = [
+            name for name, roots in in_use.items() if any(_fp(r) == _fp(current) for r in roots)
+        ]
+        if holders:
+            return ChainPath(tuple(path), current, tuple(holders))
+        anchor_hits: dict[bytes, tuple[x509.Certificate, list[str]]] = {}
+        for name, roots in in_use.items():
+            for root in _issuers_in(current, roots):
+                anchor_hits.setdefault(_fp(root), (root, []))[1].append(name)
+        if anchor_hits:
+            root, names = max(anchor_hits.values(), key=lambda hit: len(hit[1]))
+            if _fp(root) != _fp(current):
+                path.append(root)
+            return ChainPath(tuple(path), root, tuple(names))
+        if is_self_issued(current) and signed_by(current, current):
+            break
+        nxt = next((c for c in _issuers_in(current, pool) if _fp(c) not in seen), None)
+        if nxt is None:
+            break
+        path.append(nxt)
+        seen.add(_fp(nxt))
+        current = nxt
+    return ChainPath(tuple(path), None, ())
+
+
+def _store_trust(path: ChainPath, stores: TrustStores) -> TrustResult:
+    """Which stores hold a root that signs the path's top (or the top itself)."""
+    def holds(roots: tuple[x509.Certificate, ...] | None) -> bool | None:
+        if roots is None:
+            return None
+        if path.anchor is None:
+            return False
+        top = path.certs[-2] if len(path.certs) > 1 and path.anchor is path.certs[-1] else path.anchor
+        return any(_fp(r) == _fp(path.anchor) or (
+            r.subject == top.issuer and signed_by(top, r)) for r in roots)
+
+    return TrustResult(mozilla=holds(stores.mozilla), os=holds(stores.os), custom=holds(stores.custom))
+
+
+def hostname_matches(host: str, cert: x509.Certificate) -> bool:
+    """RFC 6125 as browsers do it: SANs only, wildcards only as the whole left-most label."""
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+    if ip is not None:
+        return any(addr == ip for addr in ext.get_values_for_type(x509.IPAddress))
+    wanted = host.lower().rstrip(".")
+    for pattern in ext.get_values_for_type(x509.DNSName):
+        pattern = pattern.lower().rstrip(".")
+        if pattern == wanted:
+            return True
+        if pattern.startswith("*.") and "*" not in pattern[2:]:
+            suffix = pattern[1:]
+            head, dot, rest = wanted.partition(".")
+            if dot and head and "." + rest == suffix and suffix.count(".") >= 2:
+                return True
+    return False
+
+
+def _interception(path: ChainPath, stores: TrustStores) -> Finding | None:
+    top = path.anchor or path.top
+    names = [common_name(top), name_text(top.subject), name_text(top.issuer)]
+    haystack = " ".join(names).lower()
+    for needle, product in INTERCEPTION_PRODUCTS:
+        if needle in haystack:
+            return Finding(
+                FindingId.INTERCEPTION_SUSPECTED,
+                Severity.WARNING,
+                evidence(
+                    root_subject=name_text(top.subject),
+                    product=product,
+                    reason="the chain ends at a root made by a TLS-inspection product",
+                ),
+            )
+    stores_in_use = stores.in_use()
+    if (
+        path.anchor is not None
+        and MOZILLA in stores_in_use
+        and OS in path.anchor_stores
+        and MOZILLA not in path.anchor_stores
+        and CUSTOM not in path.anchor_stores
+    ):
+        return Finding(
+            FindingId.INTERCEPTION_SUSPECTED,
+            Severity.WARNING,
+            evidence(
+                root_subject=name_text(path.anchor.subject),
+                product="unknown",
+                reason="the root is trusted by this computer but not by Mozilla's public list",
+            ),
+        )
+    return None
+
+
+def _order_problems(sent: Sequence[x509.Certificate], path: ChainPath) -> list[str]:
+    problems: list[str] = []
+    fps = [_fp(c) for c in sent]
+    if len(set(fps)) != len(fps):
+        problems.append("the same certificate is sent more than once")
+    used = {_fp(c) for c in path.certs}
+    extra = [c for c in sent[1:] if _fp(c) not in used]
+    if extra:
+        problems.append(
+            "certificates that are not part of the chain are sent: "
+            + "; ".join(common_name(c) for c in extra[:5])
+        )
+    for i in range(1, len(sent)):
+        if _fp(sent[i]) in used and not signed_by(sent[i - 1], sent[i]) and sent[i - 1] is not None:
+            if _fp(sent[i - 1]) in used:
+                problems.append("the certificates are not in order (each should be followed by its issuer)")
+                break
+    return problems
+
+
+def _weakness(path: ChainPath) -> list[Finding]:
+    found: list[Finding] = []
+    for cert in path.certs:
+        if path.anchor is not None and _fp(cert) == _fp(path.anchor):
+            continue
+        if is_self_issued(cert) and cert is not path.certs[0]:
+            continue
+        algorithm = signature_hash(cert)
+        if algorithm in WEAK_HASHES:
+            found.append(
+                Finding(
+                    FindingId.WEAK_SIGNATURE,
+                    Severity.ERROR,
+                    evidence(subject=common_name(cert), algorithm=algorithm.upper().replace("SHA", "SHA-")),
+                )
+            )
+            break
+    for cert in path.certs:
+        if path.anchor is not None and _fp(cert) == _fp(path.anchor):
+            continue
+        text, bits = key_description(cert)
+        weak = (text.startswith(("RSA", "DSA")) and bits < 2048) or (text.startswith("EC") and bits < 256)
+        if weak:
+            found.append(
+                Finding(FindingId.WEAK_KEY, Severity.ERROR, evidence(subject=common_name(cert), key=text))
+            )
+            break
+    return found
+
+
+def verify(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+    host: str | None,
+    at: dt.datetime,
+    *,
+    max_depth: int | None = None,
+) -> str | None:
+    """The web-PKI verdict: None when the chain is valid for ``host`` at ``at``, else why not."""
+    if not roots:
+        return "no trust anchors"
+    builder = PolicyBuilder().store(Store(list(roots))).time(at)
+    if max_depth is not None:
+        builder = builder.max_chain_depth(max_depth)
+    subject: x509.GeneralName
+    name = host or next(iter(san_names(leaf)), "invalid.invalid")
+    try:
+        subject = x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        subject = x509.DNSName(name)
+    try:
+        verifier = builder.build_server_verifier(subject)  # type: ignore[arg-type]
+        verifier.verify(leaf, list(intermediates))
+    except VerificationError as exc:
+        return str(exc)
+    except ValueError as exc:  # a name or certificate the verifier cannot take at all
+        return str(exc)
+    return None
+
+
+def analyze_chain(
+    sent: Sequence[x509.Certificate],
+    host: str | None,
+    stores: TrustStores,
+    verify_at: dt.datetime,
+    *,
+    fetched: Sequence[x509.Certificate] = (),
+    aia_status: str = "not tried",
+    max_depth: int | None = None,
+) -> ChainAnalysis:
+    """``sent`` is the chain as the server sent it (leaf first); ``fetched`` are issuers found
+    through the leaf's AIA address. ``host`` None skips the name check (inspect without --host).
+    """
+    leaf = sent[0]
+    pool = list(sent[1:]) + list(fetched)
+    sent_path = build_path(leaf, list(sent[1:]), stores)
+    path = build_path(leaf, pool, stores) if fetched else sent_path
+    trust = _store_trust(path, stores)
+    findings: list[Finding] = []
+    in_use = stores.in_use()
+    store_names = tuple(in_use)
+
+    if host is not None and not hostname_matches(host, leaf):
+        findings.append(
+            Finding(
+                FindingId.HOSTNAME_MISMATCH,
+                Severity.ERROR,
+                evidence(host=host, names=list(san_names(leaf)) or [f"(no names; CN {common_name(leaf)})"]),
+            )
+        )
+
+    if sent_path.anchor is None:
+        leaf_self_signed = is_self_issued(leaf) and signed_by(leaf, leaf)
+        top = sent_path.top
+        if leaf_self_signed:
+            findings.append(
+                Finding(FindingId.SELF_SIGNED, Severity.ERROR, evidence(subject=name_text(leaf.subject)))
+            )
+        elif path.anchor is not None:
+            findings.append(
+                Finding(
+                    FindingId.INCOMPLETE_CHAIN,
+                    Severity.ERROR,
+                    evidence(missing_issuer=name_text(top.issuer), aia_url=_aia_url(leaf), aia_repairs="yes"),
+                )
+            )
+        elif is_self_issued(top) or is_ca(top) or (is_self_issued(path.top) and path.top is not leaf):
+            root = path.top if is_self_issued(path.top) else top
+            findings.append(
+                Finding(
+                    FindingId.UNTRUSTED_ROOT,
+                    Severity.ERROR,
+                    evidence(
+                        root_subject=name_text(root.subject if is_self_issued(root) else root.issuer),
+                        stores=list(store_names),
+                    ),
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    FindingId.INCOMPLETE_CHAIN,
+                    Severity.ERROR,
+                    evidence(missing_issuer=name_text(top.issuer), aia_url=_aia_url(leaf), aia_repairs=aia_status),
+                )
+            )
+
+    order = _order_problems(sent, sent_path)
+    if order:
+        findings.append(Finding(FindingId.CHAIN_ORDER, Severity.WARNING, evidence(problem="; ".join(order))))
+    findings += _weakness(path)
+    intercept = _interception(path, stores)
+    if intercept is not None:
+        findings.append(intercept)
+
+    roots = stores.all_roots()
+    error = verify(leaf, pool, roots, host, verify_at, max_depth=max_depth)
+    infos = _describe_path(sent, path, in_use)
+    return ChainAnalysis(
+        sent=tuple(sent),
+        path=path,
+        certificates=infos,
+        trust=trust,
+        findings=tuple(findings),
+        valid=error is None,
+        verifier_error=error,
+        verified_at=verify_at,
+    )
+
+
+def _describe_path(
+    sent: Sequence[x509.Certificate], path: ChainPath, in_use: dict[str, tuple[x509.Certificate, ...]]
+) -> tuple[CertificateInfo, ...]:
+    sent_fps = [_fp(c) for c in sent]
+    infos = []
+    for cert in sent:
+        holders = [n for n, roots in in_use.items() if any(_fp(r) == _fp(cert) for r in roots)]
+        infos.append(describe(cert, sent_by_server=True, trusted_by=holders))
+    for cert in path.certs:
+        if _fp(cert) not in sent_fps:
+            holders = [n for n, roots in in_use.items() if any(_fp(r) == _fp(cert) for r in roots)]
+            infos.append(describe(cert, sent_by_server=False, trusted_by=holders))
+    return tuple(infos)
+
+
+def _aia_url(cert: x509.Certificate) -> str | None:
+    urls = aia_urls(cert)
+    return urls[0] if urls else None
+
+
+def aia_urls(cert: x509.Certificate, *, ocsp: bool = False) -> list[str]:
+    """The leaf's caIssuers (or OCSP) addresses, http(s) only."""
+    from cryptography.x509.oid import AuthorityInformationAccessOID
+
+    wanted = AuthorityInformationAccessOID.OCSP if ocsp else AuthorityInformationAccessOID.CA_ISSUERS
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except (x509.ExtensionNotFound, ValueError):
+        return []
+    return [
+        str(d.access_location.value)
+        for d in ext
+        if d.access_method == wanted
+        and isinstance(d.access_location, x509.UniformResourceIdentifier)
+        and str(d.access_location.value).lower().startswith(("http://", "https://"))
+    ]
+
+
+def needs_issuer(analysis: ChainAnalysis) -> bool:
+    """True when fetching the leaf's issuer through AIA could change the verdict."""
+    return analysis.path.anchor is None and not is_self_issued(analysis.sent[0])
+
+
+def validity_findings(path: Sequence[x509.Certificate], anchor: x509.Certificate | None, at: dt.datetime) -> list[Finding]:
+    """Validity windows at time ``at``: expired, not yet valid, the leaf expiring soon."""
+    found: list[Finding] = []
+    for position, cert in enumerate(path):
+        if anchor is not None and _fp(cert) == _fp(anchor):
+            continue
+        where = "the server's certificate" if position == 0 else "an intermediate certificate"
+        if cert.not_valid_after_utc < at:
+            days = (at - cert.not_valid_after_utc).days
+            found.append(
+                Finding(
+                    FindingId.CERT_EXPIRED,
+                    Severity.ERROR,
+                    evidence(
+                        subject=common_name(cert),
+                        not_after=cert.not_valid_after_utc.isoformat(),
+                        not_after_date=_date(cert.not_valid_after_utc),
+                        days_ago=days,
+                        position=where,
+                    ),
+                )
+            )
+        elif cert.not_valid_before_utc > at:
+            days = (cert.not_valid_before_utc - at).days
+            found.append(
+                Finding(
+                    FindingId.CERT_NOT_YET_VALID,
+                    Severity.ERROR,
+                    evidence(
+                        subject=common_name(cert),
+                        not_before=cert.not_valid_before_utc.isoformat(),
+                        not_before_date=_date(cert.not_valid_before_utc),
+                        days_until=days,
+                        position=where,
+                    ),
+                )
+            )
+    leaf = path[0]
+    if not found and leaf.not_valid_after_utc - at < EXPIRES_SOON:
+        found.append(
+            Finding(
+                FindingId.EXPIRES_SOON,
+                Severity.WARNING,
+                evidence(
+                    subject=common_name(leaf),
+                    not_after=leaf.not_valid_after_utc.isoformat(),
+                    not_after_date=_date(leaf.not_valid_after_utc),
+                    days_left=max(0, (leaf.not_valid_after_utc - at).days),
+                ),
+            )
+        )
+    return found
+
+
+def _date(moment: dt.datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}"

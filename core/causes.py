@@ -1,0 +1,338 @@
+"""The one place that turns symptoms into causes.
+
+A wrong clock explains validity failures; a self-signed leaf explains "untrusted"; a server that
+speaks only TLS 1.0 explains its protocol_version alert; a CertificateRequest explains the alert
+that follows a missing client certificate. Symptoms become evidence of their cause, never extra
+findings. Pure functions: everything they need arrives as observations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from core.analyze.chain import ChainAnalysis, validity_findings
+from core.analyze.clock import clock_findings, is_skewed
+from core.catalogue import load_catalogue
+from core.models import (
+    ClockResult,
+    Finding,
+    FindingId,
+    HandshakeObservation,
+    NetworkFailure,
+    ResolveResult,
+    Severity,
+    Target,
+    evidence,
+)
+from core.probe.ocsp import RevocationStatus
+from core.probe.tls import CLIENT_CERT_ALERTS
+
+_VALIDITY = frozenset({FindingId.CERT_EXPIRED, FindingId.CERT_NOT_YET_VALID, FindingId.EXPIRES_SOON})
+_CHAIN_ERRORS = frozenset(
+    {
+        FindingId.CERT_EXPIRED,
+        FindingId.CERT_NOT_YET_VALID,
+        FindingId.HOSTNAME_MISMATCH,
+        FindingId.SELF_SIGNED,
+        FindingId.UNTRUSTED_ROOT,
+        FindingId.INCOMPLETE_CHAIN,
+        FindingId.WEAK_SIGNATURE,
+        FindingId.WEAK_KEY,
+        FindingId.CERT_REVOKED,
+    }
+)
+_VERSION_ALERTS = frozenset({"protocol_version", "inappropriate_fallback"})
+_CIPHER_ALERTS = frozenset({"handshake_failure", "insufficient_security"})
+
+
+@dataclass(frozen=True)
+class Observations:
+    target: Target
+    local_now: dt.datetime
+    resolve: ResolveResult | None = None
+    connect_failure: NetworkFailure | None = None
+    connect_detail: str = ""
+    connect_address: str | None = None
+    handshake: HandshakeObservation | None = None
+    legacy: HandshakeObservation | None = None
+    chain: ChainAnalysis | None = None
+    chain_unreadable: str | None = None
+    clock: ClockResult | None = None
+    revocation: RevocationStatus | None = None
+    overlap_findings: tuple[Finding, ...] = ()
+    credentials_given: bool = False
+    timeout_s: float = 10.0
+    internal_errors: tuple[tuple[str, str], ...] = ()
+
+
+def _looks_like(first: bytes) -> str:
+    head = first[:16]
+    if head.startswith(b"HTTP/") or head[:4] in (b"<htm", b"<!DO", b"<HTM"):
+        return "HTTP"
+    if head.startswith(b"220"):
+        return "SMTP or FTP"
+    if head.startswith(b"SSH-"):
+        return "SSH"
+    if head.startswith((b"* OK", b"+OK")):
+        return "IMAP or POP3"
+    return "unknown"
+
+
+def printable_preview(data: bytes, limit: int = 48) -> str:
+    """Bytes from a stranger, shown safely: printable ASCII kept, everything else as \\xNN."""
+    out = []
+    for byte in data[:limit]:
+        ch = chr(byte)
+        out.append(ch if 32 <= byte < 127 else f"\\x{byte:02x}")
+    return "".join(out)
+
+
+def _network_findings(obs: Observations) -> list[Finding]:
+    target = obs.target
+    if obs.resolve is not None and obs.resolve.error:
+        return [
+            Finding(
+                FindingId.DNS_FAILURE,
+                Severity.ERROR,
+                evidence(host=target.host_ascii, error=obs.resolve.error),
+            )
+        ]
+    if obs.connect_failure is not None:
+        kind = {
+            NetworkFailure.CONNECT_REFUSED: FindingId.CONNECT_REFUSED,
+            NetworkFailure.UNREACHABLE: FindingId.CONNECT_REFUSED,
+            NetworkFailure.CONNECT_TIMEOUT: FindingId.CONNECT_TIMEOUT,
+            NetworkFailure.CONNECTION_RESET: FindingId.CONNECTION_RESET,
+        }.get(obs.connect_failure, FindingId.CONNECT_REFUSED)
+        return [
+            Finding(
+                kind,
+                Severity.ERROR,
+                evidence(
+                    address=obs.connect_address,
+                    port=target.dial_port,
+                    detail=obs.connect_detail,
+                    stage="while connecting",
+                ),
+            )
+        ]
+    return []
+
+
+def _handshake_findings(obs: Observations) -> list[Finding]:
+    hs = obs.handshake
+    if hs is None:
+        return []
+    if hs.ok:
+        if hs.alert and hs.certificate_requested and hs.alert in CLIENT_CERT_ALERTS:
+            return [_client_cert_finding(obs, hs.alert, "after the handshake (TLS 1.3)")]
+        return []
+    failure = hs.failure
+    address = hs.address
+    if failure is NetworkFailure.HANDSHAKE_TIMEOUT:
+        return [
+            Finding(
+                FindingId.HANDSHAKE_TIMEOUT,
+                Severity.ERROR,
+                evidence(address=address, port=obs.target.dial_port, timeout_s=obs.timeout_s, detail=hs.failure_detail),
+            )
+        ]
+    if failure is NetworkFailure.NOT_TLS:
+        return [
+            Finding(
+                FindingId.NOT_TLS,
+                Severity.ERROR,
+                evidence(first_bytes=printable_preview(hs.first_bytes), looks_like=_looks_like(hs.first_bytes)),
+            )
+        ]
+    if hs.certificate_requested and (hs.alert in CLIENT_CERT_ALERTS or failure is NetworkFailure.CONNECTION_RESET):
+        return [_client_cert_finding(obs, hs.alert or "connection closed", "during the handshake")]
+    explained = _explained_by_overlap(obs)
+    if explained:
+        return explained
+    if failure is NetworkFailure.CONNECTION_RESET:
+        stage = "after the ClientHello" if len(hs.steps) <= 1 else "during the handshake"
+        return [
+            Finding(
+                FindingId.CONNECTION_RESET,
+                Severity.ERROR,
+                evidence(address=address, stage=stage, detail=hs.failure_detail),
+            )
+        ]
+    alert = hs.alert or f"none (local error: {hs.failure_detail})"
+    return [
+        Finding(
+            FindingId.TLS_ALERT,
+            Severity.ERROR,
+            evidence(alert=alert, stage=_alert_stage(hs), detail=hs.failure_detail),
+        )
+    ]
+
+
+def _alert_stage(hs: HandshakeObservation) -> str:
+    last = hs.steps[-2].step.value if len(hs.steps) >= 2 else "client-hello"
+    return f"after {last.replace('-', ' ')}"
+
+
+def _client_cert_finding(obs: Observations, alert: str, stage: str) -> Finding:
+    given = "a client certificate was sent but refused" if obs.credentials_given else "no client certificate was given"
+    return Finding(
+        FindingId.CLIENT_CERT_REQUIRED,
+        Severity.ERROR,
+        evidence(alert=alert, stage=stage, detail=given),
+    )
+
+
+def _explained_by_overlap(obs: Observations) -> list[Finding]:
+    """A failed handshake whose alert the protocol/cipher overlap explains."""
+    shared = [
+        f for f in obs.overlap_findings if f.id in (FindingId.NO_SHARED_PROTOCOL, FindingId.NO_SHARED_CIPHER)
+    ]
+    if shared:
+        return [replace(f, severity=Severity.ERROR) for f in shared]
+    hs = obs.handshake
+    legacy = obs.legacy
+    if hs is None or legacy is None or not legacy.ok:
+        return []
+    reason = (hs.failure_detail or "").lower()
+    if hs.alert in _VERSION_ALERTS or "unsupported protocol" in reason or "no protocols" in reason or (
+        legacy.protocol in ("TLSv1", "TLSv1.1", "SSLv3")
+    ):
+        return [
+            Finding(
+                FindingId.NO_SHARED_PROTOCOL,
+                Severity.ERROR,
+                evidence(
+                    server_versions=_version_name(legacy.protocol),
+                    client_versions="TLS 1.2, TLS 1.3",
+                    clients_that_connect="older clients only",
+                ),
+            )
+        ]
+    if hs.alert in _CIPHER_ALERTS or "no shared cipher" in reason:
+        return [
+            Finding(
+                FindingId.NO_SHARED_CIPHER,
+                Severity.ERROR,
+                evidence(
+                    protocol=_version_name(legacy.protocol),
+                    server_ciphers=legacy.cipher or legacy.cipher_openssl or "unknown",
+                    client_ciphers="this computer's default list",
+                    clients_that_connect="clients that still offer old cipher suites",
+                ),
+            )
+        ]
+    return []
+
+
+def _version_name(protocol: str | None) -> str:
+    return {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}.get(
+        protocol or "", protocol or "unknown"
+    )
+
+
+def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:
+    """(chain findings, clock findings), with the clock attributed where it explains."""
+    chain = obs.chain
+    clock = obs.clock
+    clock_out: list[Finding] = []
+    if obs.chain_unreadable:
+        return [
+            Finding(
+                FindingId.CHAIN_INVALID,
+                Severity.ERROR,
+                evidence(reason=obs.chain_unreadable),
+            )
+        ], (list(clock_findings(clock, False)) if clock else [])
+    if chain is None:
+        return [], (list(clock_findings(clock, False)) if clock else [])
+    path = chain.path.certs
+    local = validity_findings(path, chain.path.anchor, obs.local_now)
+    reference_time = clock.reference_time if clock else None
+    skewed = clock is not None and is_skewed(clock)
+    if skewed and reference_time is not None and clock is not None:
+        at_reference = validity_findings(path, chain.path.anchor, reference_time)
+        ref_ids = {f.id for f in at_reference}
+        symptoms = [f for f in local if f.id not in ref_ids]
+        explains = any(f.id is not FindingId.EXPIRES_SOON for f in symptoms)
+        clock_out = list(clock_findings(clock, explains))
+        if symptoms:
+            clock_out = [
+                replace(
+                    f,
+                    evidence=evidence(
+                        **dict(f.evidence),
+                        symptoms=[_symptom(s) for s in symptoms],
+                    ),
+                )
+                if f.id is FindingId.CLOCK_SKEW
+                else f
+                for f in clock_out
+            ]
+        validity = at_reference
+    else:
+        validity = local
+        if clock is not None:
+            clock_out = list(clock_findings(clock, False))
+    findings = validity + list(chain.findings)
+    if obs.revocation is not None and obs.revocation.revoked:
+        rev = obs.revocation
+        findings.append(
+            Finding(
+                FindingId.CERT_REVOKED,
+                Severity.CRITICAL,
+                evidence(
+                    subject=chain.certificates[0].subject if chain.certificates else None,
+                    revoked_at=rev.revoked_at.isoformat() if rev.revoked_at else None,
+                    reason=rev.reason,
+                    responder=rev.responder,
+                ),
+            )
+        )
+    if not chain.valid and not any(f.id in _CHAIN_ERRORS for f in findings):
+        findings.append(
+            Finding(FindingId.CHAIN_INVALID, Severity.ERROR, evidence(reason=chain.verifier_error))
+        )
+    return findings, clock_out
+
+
+def _symptom(finding: Finding) -> str:
+    ev = finding.evidence
+    if finding.id is FindingId.CERT_EXPIRED:
+        return f"the certificate looks expired (since {ev.get('not_after_date')})"
+    if finding.id is FindingId.CERT_NOT_YET_VALID:
+        return f"the certificate looks not yet valid (until {ev.get('not_before_date')})"
+    return f"the certificate looks about to expire ({ev.get('not_after_date')})"
+
+
+def decide(obs: Observations) -> tuple[Finding, ...]:
+    """All findings of a check, causes only, most severe first, each with its fixes."""
+    findings: list[Finding] = []
+    findings += _network_findings(obs)
+    findings += _handshake_findings(obs)
+    chain_findings, clock_out = _chain_findings(obs)
+    findings += chain_findings
+    findings += [f for f in obs.overlap_findings if not any(f.id == g.id for g in findings)]
+    findings += clock_out
+    for check, error in obs.internal_errors:
+        findings.append(Finding(FindingId.INTERNAL_ERROR, Severity.WARNING, evidence(check=check, error=error)))
+    return tuple(sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank))
+
+
+def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
+    seen: set[FindingId] = set()
+    out = []
+    for finding in findings:
+        if finding.id in seen:
+            continue
+        seen.add(finding.id)
+        out.append(finding)
+    return out
+
+
+def _with_fixes(finding: Finding) -> Finding:
+    if finding.fixes:
+        return finding
+    return replace(finding, fixes=load_catalogue().finding(finding.id).default_fixes)

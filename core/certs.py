@@ -1,0 +1,254 @@
+"""Reading certificates from bytes and describing them for people.
+
+Certificate files come from anywhere (a download, an email, a broken export); every loader here
+either returns certificates or raises CertificateFileError with one sentence saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+from core.models import CertificateInfo
+
+#: Larger files are not certificate bundles; refuse them before reading them whole.
+MAX_CERT_FILE_BYTES = 8 * 1024 * 1024
+
+
+class CertificateFileError(ValueError):
+    """The file holds no usable certificate; the message is one sentence for the user."""
+
+
+def _quiet_load(loader: object, data: bytes) -> object:
+    with warnings.catch_warnings():
+        # One Mozilla root has a non-positive serial; cryptography warns about it on every load.
+        warnings.simplefilter("ignore")
+        return loader(data)  # type: ignore[operator]
+
+
+def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x509.Certificate]:
+    """PEM (any number), DER, PKCS#7 (PEM or DER) or PKCS#12; raises CertificateFileError."""
+    if not data.strip():
+        raise CertificateFileError("The file is empty.")
+    if b"-----BEGIN" in data:
+        return _load_pem(data)
+    for loader in (x509.load_der_x509_certificate,):
+        try:
+            return [_quiet_load(loader, data)]  # type: ignore[list-item]
+        except ValueError:
+            pass
+    try:
+        certs = _quiet_load(pkcs7.load_der_pkcs7_certificates, data)
+    except ValueError:
+        pass
+    else:
+        if certs:
+            return list(certs)  # type: ignore[call-overload]
+    try:
+        bundle = pkcs12.load_pkcs12(data, password)
+    except ValueError as exc:
+        if "password" in str(exc).lower() or "mac" in str(exc).lower():
+            raise CertificateFileError(
+                "This looks like a PKCS#12 file, and the password is wrong or missing."
+            ) from None
+    else:
+        found = [c.certificate for c in ([bundle.cert] if bundle.cert else []) + bundle.additional_certs]
+        if found:
+            return found
+        raise CertificateFileError("The PKCS#12 file holds no certificate.")
+    raise CertificateFileError(
+        "The file is not a certificate in a format this app reads (PEM, DER, PKCS#7 or PKCS#12)."
+    )
+
+
+def _load_pem(data: bytes) -> list[x509.Certificate]:
+    if b"-----BEGIN PKCS7-----" in data or b"-----BEGIN CERTIFICATE-----" not in data:
+        if b"PRIVATE KEY-----" in data and b"-----BEGIN CERTIFICATE-----" not in data:
+            raise CertificateFileError(
+                "This file holds a private key, not a certificate. Keep it secret; "
+                "open the certificate file instead."
+            )
+        try:
+            certs = _quiet_load(pkcs7.load_pem_pkcs7_certificates, data)
+        except ValueError:
+            raise CertificateFileError("The PEM file holds no certificate.") from None
+        return list(certs)  # type: ignore[call-overload]
+    certs: list[x509.Certificate] = []
+    marker = b"-----BEGIN CERTIFICATE-----"
+    for block in data.split(marker)[1:]:
+        end = block.find(b"-----END CERTIFICATE-----")
+        if end < 0:
+            raise CertificateFileError("A certificate in the file is cut off (no END line).")
+        pem = marker + block[: end + len(b"-----END CERTIFICATE-----")] + b"\n"
+        try:
+            certs.append(_quiet_load(x509.load_pem_x509_certificate, pem))  # type: ignore[arg-type]
+        except ValueError:
+            raise CertificateFileError(
+                f"Certificate {len(certs) + 1} in the file is damaged and cannot be read."
+            ) from None
+    return certs
+
+
+def read_certificate_file(path: Path, *, password: bytes | None = None) -> list[x509.Certificate]:
+    try:
+        if path.is_dir():
+            raise CertificateFileError(f"{path} is a folder, not a certificate file.")
+        size = path.stat().st_size
+        if size > MAX_CERT_FILE_BYTES:
+            raise CertificateFileError(
+                f"{path} is {size // 1_000_000} MB; certificate files are much smaller than that."
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CertificateFileError(f"There is no file {path}.") from None
+    except PermissionError:
+        raise CertificateFileError(f"This app may not read {path}.") from None
+    except OSError as exc:
+        raise CertificateFileError(f"{path} cannot be read: {exc.strerror}.") from None
+    return load_certificates(data, password=password)
+
+
+# --------------------------------------------------------------------------- describing
+
+
+def name_text(name: x509.Name) -> str:
+    try:
+        return name.rfc4514_string()
+    except ValueError:
+        return "(unreadable name)"
+
+
+def common_name(cert: x509.Certificate) -> str:
+    try:
+        attrs = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    except ValueError:
+        return name_text(cert.subject)
+    if attrs:
+        value = attrs[0].value
+        return value if isinstance(value, str) else value.decode("latin-1")
+    return name_text(cert.subject)
+
+
+def san_names(cert: x509.Certificate) -> tuple[str, ...]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return ()
+    names: list[str] = [str(v) for v in ext.get_values_for_type(x509.DNSName)]
+    names += [str(v) for v in ext.get_values_for_type(x509.IPAddress)]
+    return tuple(names)
+
+
+def key_description(cert: x509.Certificate) -> tuple[str, int]:
+    """(human text, bits) such as ("RSA 2048", 2048) or ("EC P-256", 256)."""
+    try:
+        key = cert.public_key()
+    except (ValueError, TypeError):
+        return ("unknown key", 0)
+    if isinstance(key, rsa.RSAPublicKey):
+        return (f"RSA {key.key_size}", key.key_size)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        curve = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}.get(
+            key.curve.name, key.curve.name
+        )
+        return (f"EC {curve}", key.curve.key_size)
+    if isinstance(key, dsa.DSAPublicKey):
+        return (f"DSA {key.key_size}", key.key_size)
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return ("Ed25519", 256)
+    if isinstance(key, ed448.Ed448PublicKey):
+        return ("Ed448", 456)
+    return (type(key).__name__, 0)
+
+
+def signature_name(cert: x509.Certificate) -> str:
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except Exception:  # noqa: BLE001 - unsupported algorithms raise several types
+        algorithm = None
+    oid_name = getattr(cert.signature_algorithm_oid, "_name", None) or str(
+        cert.signature_algorithm_oid.dotted_string
+    )
+    if algorithm is None:
+        return str(oid_name)
+    return str(oid_name)
+
+
+def signature_hash(cert: x509.Certificate) -> str | None:
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except Exception:  # noqa: BLE001 - unsupported algorithms raise several types
+        return None
+    return algorithm.name if algorithm is not None else None
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+
+
+def is_self_issued(cert: x509.Certificate) -> bool:
+    return cert.subject == cert.issuer
+
+
+def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Does ``issuer``'s key verify ``cert``'s signature (and do the names link)?
+
+    Checked by hand rather than with ``verify_directly_issued_by``, which refuses SHA-1 and MD5
+    signatures: those chains must still be built, so that the weak signature can be named.
+    """
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        key = issuer.public_key()
+        algorithm = cert.signature_hash_algorithm
+        params = cert.signature_algorithm_parameters
+        if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
+            pad = params if isinstance(params, padding.PSS) else padding.PKCS1v15()
+            key.verify(cert.signature, cert.tbs_certificate_bytes, pad, algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        elif isinstance(key, dsa.DSAPublicKey) and algorithm is not None:
+            key.verify(cert.signature, cert.tbs_certificate_bytes, algorithm)
+        elif isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes)
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+        return False
+    return True
+
+
+def describe(
+    cert: x509.Certificate, *, sent_by_server: bool, trusted_by: Sequence[str] = ()
+) -> CertificateInfo:
+    der = cert.public_bytes(serialization.Encoding.DER)
+    key_text, bits = key_description(cert)
+    return CertificateInfo(
+        subject=name_text(cert.subject),
+        issuer=name_text(cert.issuer),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        san=san_names(cert),
+        sha256=hashlib.sha256(der).hexdigest(),
+        sha1=cert.fingerprint(hashes.SHA1()).hex(),  # noqa: S324 - a fingerprint people compare, not security
+        serial=format(cert.serial_number, "x"),
+        key=key_text,
+        key_bits=bits,
+        signature_algorithm=signature_name(cert),
+        sent_by_server=sent_by_server,
+        is_ca=is_ca(cert),
+        self_issued=is_self_issued(cert),
+        pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        trusted_by=tuple(trusted_by),
+    )

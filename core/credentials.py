@@ -1,0 +1,101 @@
+"""Loading a client certificate and its key for servers that ask for one (mutual TLS).
+
+The key and any password stay in memory, inside ClientCredentials, whose repr hides them; no
+error message quotes the file's content.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from core.certs import MAX_CERT_FILE_BYTES
+from core.models import ClientCredentials
+
+
+class CredentialsError(ValueError):
+    """The client certificate cannot be used; the message is one sentence for the user."""
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        if path.is_dir():
+            raise CredentialsError(f"The {what} {path} is a folder, not a file.")
+        if path.stat().st_size > MAX_CERT_FILE_BYTES:
+            raise CredentialsError(f"The {what} {path} is far too large to be a certificate file.")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CredentialsError(f"There is no {what} file {path}.") from None
+    except OSError as exc:
+        raise CredentialsError(f"The {what} {path} cannot be read: {exc.strerror}.") from None
+
+
+def _password(env_var: str | None, label: str) -> bytes | None:
+    if env_var:
+        value = os.environ.get(env_var)
+        if value is None:
+            raise CredentialsError(f"The environment variable {env_var} is not set.")
+        return value.encode()
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(f"Password for {label}: ").encode() or None
+    return None
+
+
+def _pem_key(key: object) -> bytes:
+    return key.private_bytes(  # type: ignore[attr-defined, no-any-return]
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def load_client_credentials(
+    cert_path: Path, key_path: Path | None = None, *, password_env: str | None = None
+) -> ClientCredentials:
+    data = _read(cert_path, "client certificate")
+    if b"-----BEGIN" not in data:
+        return _from_pkcs12(data, cert_path, password_env)
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise CredentialsError(f"{cert_path} holds no certificate.")
+    key_data = _read(key_path, "client key") if key_path else data
+    if b"PRIVATE KEY-----" not in key_data:
+        raise CredentialsError(
+            "The client certificate needs its private key: give it with --client-key, "
+            "or put it in the same PEM file."
+        )
+    password = None
+    if b"ENCRYPTED" in key_data:
+        password = _password(password_env, str(key_path or cert_path))
+    start = key_data.index(b"-----BEGIN")
+    blocks = [b for b in key_data[start:].split(b"-----BEGIN") if b"PRIVATE KEY-----" in b]
+    try:
+        key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], password)
+    except (ValueError, TypeError):
+        raise CredentialsError(
+            "The client key cannot be opened: the password is wrong or missing, or the key is damaged."
+        ) from None
+    cert_pem = b"".join(
+        b"-----BEGIN" + block.split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n"
+        for block in data.split(b"-----BEGIN")
+        if block.startswith(b" CERTIFICATE-----")
+    )
+    return ClientCredentials(cert_pem, _pem_key(key), source=str(cert_path))
+
+
+def _from_pkcs12(data: bytes, path: Path, password_env: str | None) -> ClientCredentials:
+    password = _password(password_env, str(path))
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
+    except (ValueError, TypeError):
+        raise CredentialsError(
+            f"{path} cannot be opened as PKCS#12: the password is wrong or missing, "
+            "or the file is not a certificate with its key."
+        ) from None
+    if key is None or cert is None:
+        raise CredentialsError(f"{path} does not hold both a certificate and its private key.")
+    chain = [cert, *extra]
+    cert_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
+    return ClientCredentials(cert_pem, _pem_key(key), source=str(path))

@@ -1,0 +1,445 @@
+"""One check, end to end: run the probes, fold what they saw into one immutable report.
+
+The clock probe starts first and runs beside the handshake; the protocol enumeration runs last,
+so the window can show the handshake and certificate stages while it is still going. Each stage
+is reported through ``progress`` as it starts and ends. An unexpected exception inside one stage
+becomes an internal-error note for that stage; the others still report.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from cryptography import x509
+
+from core.analyze.chain import ChainAnalysis, aia_urls, analyze_chain, needs_issuer
+from core.analyze.clock import measure_clock
+from core.budget import Budget, Cancelled
+from core.causes import Observations, decide
+from core.certs import CertificateFileError, load_certificates, signed_by
+from core.ciphers import iana_name_for_openssl
+from core.models import (
+    CheckOptions,
+    CheckReport,
+    ClientResult,
+    ClockResult,
+    ClockSource,
+    Finding,
+    HandshakeObservation,
+    NetworkFailure,
+    StageEvent,
+    StageId,
+    StageResult,
+    StageStatus,
+    Target,
+    TrustResult,
+)
+from core.probe import net, tls
+from core.probe.fetch import fetch_issuers
+from core.probe.ocsp import RevocationStatus, check_revocation
+from core.probe.sntp import SntpSample, best_sntp
+from core.trust import TrustStores, build_stores
+
+Progress = Callable[[StageEvent], None]
+Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
+
+#: Failures after which a second, permissive handshake may still fetch the certificate.
+_RETRY_LEGACY = frozenset({NetworkFailure.TLS_ALERT, NetworkFailure.TLS_ERROR, NetworkFailure.CONNECTION_RESET})
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class _Stages:
+    progress: Progress | None
+    results: dict[StageId, StageResult] = field(default_factory=dict)
+    started: dict[StageId, float] = field(default_factory=dict)
+
+    def start(self, stage: StageId, summary: str = "") -> None:
+        self.started[stage] = time.monotonic()
+        self._emit(StageEvent(stage, StageStatus.RUNNING, 0.0, summary))
+
+    def end(self, stage: StageId, status: StageStatus, summary: str) -> None:
+        took = (time.monotonic() - self.started.get(stage, time.monotonic())) * 1000
+        self.results[stage] = StageResult(stage, status, took, summary)
+        self._emit(StageEvent(stage, status, took, summary))
+
+    def skip(self, stage: StageId, summary: str) -> None:
+        self.results[stage] = StageResult(stage, StageStatus.SKIPPED, 0.0, summary)
+        self._emit(StageEvent(stage, StageStatus.SKIPPED, 0.0, summary))
+
+    def tick(self, stage: StageId, done: int, total: int) -> None:
+        took = (time.monotonic() - self.started.get(stage, time.monotonic())) * 1000
+        self._emit(StageEvent(stage, StageStatus.RUNNING, took, f"{done} of {total} probes", done, total))
+
+    def _emit(self, event: StageEvent) -> None:
+        if self.progress is not None:
+            self.progress(event)
+
+    def ordered(self) -> tuple[StageResult, ...]:
+        return tuple(self.results[s] for s in StageId if s in self.results)
+
+
+class CheckError(ValueError):
+    """The check cannot start (e.g. an unreadable --ca-file); the message is for the user."""
+
+
+def run_check(
+    target: Target,
+    options: CheckOptions,
+    *,
+    progress: Progress | None = None,
+    budget: Budget | None = None,
+    resolver: net.Resolver | None = None,
+    now: Clock = utc_now,
+    stores: TrustStores | None = None,
+) -> CheckReport:
+    """Raises Cancelled if the budget's cancel flag is set, CheckError for unusable options."""
+    started_at = now()
+    started = time.monotonic()
+    budget = budget or Budget(options.timeout, total=options.timeout * 3 + 5)
+    stages = _Stages(progress)
+    errors: list[tuple[str, str]] = []
+    if stores is None:
+        try:
+            stores = build_stores(options.ca_file, no_default_trust=options.no_default_trust)
+        except CertificateFileError as exc:
+            raise CheckError(f"--ca-file: {exc}") from None
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clock") as pool:
+        sntp_future = _start_clock(pool, options, budget, stages)
+        try:
+            obs = _connect_and_handshake(target, options, budget, stages, resolver)
+            hs = obs.handshake
+            ref_clock = _finish_clock(sntp_future, hs, options, target, now, stages, errors)
+        except Cancelled:
+            sntp_future.cancel()
+            raise
+    local_now = now()
+    chain, chain_unreadable, revocation = _certificates(
+        target, options, budget, stages, hs, obs.legacy, stores, ref_clock, local_now, errors
+    )
+    overlap = _protocols(target, options, budget, stages, obs, errors)
+    observations = Observations(
+        target=target,
+        local_now=local_now,
+        resolve=obs.resolve,
+        connect_failure=obs.connect_failure,
+        connect_detail=obs.connect_detail,
+        connect_address=obs.connect_address,
+        handshake=hs,
+        legacy=obs.legacy,
+        chain=chain,
+        chain_unreadable=chain_unreadable,
+        clock=ref_clock,
+        revocation=revocation,
+        overlap_findings=overlap.findings if overlap else (),
+        credentials_given=options.client_credentials is not None,
+        timeout_s=options.timeout,
+        internal_errors=tuple(errors),
+    )
+    findings = _guarded("findings", errors, lambda: decide(observations), ())
+    if hs is not None and hs.cipher_openssl and not hs.cipher:
+        hs = _with_iana(hs)
+    return CheckReport(
+        target=target,
+        options=options,
+        started_at=started_at,
+        duration_ms=(time.monotonic() - started) * 1000,
+        handshake=hs,
+        certificates=chain.certificates if chain else (),
+        trust=chain.trust if chain else TrustResult(None, None, None),
+        protocols=overlap.protocols if overlap else _protocols_from_handshake(hs),
+        ciphers=overlap.ciphers if overlap else {},
+        groups=overlap.groups if overlap else ((hs.group,) if hs and hs.group else ()),
+        server_preference=overlap.server_preference if overlap else None,
+        clients=overlap.clients if overlap else (),
+        clock=ref_clock,
+        findings=findings,
+        stages=stages.ordered(),
+        internal_errors=tuple(f"{name}: {text}" for name, text in errors),
+    )
+
+
+def _with_iana(hs: HandshakeObservation) -> HandshakeObservation:
+    from dataclasses import replace
+
+    return replace(hs, cipher=iana_name_for_openssl(hs.cipher_openssl or "") or hs.cipher_openssl)
+
+
+def _guarded(name: str, errors: list[tuple[str, str]], work: Callable[[], T], fallback: T) -> T:
+    """Run one analysis; a bug in it becomes an internal-error note, not a crash of the check."""
+    try:
+        return work()
+    except Cancelled:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the point is to contain our own bugs
+        errors.append((name, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
+        return fallback
+
+
+# --------------------------------------------------------------------------- clock
+
+
+def _start_clock(
+    pool: concurrent.futures.ThreadPoolExecutor, options: CheckOptions, budget: Budget, stages: _Stages
+) -> concurrent.futures.Future[SntpSample | None]:
+    stages.start(StageId.CLOCK, "asking a time server")
+    if options.no_network_time or not options.time_servers:
+        done: concurrent.futures.Future[SntpSample | None] = concurrent.futures.Future()
+        done.set_result(None)
+        return done
+    return pool.submit(best_sntp, list(options.time_servers), budget.child(min(options.timeout, 5.0)))
+
+
+def _finish_clock(
+    future: concurrent.futures.Future[SntpSample | None],
+    hs: HandshakeObservation | None,
+    options: CheckOptions,
+    target: Target,
+    now: Clock,
+    stages: _Stages,
+    errors: list[tuple[str, str]],
+) -> ClockResult:
+    try:
+        sntp = future.result(timeout=min(options.timeout, 5.0) + 1)
+    except Exception as exc:  # noqa: BLE001 - the clock is one check among several
+        errors.append(("clock", f"{type(exc).__name__}: {exc}"))
+        sntp = None
+    http = hs.http_date if hs is not None else None
+
+    def measure() -> ClockResult:
+        return measure_clock(
+            now(),
+            sntp,
+            http,
+            sntp_tried=() if options.no_network_time else tuple(options.time_servers),
+            network_time_disabled=options.no_network_time,
+            http_source=target.display(),
+        )
+
+    result = _guarded("clock", errors, measure, ClockResult(ClockSource.NONE, None, None, None))
+    if result.reference is ClockSource.NONE:
+        stages.end(StageId.CLOCK, StageStatus.SKIPPED, "no reference time could be had")
+    else:
+        offset = result.offset_s or 0.0
+        status = StageStatus.FAILED if abs(offset) > 120 + (result.uncertainty_s or 0) else StageStatus.OK
+        stages.end(StageId.CLOCK, status, f"offset {offset:+.1f} s ({result.reference.value})")
+    return result
+
+
+# --------------------------------------------------------------------------- network
+
+
+@dataclass
+class _NetworkObs:
+    resolve: object = None
+    connect_failure: NetworkFailure | None = None
+    connect_detail: str = ""
+    connect_address: str | None = None
+    handshake: HandshakeObservation | None = None
+    legacy: HandshakeObservation | None = None
+    addresses: tuple[str, ...] = ()
+
+
+def _connect_and_handshake(
+    target: Target,
+    options: CheckOptions,
+    budget: Budget,
+    stages: _Stages,
+    resolver: net.Resolver | None,
+) -> _NetworkObs:
+    obs = _NetworkObs()
+    stages.start(StageId.RESOLVE)
+    if target.connect_address:
+        addresses: tuple[str, ...] = (target.connect_address,)
+        stages.end(StageId.RESOLVE, StageStatus.OK, f"using {target.connect_address} (--connect)")
+    else:
+        result = net.resolve(target.host_ascii, target.dial_port, budget, resolver)
+        obs.resolve = result
+        if result.error:
+            stages.end(StageId.RESOLVE, StageStatus.FAILED, result.error)
+            for stage in (StageId.CONNECT, StageId.HANDSHAKE):
+                stages.skip(stage, "not reached")
+            return obs
+        addresses = result.addresses
+        stages.end(StageId.RESOLVE, StageStatus.OK, ", ".join(addresses[:3]))
+    obs.addresses = addresses
+    budget.check()
+    stages.start(StageId.CONNECT)
+    outcome = net.connect(addresses, target.dial_port, budget)
+    obs.connect_address = outcome.address
+    if outcome.sock is None:
+        obs.connect_failure = outcome.failure
+        obs.connect_detail = outcome.detail
+        stages.end(StageId.CONNECT, StageStatus.FAILED, f"{outcome.address}: {outcome.detail}")
+        stages.skip(StageId.HANDSHAKE, "not reached")
+        return obs
+    stages.end(StageId.CONNECT, StageStatus.OK, f"connected to {outcome.address}:{target.dial_port}")
+    stages.start(StageId.HANDSHAKE)
+    hs = tls.handshake(
+        outcome.sock,
+        target.sni,
+        budget,
+        credentials=options.client_credentials,
+        host_header=target.host_ascii,
+    )
+    if hs.ok:
+        hs = _with_iana(hs)
+        stages.end(StageId.HANDSHAKE, StageStatus.OK, f"{hs.protocol}, {hs.cipher}")
+    else:
+        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
+    obs.handshake = hs
+    if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
+        obs.legacy = _legacy_handshake(target, budget, outcome.address)
+    return obs
+
+
+def _legacy_handshake(target: Target, budget: Budget, address: str) -> HandshakeObservation | None:
+    """A second handshake with every old version and suite allowed, only to see the server's
+    certificate (and which version it speaks) when the default client cannot connect."""
+    if budget.remaining() <= 0.2:
+        return None
+    outcome = net.connect([address], target.dial_port, budget)
+    if outcome.sock is None:
+        return None
+    hs = tls.handshake(outcome.sock, target.sni, budget, legacy=True, fetch_http_date=False)
+    return _with_iana(hs) if hs.ok else hs
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def _certificates(
+    target: Target,
+    options: CheckOptions,
+    budget: Budget,
+    stages: _Stages,
+    hs: HandshakeObservation | None,
+    legacy: HandshakeObservation | None,
+    stores: TrustStores,
+    clock: ClockResult,
+    local_now: dt.datetime,
+    errors: list[tuple[str, str]],
+) -> tuple[ChainAnalysis | None, str | None, RevocationStatus | None]:
+    source = hs if hs is not None and hs.chain_der else legacy
+    if source is None or not source.chain_der:
+        stages.skip(StageId.CERTIFICATES, "no certificate was received")
+        return None, None, None
+    stages.start(StageId.CERTIFICATES)
+    try:
+        sent = [load_certificates(der)[0] for der in source.chain_der]
+    except CertificateFileError:
+        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, "the certificate cannot be read")
+        return None, "the server sent a certificate that cannot be read (it is malformed)", None
+    verify_at = clock.reference_time or local_now
+    host = target.host_ascii
+
+    def analyse(fetched: list[x509.Certificate], status: str) -> ChainAnalysis:
+        return analyze_chain(sent, host, stores, verify_at, fetched=fetched, aia_status=status)
+
+    chain = _guarded("certificates", errors, lambda: analyse([], "not tried"), None)
+    if chain is None:
+        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, "internal error")
+        return None, None, None
+    if needs_issuer(chain) and options.fetch_aia:
+        urls = aia_urls(sent[0])
+        if urls:
+            fetched, status = fetch_issuers(urls[0], budget.child())
+            chain = _guarded("certificates", errors, lambda: analyse(fetched, status), chain)
+        else:
+            chain = _guarded("certificates", errors, lambda: analyse([], "no AIA address in the certificate"), chain)
+    revocation = None
+    if options.check_revocation and len(chain.path.certs) > 1:
+        ocsp_urls = aia_urls(sent[0], ocsp=True)
+        issuer = chain.path.certs[1]
+        if ocsp_urls and signed_by(sent[0], issuer):
+            revocation = _guarded(
+                "revocation", errors, lambda: check_revocation(sent[0], issuer, ocsp_urls[0], budget.child()), None
+            )
+    summary = f"{len(sent)} sent; " + ("valid" if chain.valid else f"not valid: {chain.verifier_error}")
+    stages.end(StageId.CERTIFICATES, StageStatus.OK if chain.valid else StageStatus.FAILED, summary[:200])
+    return chain, None, revocation
+
+
+# --------------------------------------------------------------------------- protocols
+
+
+@dataclass(frozen=True)
+class _Overlap:
+    protocols: dict[str, bool | None]
+    ciphers: dict[str, tuple[str, ...]]
+    groups: tuple[str, ...]
+    server_preference: bool | None
+    clients: tuple[ClientResult, ...]
+    findings: tuple[Finding, ...]
+
+
+def _protocols(
+    target: Target,
+    options: CheckOptions,
+    budget: Budget,
+    stages: _Stages,
+    obs: _NetworkObs,
+    errors: list[tuple[str, str]],
+) -> _Overlap | None:
+    if options.quick:
+        stages.skip(StageId.PROTOCOLS, "skipped (--quick)")
+        return None
+    if obs.handshake is None or obs.handshake.failure in (NetworkFailure.NOT_TLS, NetworkFailure.HANDSHAKE_TIMEOUT):
+        stages.skip(StageId.PROTOCOLS, "not reached")
+        return None
+    from core.analyze.overlap import analyze_overlap, load_client_profiles, local_client_profile
+    from core.probe.hello import enumerate_server
+
+    stages.start(StageId.PROTOCOLS, "probing versions and cipher suites")
+    address = obs.connect_address or target.dial_host
+
+    def work() -> _Overlap:
+        scan = enumerate_server(
+            address,
+            target.dial_port,
+            target.sni,
+            Budget(options.timeout, total=max(1.0, budget.remaining()), cancel_event=budget.cancel_event),
+            max_connections=1 if options.gentle else 8,
+            gentle=options.gentle,
+            progress=lambda done, total: stages.tick(StageId.PROTOCOLS, done, total),
+        )
+        result = analyze_overlap(scan, local_client_profile(), load_client_profiles())
+        return _Overlap(
+            protocols=dict(result.protocols),
+            ciphers={k: tuple(v) for k, v in result.ciphers.items()},
+            groups=tuple(result.groups),
+            server_preference=result.server_preference,
+            clients=tuple(result.clients),
+            findings=tuple(result.findings),
+        )
+
+    overlap = _guarded("protocols", errors, work, None)
+    if overlap is None:
+        stages.end(StageId.PROTOCOLS, StageStatus.FAILED, "internal error")
+        return None
+    accepted = [name for name, ok in overlap.protocols.items() if ok]
+    stages.end(
+        StageId.PROTOCOLS,
+        StageStatus.OK if accepted else StageStatus.FAILED,
+        ("accepts " + ", ".join(accepted)) if accepted else "no version accepted",
+    )
+    return overlap
+
+
+def _protocols_from_handshake(hs: HandshakeObservation | None) -> dict[str, bool | None]:
+    versions: dict[str, bool | None] = {v: None for v in ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")}
+    if hs is not None and hs.ok and hs.protocol:
+        name = {"TLSv1": "TLSv1.0"}.get(hs.protocol, hs.protocol)
+        versions[name] = True
+    return versions

@@ -1,0 +1,96 @@
+"""The contract's JSON (shared/contract.md): fields may be added, none renamed or removed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from core.catalogue import Catalogue, load_catalogue
+from core.models import CheckReport, EvidenceValue, Finding
+
+
+def _evidence(values: Any) -> dict[str, EvidenceValue | list[str]]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def finding_dict(finding: Finding, catalogue: Catalogue) -> dict[str, Any]:
+    return {
+        "id": finding.id.value,
+        "severity": finding.severity.value,
+        "title": catalogue.title(finding),
+        "detail": catalogue.detail(finding),
+        "evidence": _evidence(finding.evidence),
+        "fixes": [f.value for f in finding.fixes],
+    }
+
+
+def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict[str, Any]:
+    cat = catalogue or load_catalogue()
+    target = report.target
+    hs = report.handshake
+    return {
+        "schema": report.schema,
+        "target": {
+            "host": target.host,
+            "port": target.port,
+            "connect_address": target.connect_address,
+            "sni": target.sni or "",
+        },
+        "started_at": report.started_at.isoformat(),
+        "duration_ms": round(report.duration_ms, 3),
+        "verdict": report.verdict.value,
+        "handshake": {
+            "ok": bool(hs and hs.ok),
+            "protocol": hs.protocol if hs else None,
+            "cipher": hs.cipher if hs else None,
+            "group": hs.group if hs else None,
+            "alpn": hs.alpn if hs else None,
+            "address": hs.address if hs else None,
+            "alert": hs.alert if hs else None,
+            "steps": [
+                {"step": s.step.value, "direction": s.direction.value, "t_ms": s.t_ms}
+                for s in (hs.steps if hs else ())
+            ],
+        },
+        "certificates": [
+            {
+                "subject": c.subject,
+                "issuer": c.issuer,
+                "not_before": c.not_before.isoformat(),
+                "not_after": c.not_after.isoformat(),
+                "san": list(c.san),
+                "sha256": c.sha256,
+                "key": c.key,
+                "signature_algorithm": c.signature_algorithm,
+                "sent_by_server": c.sent_by_server,
+                "trusted_by": list(c.trusted_by),
+            }
+            for c in report.certificates
+        ],
+        "trust": {"mozilla": report.trust.mozilla, "os": report.trust.os, "custom": report.trust.custom},
+        "protocols": dict(report.protocols),
+        "ciphers": {k: list(v) for k, v in report.ciphers.items()},
+        "groups": list(report.groups),
+        "server_preference": report.server_preference,
+        "clients": [
+            {"name": c.name, "connects": c.connects, "protocol": c.protocol, "cipher": c.cipher}
+            for c in report.clients
+        ],
+        "clock": {
+            "reference": report.clock.reference.value,
+            "source": report.clock.source,
+            "offset_s": report.clock.offset_s,
+            "uncertainty_s": report.clock.uncertainty_s,
+        },
+        "findings": [finding_dict(f, cat) for f in report.findings],
+        "stages": [
+            {"stage": s.stage.value, "status": s.status.value, "duration_ms": round(s.duration_ms, 3),
+             "summary": s.summary}
+            for s in report.stages
+        ],
+    }
+
+
+def to_json(report: CheckReport) -> str:
+    # ensure_ascii keeps every stranger's character as an escape: safe in any terminal or log.
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=True)

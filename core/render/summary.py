@@ -1,0 +1,40 @@
+"""The short plain-text summary for a support ticket: at most 15 lines, no markup."""
+
+from __future__ import annotations
+
+from core.catalogue import load_catalogue
+from core.models import CheckReport, StageStatus
+from core.untrusted import visible
+
+MAX_LINES = 15
+
+
+def ticket_summary(report: CheckReport) -> str:
+    cat = load_catalogue()
+    target = report.target
+    lines = [
+        f"Handshake Doctor check of {visible(target.display(), limit=200)}"
+        + (f" (connected to {target.connect_address})" if target.connect_address else ""),
+        f"Time: {report.started_at:%Y-%m-%d %H:%M:%S} UTC",
+        f"Verdict: {report.verdict.value.upper()}",
+    ]
+    cause = report.cause
+    if cause is not None:
+        lines.append(f"Cause: {visible(cat.headline(cause), limit=300)}")
+        who = cat.finding(cause.id).who_acts.value.replace("-", " ")
+        lines.append(f"Who acts: {who}")
+    else:
+        lines.append("Cause: none found; the connection works.")
+    hs = report.handshake
+    if hs is not None and hs.ok:
+        lines.append(f"Handshake: {hs.protocol}, {hs.cipher}")
+    tried = ", ".join(
+        f"{s.stage.value} {'ok' if s.status is StageStatus.OK else s.status.value}" for s in report.stages
+    )
+    lines.append(f"Tried: {tried}")
+    others = [f for f in report.findings if f is not cause]
+    for finding in others[: MAX_LINES - len(lines) - 1]:
+        lines.append(f"Also: [{finding.severity.value}] {visible(cat.title(finding), limit=200)}")
+    if cause is not None and cause.fixes and len(lines) < MAX_LINES:
+        lines.append(f"First step: {cat.fix(cause.fixes[0]).title}")
+    return "\n".join(lines[:MAX_LINES]) + "\n"

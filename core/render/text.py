@@ -1,0 +1,81 @@
+"""The readable terminal report: findings first, then the facts, colour on a tty."""
+
+from __future__ import annotations
+
+from core.catalogue import current_os, load_catalogue
+from core.models import CheckReport, Severity, StageStatus, Verdict
+from core.untrusted import for_terminal as t
+
+_COLOURS = {
+    Severity.INFO: "\x1b[36m",
+    Severity.WARNING: "\x1b[33m",
+    Severity.ERROR: "\x1b[31m",
+    Severity.CRITICAL: "\x1b[1;31m",
+}
+_VERDICT_COLOURS = {Verdict.OK: "\x1b[32m", Verdict.WARNING: "\x1b[33m", Verdict.ERROR: "\x1b[31m",
+                    Verdict.CRITICAL: "\x1b[1;31m"}
+_RESET = "\x1b[0m"
+_MARKS = {StageStatus.OK: "✓", StageStatus.FAILED: "✗", StageStatus.SKIPPED: "—",
+          StageStatus.RUNNING: "…", StageStatus.PENDING: " "}
+
+
+def render_text(report: CheckReport, *, colour: bool = False) -> str:
+    cat = load_catalogue()
+    os_name = current_os()
+
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if colour else text
+
+    lines: list[str] = []
+    target = report.target
+    where = t(target.display())
+    if target.connect_address:
+        where += f" via {t(target.connect_address)}:{target.dial_port}"
+    lines.append(f"Handshake Doctor — {where}")
+    verdict = report.verdict
+    cause = report.cause
+    headline = cat.headline(cause) if cause else "The TLS connection works and nothing needs fixing."
+    lines.append(paint(f"{verdict.value.upper()}: {t(headline)}", _VERDICT_COLOURS[verdict]))
+    lines.append("")
+    lines.append("Steps:")
+    for stage in report.stages:
+        lines.append(
+            f"  {_MARKS[stage.status]} {stage.stage.value:<13} {stage.duration_ms:7.1f} ms  {t(stage.summary, limit=160)}"
+        )
+    if report.findings:
+        lines.append("")
+        lines.append("Findings:")
+        for finding in report.findings:
+            tag = paint(f"[{finding.severity.value}]", _COLOURS[finding.severity])
+            lines.append(f"  {tag} {t(cat.title(finding))}  ({finding.id.value})")
+            lines.append(f"      {t(cat.detail(finding), limit=600)}")
+    hs = report.handshake
+    if hs is not None and hs.ok:
+        lines.append("")
+        lines.append(f"Handshake: {hs.protocol}, {hs.cipher}" + (f", group {hs.group}" if hs.group else ""))
+    if report.certificates:
+        lines.append("")
+        lines.append("Certificates:")
+        for i, cert in enumerate(report.certificates):
+            origin = "sent" if cert.sent_by_server else "from store"
+            lines.append(f"  {i}. {t(cert.subject, limit=200)}  [{origin}]")
+            lines.append(f"     issuer {t(cert.issuer, limit=200)}")
+            lines.append(f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}, {t(cert.signature_algorithm)}")
+    accepted = [name for name, ok in report.protocols.items() if ok]
+    if accepted:
+        lines.append("")
+        lines.append("Protocols accepted: " + ", ".join(accepted))
+    clock = report.clock
+    if clock.offset_s is not None:
+        lines.append(f"Clock: offset {clock.offset_s:+.1f} s ± {clock.uncertainty_s or 0:.1f} s ({clock.reference.value}, {t(clock.source or '')})")
+    fixes = cat.ordered_fixes(report.findings)
+    if fixes:
+        lines.append("")
+        lines.append("What to do:")
+        for fix in fixes:
+            lines.append(f"  • {fix.title} ({fix.who.value.replace('-', ' ')})")
+            for n, step in enumerate(fix.steps_for(os_name), 1):
+                lines.append(f"      {n}. {step}")
+    for note in report.internal_errors:
+        lines.append(f"Internal error: {t(note.splitlines()[0])}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,3 @@
+from handshake_doctor.main import run
+
+run()
