@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 CANCEL_SLICE_S = 0.1
 
 
-class Cancelled(Exception):  # noqa: N818 - it is an outcome, not a malfunction
+class Cancelled(Exception):
     """The user cancelled the check; callers unwind without reporting a finding."""
 
 
@@ -60,8 +60,9 @@ class Budget:
     def child(self, timeout: float | None = None) -> Budget:
         """A budget for one sub-step that shares this one's cancel flag and never outlives it."""
         step = self.step_timeout if timeout is None else timeout
-        sub = Budget(step, total=max(0.0, min(step, self.remaining())), cancel_event=self.cancel_event)
-        return sub
+        return Budget(
+            step, total=max(0.0, min(step, self.remaining())), cancel_event=self.cancel_event
+        )
 
 
 def wait_slice(deadline: float) -> float:

@@ -29,7 +29,9 @@ from core.models import (
 from core.probe.ocsp import RevocationStatus
 from core.probe.tls import CLIENT_CERT_ALERTS
 
-_VALIDITY = frozenset({FindingId.CERT_EXPIRED, FindingId.CERT_NOT_YET_VALID, FindingId.EXPIRES_SOON})
+_VALIDITY = frozenset(
+    {FindingId.CERT_EXPIRED, FindingId.CERT_NOT_YET_VALID, FindingId.EXPIRES_SOON}
+)
 _CHAIN_ERRORS = frozenset(
     {
         FindingId.CERT_EXPIRED,
@@ -136,7 +138,12 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
             Finding(
                 FindingId.HANDSHAKE_TIMEOUT,
                 Severity.ERROR,
-                evidence(address=address, port=obs.target.dial_port, timeout_s=obs.timeout_s, detail=hs.failure_detail),
+                evidence(
+                    address=address,
+                    port=obs.target.dial_port,
+                    timeout_s=obs.timeout_s,
+                    detail=hs.failure_detail,
+                ),
             )
         ]
     if failure is NetworkFailure.NOT_TLS:
@@ -144,10 +151,15 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
             Finding(
                 FindingId.NOT_TLS,
                 Severity.ERROR,
-                evidence(first_bytes=printable_preview(hs.first_bytes), looks_like=_looks_like(hs.first_bytes)),
+                evidence(
+                    first_bytes=printable_preview(hs.first_bytes),
+                    looks_like=_looks_like(hs.first_bytes),
+                ),
             )
         ]
-    if hs.certificate_requested and (hs.alert in CLIENT_CERT_ALERTS or failure is NetworkFailure.CONNECTION_RESET):
+    if hs.certificate_requested and (
+        hs.alert in CLIENT_CERT_ALERTS or failure is NetworkFailure.CONNECTION_RESET
+    ):
         return [_client_cert_finding(obs, hs.alert or "connection closed", "during the handshake")]
     explained = _explained_by_overlap(obs)
     if explained:
@@ -177,7 +189,11 @@ def _alert_stage(hs: HandshakeObservation) -> str:
 
 
 def _client_cert_finding(obs: Observations, alert: str, stage: str) -> Finding:
-    given = "a client certificate was sent but refused" if obs.credentials_given else "no client certificate was given"
+    given = (
+        "a client certificate was sent but refused"
+        if obs.credentials_given
+        else "no client certificate was given"
+    )
     return Finding(
         FindingId.CLIENT_CERT_REQUIRED,
         Severity.ERROR,
@@ -188,7 +204,9 @@ def _client_cert_finding(obs: Observations, alert: str, stage: str) -> Finding:
 def _explained_by_overlap(obs: Observations) -> list[Finding]:
     """A failed handshake whose alert the protocol/cipher overlap explains."""
     shared = [
-        f for f in obs.overlap_findings if f.id in (FindingId.NO_SHARED_PROTOCOL, FindingId.NO_SHARED_CIPHER)
+        f
+        for f in obs.overlap_findings
+        if f.id in (FindingId.NO_SHARED_PROTOCOL, FindingId.NO_SHARED_CIPHER)
     ]
     if shared:
         return [replace(f, severity=Severity.ERROR) for f in shared]
@@ -197,8 +215,11 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     if hs is None or legacy is None or not legacy.ok:
         return []
     reason = (hs.failure_detail or "").lower()
-    if hs.alert in _VERSION_ALERTS or "unsupported protocol" in reason or "no protocols" in reason or (
-        legacy.protocol in ("TLSv1", "TLSv1.1", "SSLv3")
+    if (
+        hs.alert in _VERSION_ALERTS
+        or "unsupported protocol" in reason
+        or "no protocols" in reason
+        or (legacy.protocol in ("TLSv1", "TLSv1.1", "SSLv3"))
     ):
         return [
             Finding(
@@ -228,9 +249,12 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
 
 
 def _version_name(protocol: str | None) -> str:
-    return {"TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3"}.get(
-        protocol or "", protocol or "unknown"
-    )
+    return {
+        "TLSv1": "TLS 1.0",
+        "TLSv1.1": "TLS 1.1",
+        "TLSv1.2": "TLS 1.2",
+        "TLSv1.3": "TLS 1.3",
+    }.get(protocol or "", protocol or "unknown")
 
 
 def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:
@@ -247,7 +271,14 @@ def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:
             )
         ], (list(clock_findings(clock, False)) if clock else [])
     if chain is None:
-        return [], (list(clock_findings(clock, False)) if clock else [])
+        # Without a certificate the clock explains nothing; a measured skew is still worth
+        # saying, but "could not measure the clock" would only be noise beside a network cause.
+        unjudged = [
+            f
+            for f in (clock_findings(clock, False) if clock else ())
+            if f.id is not FindingId.CLOCK_UNVERIFIED
+        ]
+        return [], unjudged
     path = chain.path.certs
     local = validity_findings(path, chain.path.anchor, obs.local_now)
     reference_time = clock.reference_time if clock else None
@@ -317,8 +348,12 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings += [f for f in obs.overlap_findings if not any(f.id == g.id for g in findings)]
     findings += clock_out
     for check, error in obs.internal_errors:
-        findings.append(Finding(FindingId.INTERNAL_ERROR, Severity.WARNING, evidence(check=check, error=error)))
-    return tuple(sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank))
+        findings.append(
+            Finding(FindingId.INTERNAL_ERROR, Severity.WARNING, evidence(check=check, error=error))
+        )
+    return tuple(
+        sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank)
+    )
 
 
 def _dedupe(findings: Sequence[Finding]) -> list[Finding]:

@@ -6,9 +6,10 @@ either returns certificates or raises CertificateFileError with one sentence say
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -27,11 +28,12 @@ class CertificateFileError(ValueError):
     """The file holds no usable certificate; the message is one sentence for the user."""
 
 
-def _quiet_load(loader: object, data: bytes) -> object:
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         # One Mozilla root has a non-positive serial; cryptography warns about it on every load.
         warnings.simplefilter("ignore")
-        return loader(data)  # type: ignore[operator]
+        yield
 
 
 def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x509.Certificate]:
@@ -40,27 +42,27 @@ def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x50
         raise CertificateFileError("The file is empty.")
     if b"-----BEGIN" in data:
         return _load_pem(data)
-    for loader in (x509.load_der_x509_certificate,):
+    with _quiet():
         try:
-            return [_quiet_load(loader, data)]  # type: ignore[list-item]
+            return [x509.load_der_x509_certificate(data)]
         except ValueError:
             pass
-    try:
-        certs = _quiet_load(pkcs7.load_der_pkcs7_certificates, data)
-    except ValueError:
-        pass
-    else:
-        if certs:
-            return list(certs)  # type: ignore[call-overload]
+        try:
+            certs = pkcs7.load_der_pkcs7_certificates(data)
+        except ValueError:
+            certs = []
+    if certs:
+        return list(certs)
     try:
         bundle = pkcs12.load_pkcs12(data, password)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         if "password" in str(exc).lower() or "mac" in str(exc).lower():
             raise CertificateFileError(
                 "This looks like a PKCS#12 file, and the password is wrong or missing."
             ) from None
     else:
-        found = [c.certificate for c in ([bundle.cert] if bundle.cert else []) + bundle.additional_certs]
+        found = [c.certificate for c in ([bundle.cert] if bundle.cert else [])]
+        found += [c.certificate for c in bundle.additional_certs]
         if found:
             return found
         raise CertificateFileError("The PKCS#12 file holds no certificate.")
@@ -70,31 +72,32 @@ def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x50
 
 
 def _load_pem(data: bytes) -> list[x509.Certificate]:
-    if b"-----BEGIN PKCS7-----" in data or b"-----BEGIN CERTIFICATE-----" not in data:
-        if b"PRIVATE KEY-----" in data and b"-----BEGIN CERTIFICATE-----" not in data:
+    marker = b"-----BEGIN CERTIFICATE-----"
+    if b"-----BEGIN PKCS7-----" in data or marker not in data:
+        if b"PRIVATE KEY-----" in data and marker not in data:
             raise CertificateFileError(
                 "This file holds a private key, not a certificate. Keep it secret; "
                 "open the certificate file instead."
             )
         try:
-            certs = _quiet_load(pkcs7.load_pem_pkcs7_certificates, data)
+            with _quiet():
+                return list(pkcs7.load_pem_pkcs7_certificates(data))
         except ValueError:
             raise CertificateFileError("The PEM file holds no certificate.") from None
-        return list(certs)  # type: ignore[call-overload]
-    certs: list[x509.Certificate] = []
-    marker = b"-----BEGIN CERTIFICATE-----"
+    found: list[x509.Certificate] = []
     for block in data.split(marker)[1:]:
         end = block.find(b"-----END CERTIFICATE-----")
         if end < 0:
             raise CertificateFileError("A certificate in the file is cut off (no END line).")
         pem = marker + block[: end + len(b"-----END CERTIFICATE-----")] + b"\n"
         try:
-            certs.append(_quiet_load(x509.load_pem_x509_certificate, pem))  # type: ignore[arg-type]
+            with _quiet():
+                found.append(x509.load_pem_x509_certificate(pem))
         except ValueError:
             raise CertificateFileError(
-                f"Certificate {len(certs) + 1} in the file is damaged and cannot be read."
+                f"Certificate {len(found) + 1} in the file is damaged and cannot be read."
             ) from None
-    return certs
+    return found
 
 
 def read_certificate_file(path: Path, *, password: bytes | None = None) -> list[x509.Certificate]:
@@ -172,7 +175,7 @@ def key_description(cert: x509.Certificate) -> tuple[str, int]:
 def signature_name(cert: x509.Certificate) -> str:
     try:
         algorithm = cert.signature_hash_algorithm
-    except Exception:  # noqa: BLE001 - unsupported algorithms raise several types
+    except Exception:
         algorithm = None
     oid_name = getattr(cert.signature_algorithm_oid, "_name", None) or str(
         cert.signature_algorithm_oid.dotted_string
@@ -185,7 +188,7 @@ def signature_name(cert: x509.Certificate) -> str:
 def signature_hash(cert: x509.Certificate) -> str | None:
     try:
         algorithm = cert.signature_hash_algorithm
-    except Exception:  # noqa: BLE001 - unsupported algorithms raise several types
+    except Exception:
         return None
     return algorithm.name if algorithm is not None else None
 
@@ -241,7 +244,7 @@ def describe(
         not_after=cert.not_valid_after_utc,
         san=san_names(cert),
         sha256=hashlib.sha256(der).hexdigest(),
-        sha1=cert.fingerprint(hashes.SHA1()).hex(),  # noqa: S324 - a fingerprint people compare, not security
+        sha1=cert.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 - a fingerprint to compare, not security
         serial=format(cert.serial_number, "x"),
         key=key_text,
         key_bits=bits,

@@ -40,9 +40,13 @@ def _timeout(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--timeout must be a number of seconds, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--timeout must be a number of seconds, not {text!r}"
+        ) from None
     if not math.isfinite(value) or not 0.1 <= value <= MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"--timeout must be between 0.1 and {MAX_TIMEOUT:g} seconds")
+        raise argparse.ArgumentTypeError(
+            f"--timeout must be between 0.1 and {MAX_TIMEOUT:g} seconds"
+        )
     return value
 
 
@@ -54,18 +58,44 @@ def _port(text: str) -> int:
 
 def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True) -> None:
     if with_host:
-        parser.add_argument("host", metavar="HOST[:PORT]", help="host name, host:port or a pasted https:// URL")
+        parser.add_argument(
+            "host", metavar="HOST[:PORT]", help="host name, host:port or a pasted https:// URL"
+        )
     parser.add_argument("--port", type=_port, help="TCP port (default 443)")
-    parser.add_argument("--connect", metavar="ADDR[:PORT]", help="connect here, but use HOST for SNI and name checks")
-    parser.add_argument("--ca-file", type=Path, metavar="PEM", help="extra trust anchors (a company's private CA)")
+    parser.add_argument(
+        "--connect",
+        metavar="ADDR[:PORT]",
+        help="connect here, but use HOST for SNI and name checks",
+    )
+    parser.add_argument(
+        "--ca-file", type=Path, metavar="PEM", help="extra trust anchors (a company's private CA)"
+    )
     parser.add_argument("--no-default-trust", action="store_true", help="trust only --ca-file")
-    parser.add_argument("--client-cert", type=Path, metavar="FILE", help="client certificate (PEM or PKCS#12)")
-    parser.add_argument("--client-key", type=Path, metavar="FILE", help="client key, if not in --client-cert")
-    parser.add_argument("--client-cert-password-env", metavar="VAR", help="read the key/PKCS#12 password from VAR")
-    parser.add_argument("--timeout", type=_timeout, default=10.0, metavar="SECONDS", help="bound on each network step")
-    parser.add_argument("--time-server", metavar="HOST[:PORT]", help="NTP server for the clock reference")
-    parser.add_argument("--no-network-time", action="store_true", help="use only the server's own clock signals")
-    parser.add_argument("--quick", action="store_true", help="skip the protocol and cipher enumeration")
+    parser.add_argument(
+        "--client-cert", type=Path, metavar="FILE", help="client certificate (PEM or PKCS#12)"
+    )
+    parser.add_argument(
+        "--client-key", type=Path, metavar="FILE", help="client key, if not in --client-cert"
+    )
+    parser.add_argument(
+        "--client-cert-password-env", metavar="VAR", help="read the key/PKCS#12 password from VAR"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help="bound on each network step",
+    )
+    parser.add_argument(
+        "--time-server", metavar="HOST[:PORT]", help="NTP server for the clock reference"
+    )
+    parser.add_argument(
+        "--no-network-time", action="store_true", help="use only the server's own clock signals"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the protocol and cipher enumeration"
+    )
     parser.add_argument("--gentle", action="store_true", help="one connection at a time, paced")
 
 
@@ -81,14 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="check a server and write the PDF report")
     add_check_options(report)
     report.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf")
-    report.add_argument("--redact", action="store_true", help="hide internal host names and private addresses")
+    report.add_argument(
+        "--redact", action="store_true", help="hide internal host names and private addresses"
+    )
     inspect = sub.add_parser("inspect", help="validate a certificate chain from a file, offline")
     inspect.add_argument("file", type=Path, metavar="FILE")
     inspect.add_argument("--host", help="the name the certificate should be valid for")
     inspect.add_argument("--at", help="validate at this time (ISO 8601) instead of now")
     inspect.add_argument("--ca-file", type=Path, metavar="PEM")
     inspect.add_argument("--no-default-trust", action="store_true")
-    inspect.add_argument("--password-env", metavar="VAR", help="password of a PKCS#12 file, from VAR")
+    inspect.add_argument(
+        "--password-env", metavar="VAR", help="password of a PKCS#12 file, from VAR"
+    )
     inspect.add_argument("--json", action="store_true")
     return parser
 
@@ -172,7 +206,9 @@ def _parse_time(text: str | None) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"--at must be a time like 2026-03-01T12:00:00Z, not {visible(text)!r}") from None
+        raise UsageError(
+            f"--at must be a time like 2026-03-01T12:00:00Z, not {visible(text)!r}"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -222,12 +258,22 @@ def _run_inspect(args: argparse.Namespace) -> int:
             "host": host,
             "at": at.isoformat(),
             "valid": report.valid,
-            "trust": {"mozilla": report.chain.trust.mozilla, "os": report.chain.trust.os,
-                      "custom": report.chain.trust.custom},
+            "trust": {
+                "mozilla": report.chain.trust.mozilla,
+                "os": report.chain.trust.os,
+                "custom": report.chain.trust.custom,
+            },
             "certificates": [
-                {"subject": c.subject, "issuer": c.issuer, "not_before": c.not_before.isoformat(),
-                 "not_after": c.not_after.isoformat(), "san": list(c.san), "sha256": c.sha256,
-                 "key": c.key, "signature_algorithm": c.signature_algorithm}
+                {
+                    "subject": c.subject,
+                    "issuer": c.issuer,
+                    "not_before": c.not_before.isoformat(),
+                    "not_after": c.not_after.isoformat(),
+                    "san": list(c.san),
+                    "sha256": c.sha256,
+                    "key": c.key,
+                    "signature_algorithm": c.signature_algorithm,
+                }
                 for c in report.chain.certificates
             ],
             "findings": [finding_dict(f, cat) for f in report.findings],
@@ -235,12 +281,22 @@ def _run_inspect(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=True) + "\n")
     else:
         status = "VALID" if report.valid else "NOT VALID"
-        sys.stdout.write(f"{status}: {visible(str(args.file))}" + (f" for {host}" if host else "") + f" at {at:%Y-%m-%d %H:%M} UTC\n")
+        sys.stdout.write(
+            f"{status}: {visible(str(args.file))}"
+            + (f" for {host}" if host else "")
+            + f" at {at:%Y-%m-%d %H:%M} UTC\n"
+        )
         for i, cert in enumerate(report.chain.certificates):
-            sys.stdout.write(f"  {i}. {visible(cert.subject, limit=200)}\n     issuer {visible(cert.issuer, limit=200)}\n")
-            sys.stdout.write(f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}\n")
+            subject = visible(cert.subject, limit=200)
+            issuer = visible(cert.issuer, limit=200)
+            sys.stdout.write(f"  {i}. {subject}\n     issuer {issuer}\n")
+            sys.stdout.write(
+                f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}\n"
+            )
         for finding in report.findings:
-            sys.stdout.write(f"  [{finding.severity.value}] {visible(cat.title(finding))}: {visible(cat.detail(finding), limit=400)}\n")
+            title = visible(cat.title(finding))
+            detail = visible(cat.detail(finding), limit=400)
+            sys.stdout.write(f"  [{finding.severity.value}] {title}: {detail}\n")
     return EXIT_OK if report.valid else EXIT_PROBLEM
 
 

@@ -75,10 +75,13 @@ def load_client_credentials(
         key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], password)
     except (ValueError, TypeError):
         raise CredentialsError(
-            "The client key cannot be opened: the password is wrong or missing, or the key is damaged."
+            "The client key cannot be opened: the password is wrong or missing, "
+            "or the key is damaged."
         ) from None
     cert_pem = b"".join(
-        b"-----BEGIN" + block.split(b"-----END CERTIFICATE-----")[0] + b"-----END CERTIFICATE-----\n"
+        b"-----BEGIN"
+        + block.split(b"-----END CERTIFICATE-----")[0]
+        + b"-----END CERTIFICATE-----\n"
         for block in data.split(b"-----BEGIN")
         if block.startswith(b" CERTIFICATE-----")
     )

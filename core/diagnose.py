@@ -33,6 +33,7 @@ from core.models import (
     Finding,
     HandshakeObservation,
     NetworkFailure,
+    ResolveResult,
     StageEvent,
     StageId,
     StageResult,
@@ -51,7 +52,9 @@ Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
 
 #: Failures after which a second, permissive handshake may still fetch the certificate.
-_RETRY_LEGACY = frozenset({NetworkFailure.TLS_ALERT, NetworkFailure.TLS_ERROR, NetworkFailure.CONNECTION_RESET})
+_RETRY_LEGACY = frozenset(
+    {NetworkFailure.TLS_ALERT, NetworkFailure.TLS_ERROR, NetworkFailure.CONNECTION_RESET}
+)
 
 
 def utc_now() -> dt.datetime:
@@ -79,7 +82,9 @@ class _Stages:
 
     def tick(self, stage: StageId, done: int, total: int) -> None:
         took = (time.monotonic() - self.started.get(stage, time.monotonic())) * 1000
-        self._emit(StageEvent(stage, StageStatus.RUNNING, took, f"{done} of {total} probes", done, total))
+        self._emit(
+            StageEvent(stage, StageStatus.RUNNING, took, f"{done} of {total} probes", done, total)
+        )
 
     def _emit(self, event: StageEvent) -> None:
         if self.progress is not None:
@@ -147,7 +152,8 @@ def run_check(
         timeout_s=options.timeout,
         internal_errors=tuple(errors),
     )
-    findings = _guarded("findings", errors, lambda: decide(observations), ())
+    no_findings: tuple[Finding, ...] = ()
+    findings = _guarded("findings", errors, lambda: decide(observations), no_findings)
     if hs is not None and hs.cipher_openssl and not hs.cipher:
         hs = _with_iana(hs)
     return CheckReport(
@@ -182,7 +188,7 @@ def _guarded(name: str, errors: list[tuple[str, str]], work: Callable[[], T], fa
         return work()
     except Cancelled:
         raise
-    except Exception as exc:  # noqa: BLE001 - the point is to contain our own bugs
+    except Exception as exc:
         errors.append((name, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"))
         return fallback
 
@@ -191,14 +197,19 @@ def _guarded(name: str, errors: list[tuple[str, str]], work: Callable[[], T], fa
 
 
 def _start_clock(
-    pool: concurrent.futures.ThreadPoolExecutor, options: CheckOptions, budget: Budget, stages: _Stages
+    pool: concurrent.futures.ThreadPoolExecutor,
+    options: CheckOptions,
+    budget: Budget,
+    stages: _Stages,
 ) -> concurrent.futures.Future[SntpSample | None]:
     stages.start(StageId.CLOCK, "asking a time server")
     if options.no_network_time or not options.time_servers:
         done: concurrent.futures.Future[SntpSample | None] = concurrent.futures.Future()
         done.set_result(None)
         return done
-    return pool.submit(best_sntp, list(options.time_servers), budget.child(min(options.timeout, 5.0)))
+    return pool.submit(
+        best_sntp, list(options.time_servers), budget.child(min(options.timeout, 5.0))
+    )
 
 
 def _finish_clock(
@@ -212,7 +223,7 @@ def _finish_clock(
 ) -> ClockResult:
     try:
         sntp = future.result(timeout=min(options.timeout, 5.0) + 1)
-    except Exception as exc:  # noqa: BLE001 - the clock is one check among several
+    except Exception as exc:
         errors.append(("clock", f"{type(exc).__name__}: {exc}"))
         sntp = None
     http = hs.http_date if hs is not None else None
@@ -224,7 +235,7 @@ def _finish_clock(
             http,
             sntp_tried=() if options.no_network_time else tuple(options.time_servers),
             network_time_disabled=options.no_network_time,
-            http_source=target.display(),
+            http_source=target.host_ascii,
         )
 
     result = _guarded("clock", errors, measure, ClockResult(ClockSource.NONE, None, None, None))
@@ -232,7 +243,11 @@ def _finish_clock(
         stages.end(StageId.CLOCK, StageStatus.SKIPPED, "no reference time could be had")
     else:
         offset = result.offset_s or 0.0
-        status = StageStatus.FAILED if abs(offset) > 120 + (result.uncertainty_s or 0) else StageStatus.OK
+        status = (
+            StageStatus.FAILED
+            if abs(offset) > 120 + (result.uncertainty_s or 0)
+            else StageStatus.OK
+        )
         stages.end(StageId.CLOCK, status, f"offset {offset:+.1f} s ({result.reference.value})")
     return result
 
@@ -242,7 +257,7 @@ def _finish_clock(
 
 @dataclass
 class _NetworkObs:
-    resolve: object = None
+    resolve: ResolveResult | None = None
     connect_failure: NetworkFailure | None = None
     connect_detail: str = ""
     connect_address: str | None = None
@@ -284,7 +299,9 @@ def _connect_and_handshake(
         stages.end(StageId.CONNECT, StageStatus.FAILED, f"{outcome.address}: {outcome.detail}")
         stages.skip(StageId.HANDSHAKE, "not reached")
         return obs
-    stages.end(StageId.CONNECT, StageStatus.OK, f"connected to {outcome.address}:{target.dial_port}")
+    stages.end(
+        StageId.CONNECT, StageStatus.OK, f"connected to {outcome.address}:{target.dial_port}"
+    )
     stages.start(StageId.HANDSHAKE)
     hs = tls.handshake(
         outcome.sock,
@@ -357,17 +374,29 @@ def _certificates(
             fetched, status = fetch_issuers(urls[0], budget.child())
             chain = _guarded("certificates", errors, lambda: analyse(fetched, status), chain)
         else:
-            chain = _guarded("certificates", errors, lambda: analyse([], "no AIA address in the certificate"), chain)
+            chain = _guarded(
+                "certificates",
+                errors,
+                lambda: analyse([], "no AIA address in the certificate"),
+                chain,
+            )
     revocation = None
     if options.check_revocation and len(chain.path.certs) > 1:
         ocsp_urls = aia_urls(sent[0], ocsp=True)
         issuer = chain.path.certs[1]
         if ocsp_urls and signed_by(sent[0], issuer):
             revocation = _guarded(
-                "revocation", errors, lambda: check_revocation(sent[0], issuer, ocsp_urls[0], budget.child()), None
+                "revocation",
+                errors,
+                lambda: check_revocation(sent[0], issuer, ocsp_urls[0], budget.child()),
+                None,
             )
-    summary = f"{len(sent)} sent; " + ("valid" if chain.valid else f"not valid: {chain.verifier_error}")
-    stages.end(StageId.CERTIFICATES, StageStatus.OK if chain.valid else StageStatus.FAILED, summary[:200])
+    summary = f"{len(sent)} sent; " + (
+        "valid" if chain.valid else f"not valid: {chain.verifier_error}"
+    )
+    stages.end(
+        StageId.CERTIFICATES, StageStatus.OK if chain.valid else StageStatus.FAILED, summary[:200]
+    )
     return chain, None, revocation
 
 
@@ -395,7 +424,10 @@ def _protocols(
     if options.quick:
         stages.skip(StageId.PROTOCOLS, "skipped (--quick)")
         return None
-    if obs.handshake is None or obs.handshake.failure in (NetworkFailure.NOT_TLS, NetworkFailure.HANDSHAKE_TIMEOUT):
+    if obs.handshake is None or obs.handshake.failure in (
+        NetworkFailure.NOT_TLS,
+        NetworkFailure.HANDSHAKE_TIMEOUT,
+    ):
         stages.skip(StageId.PROTOCOLS, "not reached")
         return None
     from core.analyze.overlap import analyze_overlap, load_client_profiles, local_client_profile
@@ -409,7 +441,11 @@ def _protocols(
             address,
             target.dial_port,
             target.sni,
-            Budget(options.timeout, total=max(1.0, budget.remaining()), cancel_event=budget.cancel_event),
+            Budget(
+                options.timeout,
+                total=max(1.0, budget.remaining()),
+                cancel_event=budget.cancel_event,
+            ),
             max_connections=1 if options.gentle else 8,
             gentle=options.gentle,
             progress=lambda done, total: stages.tick(StageId.PROTOCOLS, done, total),
@@ -438,7 +474,9 @@ def _protocols(
 
 
 def _protocols_from_handshake(hs: HandshakeObservation | None) -> dict[str, bool | None]:
-    versions: dict[str, bool | None] = {v: None for v in ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")}
+    versions: dict[str, bool | None] = dict.fromkeys(
+        ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+    )
     if hs is not None and hs.ok and hs.protocol:
         name = {"TLSv1": "TLSv1.0"}.get(hs.protocol, hs.protocol)
         versions[name] = True

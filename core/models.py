@@ -394,9 +394,7 @@ class CheckReport:
         worst = max((f.severity.rank for f in self.findings), default=-1)
         if worst < Severity.WARNING.rank:
             return Verdict.OK
-        return Verdict(
-            {1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value
-        )
+        return Verdict({1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value)
 
     @property
     def cause(self) -> Finding | None:

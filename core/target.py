@@ -54,7 +54,9 @@ def _idna(host: str) -> str:
             try:
                 ascii_label = label.encode("idna").decode("ascii")
             except UnicodeError:
-                raise TargetError(f"{_show(host)} is not a valid international host name.") from None
+                raise TargetError(
+                    f"{_show(host)} is not a valid international host name."
+                ) from None
         if not _LABEL.match(ascii_label):
             if len(ascii_label) > 63:
                 raise TargetError("A part of the host name is longer than 63 characters.")
@@ -123,7 +125,9 @@ def parse_target(text: str, port: int | None = None) -> Target:
                     "That is a plain http:// address, which does not use TLS; "
                     "use https:// or give the host name."
                 )
-            raise TargetError(f"{scheme}:// addresses are not supported; use https:// or a host name.")
+            raise TargetError(
+                f"{scheme}:// addresses are not supported; use https:// or a host name."
+            )
         parsed = urllib.parse.urlsplit(raw)
         netloc = parsed.netloc.rsplit("@", 1)[-1]  # drop user:password@
         if not netloc:

@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "report":
         from gui.report_cli import main as report_main
 
-        return report_main(args)
+        return int(report_main(args))
     if args and args[0] in ("-h", "--help"):
         from core.cli import build_parser
 
@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "--self-test":
         from gui.selftest import main as selftest_main
 
-        return selftest_main(args[1:])
+        return int(selftest_main(args[1:]))
     from gui.app import main as gui_main
 
     return gui_main(args)

@@ -86,7 +86,9 @@ def _builder(
 
 
 def _sign(builder: x509.CertificateBuilder, key: PrivateKey, algorithm: str) -> x509.Certificate:
-    hash_alg: hashes.HashAlgorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384()}[algorithm]
+    hash_alg: hashes.HashAlgorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384()}[
+        algorithm
+    ]
     return builder.sign(key, hash_alg)
 
 
@@ -102,10 +104,41 @@ def make_sha1_leaf(issuer: Issued, names: Sequence[str] = ("localhost", "127.0.0
         (folder / "ca.pem").write_bytes(issuer.pem)
         (folder / "ca.key").write_bytes(issuer.key_pem)
         run = functools.partial(subprocess.run, check=True, capture_output=True, cwd=folder)
-        run(["openssl", "req", "-new", "-key", "leaf.key", "-subj", f"/CN={names[0]}",
-             "-addext", f"subjectAltName={sans}", "-out", "leaf.csr"])
-        run(["openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-sha1", "-days", "60", "-copy_extensions", "copy", "-out", "leaf.pem"])
+        run(
+            [
+                "openssl",
+                "req",
+                "-new",
+                "-key",
+                "leaf.key",
+                "-subj",
+                f"/CN={names[0]}",
+                "-addext",
+                f"subjectAltName={sans}",
+                "-out",
+                "leaf.csr",
+            ]
+        )
+        run(
+            [
+                "openssl",
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-sha1",
+                "-days",
+                "60",
+                "-copy_extensions",
+                "copy",
+                "-out",
+                "leaf.pem",
+            ]
+        )
         cert = x509.load_pem_x509_certificate((folder / "leaf.pem").read_bytes())
     return Issued(cert, key)
 
@@ -187,7 +220,9 @@ def make_leaf(
             sans.append(x509.DNSName(name))
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    builder = builder.add_extension(
+        x509.BasicConstraints(ca=False, path_length=None), critical=True
+    )
     builder = builder.add_extension(
         x509.ExtendedKeyUsage(
             [ExtendedKeyUsageOID.CLIENT_AUTH if client else ExtendedKeyUsageOID.SERVER_AUTH]
@@ -236,7 +271,9 @@ def make_self_signed(
         except ValueError:
             sans.append(x509.DNSName(name))
     builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    builder = builder.add_extension(
+        x509.BasicConstraints(ca=False, path_length=None), critical=True
+    )
     return Issued(_sign(builder, key, "sha256"), key)
 
 
@@ -259,7 +296,9 @@ class Pki:
         return path
 
 
-def write_chain(directory: Path, name: str, certs: Sequence[Issued], key: Issued) -> tuple[Path, Path]:
+def write_chain(
+    directory: Path, name: str, certs: Sequence[Issued], key: Issued
+) -> tuple[Path, Path]:
     chain = directory / f"{name}.chain.pem"
     chain.write_bytes(b"".join(c.pem for c in certs))
     key_path = directory / f"{name}.key.pem"

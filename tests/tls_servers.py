@@ -13,6 +13,7 @@ import struct
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,10 +125,12 @@ def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
     key_path.write_bytes(cfg.key.key_pem)
     if cfg.ciphers:
         ctx.set_ciphers(cfg.ciphers)
-    if cfg.min_version is not None:
-        ctx.minimum_version = cfg.min_version
-    if cfg.max_version is not None:
-        ctx.maximum_version = cfg.max_version
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 servers on purpose
+        if cfg.min_version is not None:
+            ctx.minimum_version = cfg.min_version
+        if cfg.max_version is not None:
+            ctx.maximum_version = cfg.max_version
     ctx.load_cert_chain(chain_path, key_path)
     if cfg.server_preference:
         ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE

@@ -43,7 +43,9 @@ def system_resolver(host: str, port: int) -> Sequence[str]:
     return seen
 
 
-def resolve(host: str, port: int, budget: Budget, resolver: Resolver | None = None) -> ResolveResult:
+def resolve(
+    host: str, port: int, budget: Budget, resolver: Resolver | None = None
+) -> ResolveResult:
     """Resolve in a helper thread so a stuck system resolver cannot outlive the step timeout."""
     started = time.monotonic()
     use = resolver or system_resolver
@@ -64,7 +66,9 @@ def resolve(host: str, port: int, budget: Budget, resolver: Resolver | None = No
         worker.join(wait_slice(deadline))
     took = (time.monotonic() - started) * 1000
     if not outcome:
-        return ResolveResult((), took, f"no answer from the resolver within {budget.step_timeout:g} s")
+        return ResolveResult(
+            (), took, f"no answer from the resolver within {budget.step_timeout:g} s"
+        )
     result = outcome[0]
     if isinstance(result, ResolveError):
         return ResolveResult((), took, str(result))

@@ -32,7 +32,9 @@ def _signature_ok(response: ocsp.OCSPResponse, signer: x509.Certificate) -> bool
     algorithm = response.signature_hash_algorithm
     try:
         if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
-            key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm)
+            key.verify(
+                response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm
+            )
         elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
             key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
         else:
@@ -42,7 +44,9 @@ def _signature_ok(response: ocsp.OCSPResponse, signer: x509.Certificate) -> bool
     return True
 
 
-def _authorised_signer(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> x509.Certificate | None:
+def _authorised_signer(
+    response: ocsp.OCSPResponse, issuer: x509.Certificate
+) -> x509.Certificate | None:
     """The issuer itself, or a delegated responder it issued with the OCSP-signing EKU."""
     if _signature_ok(response, issuer):
         return issuer
@@ -50,7 +54,7 @@ def _authorised_signer(response: ocsp.OCSPResponse, issuer: x509.Certificate) ->
         try:
             delegate.verify_directly_issued_by(issuer)
             eku = delegate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        except Exception:  # noqa: BLE001 - any failure means "not authorised"
+        except Exception:  # noqa: S112, BLE001 - any failure means "not an authorised responder"
             continue
         if ExtendedKeyUsageOID.OCSP_SIGNING in eku and _signature_ok(response, delegate):
             return delegate
@@ -76,11 +80,17 @@ def check_revocation(
     except ValueError:
         return RevocationStatus(False, False, url, "the OCSP answer is not readable")
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
-        return RevocationStatus(False, False, url, f"the OCSP responder said {response.response_status.name.lower()}")
+        return RevocationStatus(
+            False, False, url, f"the OCSP responder said {response.response_status.name.lower()}"
+        )
     if _authorised_signer(response, issuer) is None:
-        return RevocationStatus(False, False, url, "the OCSP answer is not signed by the issuer; ignored")
+        return RevocationStatus(
+            False, False, url, "the OCSP answer is not signed by the issuer; ignored"
+        )
     if response.serial_number != leaf.serial_number:
-        return RevocationStatus(False, False, url, "the OCSP answer is about another certificate; ignored")
+        return RevocationStatus(
+            False, False, url, "the OCSP answer is about another certificate; ignored"
+        )
     if response.certificate_status == ocsp.OCSPCertStatus.REVOKED:
         reason = response.revocation_reason.name if response.revocation_reason else None
         return RevocationStatus(True, True, url, "revoked", response.revocation_time_utc, reason)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.budget import Budget, Cancelled, wait_slice
+from core.http_date import date_from_response
 from core.models import (
     ClientCredentials,
     Direction,
@@ -91,8 +92,15 @@ ALERT_NAMES = {
 
 #: Alerts by which a server says "I wanted a (different) client certificate".
 CLIENT_CERT_ALERTS = frozenset(
-    {"certificate_required", "handshake_failure", "bad_certificate", "unknown_ca",
-     "access_denied", "certificate_unknown", "unsupported_certificate"}
+    {
+        "certificate_required",
+        "handshake_failure",
+        "bad_certificate",
+        "unknown_ca",
+        "access_denied",
+        "certificate_unknown",
+        "unsupported_certificate",
+    }
 )
 
 
@@ -128,11 +136,15 @@ class _Recorder:
                 self.server_key_exchange = bytes(data)
             self.steps.append(HandshakeStep(kind, who, round(t_ms, 3), name.lower()))
         elif ctype == "CHANGE_CIPHER_SPEC":
-            self.steps.append(HandshakeStep(HandshakeStepKind.CHANGE_CIPHER_SPEC, who, round(t_ms, 3)))
+            self.steps.append(
+                HandshakeStep(HandshakeStepKind.CHANGE_CIPHER_SPEC, who, round(t_ms, 3))
+            )
         elif ctype == "ALERT" and len(data) >= 2:
             name = ALERT_NAMES.get(data[1], f"alert_{data[1]}")
             level = "fatal" if data[0] == 2 else "warning"
-            self.steps.append(HandshakeStep(HandshakeStepKind.ALERT, who, round(t_ms, 3), f"{level} {name}"))
+            self.steps.append(
+                HandshakeStep(HandshakeStepKind.ALERT, who, round(t_ms, 3), f"{level} {name}")
+            )
             if who is Direction.SERVER and name != "close_notify":
                 self.alerts_received.append(name)
 
@@ -214,8 +226,10 @@ class _Channel:
             if time.monotonic() >= self.deadline:
                 raise TimeoutError
             sockets = [self.sock]
-            ready = select.select([], sockets, [], wait_slice(self.deadline)) if write else (
-                select.select(sockets, [], [], wait_slice(self.deadline))
+            ready = (
+                select.select([], sockets, [], wait_slice(self.deadline))
+                if write
+                else (select.select(sockets, [], [], wait_slice(self.deadline)))
             )
             if ready[1] if write else ready[0]:
                 return
@@ -233,7 +247,9 @@ class _Channel:
             self.received_any = True
             self.first_bytes = data[:64]
             if not _looks_like_tls(data):
-                raise _HandshakeFailure(NetworkFailure.NOT_TLS, "the server did not answer with TLS")
+                raise _HandshakeFailure(
+                    NetworkFailure.NOT_TLS, "the server did not answer with TLS"
+                )
         if data:
             self.incoming.write(data)
         return data
@@ -282,7 +298,9 @@ def handshake(
         _drive_handshake(tls, channel)
     except _HandshakeFailure as failure:
         sock.close()
-        return _failed(base, recorder, channel, started, failure.failure, failure.detail, failure.alert)
+        return _failed(
+            base, recorder, channel, started, failure.failure, failure.detail, failure.alert
+        )
     except TimeoutError:
         sock.close()
         detail = (
@@ -404,12 +422,8 @@ def _fetch_http_date(
             break
         head += chunk
     received_at = dt.datetime.now(dt.UTC)
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"date":
-            text = value.strip().decode("latin-1")[:100]
-            return HttpDateSample(text, sent_at, received_at)
-    return None
+    date = date_from_response(head)
+    return HttpDateSample(date[:100], sent_at, received_at) if date else None
 
 
 def _failed(
@@ -447,8 +461,17 @@ def _chain_as_sent(tls: ssl.SSLObject) -> tuple[bytes, ...]:
     return tuple(c.public_bytes(ssl._ssl.ENCODING_DER) for c in certs)  # type: ignore[attr-defined]
 
 
-_GROUPS = {23: "secp256r1", 24: "secp384r1", 25: "secp521r1", 29: "x25519", 30: "x448",
-           256: "ffdhe2048", 257: "ffdhe3072", 258: "ffdhe4096", 4588: "X25519MLKEM768"}
+_GROUPS = {
+    23: "secp256r1",
+    24: "secp384r1",
+    25: "secp521r1",
+    29: "x25519",
+    30: "x448",
+    256: "ffdhe2048",
+    257: "ffdhe3072",
+    258: "ffdhe4096",
+    4588: "X25519MLKEM768",
+}
 
 
 def _group_name(recorder: _Recorder) -> str | None:

@@ -67,7 +67,11 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             }
             for c in report.certificates
         ],
-        "trust": {"mozilla": report.trust.mozilla, "os": report.trust.os, "custom": report.trust.custom},
+        "trust": {
+            "mozilla": report.trust.mozilla,
+            "os": report.trust.os,
+            "custom": report.trust.custom,
+        },
         "protocols": dict(report.protocols),
         "ciphers": {k: list(v) for k, v in report.ciphers.items()},
         "groups": list(report.groups),
@@ -84,8 +88,12 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
         },
         "findings": [finding_dict(f, cat) for f in report.findings],
         "stages": [
-            {"stage": s.stage.value, "status": s.status.value, "duration_ms": round(s.duration_ms, 3),
-             "summary": s.summary}
+            {
+                "stage": s.stage.value,
+                "status": s.status.value,
+                "duration_ms": round(s.duration_ms, 3),
+                "summary": s.summary,
+            }
             for s in report.stages
         ],
     }

@@ -29,7 +29,8 @@ def ticket_summary(report: CheckReport) -> str:
     if hs is not None and hs.ok:
         lines.append(f"Handshake: {hs.protocol}, {hs.cipher}")
     tried = ", ".join(
-        f"{s.stage.value} {'ok' if s.status is StageStatus.OK else s.status.value}" for s in report.stages
+        f"{s.stage.value} {'ok' if s.status is StageStatus.OK else s.status.value}"
+        for s in report.stages
     )
     lines.append(f"Tried: {tried}")
     others = [f for f in report.findings if f is not cause]

@@ -12,11 +12,20 @@ _COLOURS = {
     Severity.ERROR: "\x1b[31m",
     Severity.CRITICAL: "\x1b[1;31m",
 }
-_VERDICT_COLOURS = {Verdict.OK: "\x1b[32m", Verdict.WARNING: "\x1b[33m", Verdict.ERROR: "\x1b[31m",
-                    Verdict.CRITICAL: "\x1b[1;31m"}
+_VERDICT_COLOURS = {
+    Verdict.OK: "\x1b[32m",
+    Verdict.WARNING: "\x1b[33m",
+    Verdict.ERROR: "\x1b[31m",
+    Verdict.CRITICAL: "\x1b[1;31m",
+}
 _RESET = "\x1b[0m"
-_MARKS = {StageStatus.OK: "✓", StageStatus.FAILED: "✗", StageStatus.SKIPPED: "—",
-          StageStatus.RUNNING: "…", StageStatus.PENDING: " "}
+_MARKS = {
+    StageStatus.OK: "✓",
+    StageStatus.FAILED: "✗",
+    StageStatus.SKIPPED: "—",
+    StageStatus.RUNNING: "…",
+    StageStatus.PENDING: " ",
+}
 
 
 def render_text(report: CheckReport, *, colour: bool = False) -> str:
@@ -34,14 +43,16 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     lines.append(f"Handshake Doctor — {where}")
     verdict = report.verdict
     cause = report.cause
-    headline = cat.headline(cause) if cause else "The TLS connection works and nothing needs fixing."
+    headline = (
+        cat.headline(cause) if cause else "The TLS connection works and nothing needs fixing."
+    )
     lines.append(paint(f"{verdict.value.upper()}: {t(headline)}", _VERDICT_COLOURS[verdict]))
     lines.append("")
     lines.append("Steps:")
     for stage in report.stages:
-        lines.append(
-            f"  {_MARKS[stage.status]} {stage.stage.value:<13} {stage.duration_ms:7.1f} ms  {t(stage.summary, limit=160)}"
-        )
+        mark = _MARKS[stage.status]
+        summary = t(stage.summary, limit=160)
+        lines.append(f"  {mark} {stage.stage.value:<13} {stage.duration_ms:7.1f} ms  {summary}")
     if report.findings:
         lines.append("")
         lines.append("Findings:")
@@ -52,7 +63,9 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     hs = report.handshake
     if hs is not None and hs.ok:
         lines.append("")
-        lines.append(f"Handshake: {hs.protocol}, {hs.cipher}" + (f", group {hs.group}" if hs.group else ""))
+        lines.append(
+            f"Handshake: {hs.protocol}, {hs.cipher}" + (f", group {hs.group}" if hs.group else "")
+        )
     if report.certificates:
         lines.append("")
         lines.append("Certificates:")
@@ -60,14 +73,19 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
             origin = "sent" if cert.sent_by_server else "from store"
             lines.append(f"  {i}. {t(cert.subject, limit=200)}  [{origin}]")
             lines.append(f"     issuer {t(cert.issuer, limit=200)}")
-            lines.append(f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}, {t(cert.signature_algorithm)}")
+            window = f"{cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}"
+            lines.append(f"     valid {window}, {cert.key}, {t(cert.signature_algorithm)}")
     accepted = [name for name, ok in report.protocols.items() if ok]
     if accepted:
         lines.append("")
         lines.append("Protocols accepted: " + ", ".join(accepted))
     clock = report.clock
     if clock.offset_s is not None:
-        lines.append(f"Clock: offset {clock.offset_s:+.1f} s ± {clock.uncertainty_s or 0:.1f} s ({clock.reference.value}, {t(clock.source or '')})")
+        spread = clock.uncertainty_s or 0
+        source = t(clock.source or "")
+        lines.append(
+            f"Clock: offset {clock.offset_s:+.1f} s ± {spread:.1f} s ({clock.reference.value}, {source})"
+        )
     fixes = cat.ordered_fixes(report.findings)
     if fixes:
         lines.append("")
