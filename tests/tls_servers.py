@@ -68,6 +68,7 @@ class LoopbackServer:
             except (TimeoutError, OSError):
                 continue
             self.connections += 1
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             with self._lock:
                 self._threads.append(thread)

@@ -94,6 +94,9 @@ def connect_one(address: str, port: int, budget: Budget) -> ConnectOutcome:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setblocking(False)
+    # Handshake messages are small and answered at once: without this, Nagle's algorithm and
+    # the peer's delayed ACK add ~40 ms to each round trip.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def outcome(failure: NetworkFailure | None, detail: str) -> ConnectOutcome:
         took = (time.monotonic() - started) * 1000
