@@ -31,5 +31,7 @@ def test_check_and_inspect_run_without_loading_qt() -> None:
         "bad=[m for m in sys.modules if m.split('.')[0] in ('PySide6','shiboken6','gui')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -83,9 +83,8 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     if clock.offset_s is not None:
         spread = clock.uncertainty_s or 0
         source = t(clock.source or "")
-        lines.append(
-            f"Clock: offset {clock.offset_s:+.1f} s ± {spread:.1f} s ({clock.reference.value}, {source})"
-        )
+        offset = f"{clock.offset_s:+.1f} s ± {spread:.1f} s"
+        lines.append(f"Clock: offset {offset} ({clock.reference.value}, {source})")
     fixes = cat.ordered_fixes(report.findings)
     if fixes:
         lines.append("")
