@@ -1,0 +1,469 @@
+"""Where the server and the clients fail to meet: versions, cipher suites and groups.
+
+Pure functions over a :class:`~core.probe.hello.ServerEnumeration` and client profiles: no I/O
+except reading the shipped profiles and asking the ``ssl`` module what this computer offers.
+
+A client connects when the server and it share a version, and at the version the server picks
+(the highest they share; servers do not fall back to a lower one when suites do not match) a
+suite and, for TLS 1.3 or ECDHE, a group. Which suite: the server's favourite among the client's
+when the server imposes its order, else the client's first that the server accepts.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import ssl
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from core.ciphers import CipherSuite, Strength, suite, suite_name
+from core.models import ClientResult, Finding, FindingId, FixId, Severity, evidence
+from core.probe.hello import ServerEnumeration
+from core.wire.hello import group_code
+from core.wire.records import VERSION_LABELS, TlsVersion
+
+__all__ = [
+    "ClientProfile",
+    "Mismatch",
+    "OverlapResult",
+    "Simulation",
+    "analyze_overlap",
+    "explain_alert",
+    "load_client_profiles",
+    "local_client_profile",
+    "simulate",
+]
+
+RESOURCE_PACKAGE = "resources"
+RESOURCE_NAME = "clients.json"
+
+_LEGACY_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1")
+_VERSION_ALERTS = frozenset({"protocol_version", "inappropriate_fallback"})
+_CIPHER_ALERTS = frozenset({"handshake_failure", "insufficient_security"})
+#: Groups usable for ECDHE in TLS 1.0–1.2: the elliptic curves (codes below 256, RFC 8422).
+_ECDHE_MAX_CODE = 0xFF
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    """What one client offers: versions (labels, oldest first), suites in its order (codes,
+    TLS 1.3 and older mixed as in its hello) and groups in its order ("" entries never)."""
+
+    name: str
+    versions: tuple[str, ...]
+    suites: tuple[int, ...]
+    groups: tuple[str, ...]
+    id: str = ""
+    family: str = ""
+    current: bool = True
+    #: True for this computer's own client, which the no-shared-* findings are about.
+    local: bool = False
+    #: Where the facts come from, for the report's notes.
+    source: str = ""
+
+    def suites_for(self, version: str) -> tuple[int, ...]:
+        """The suites this client can get in ``version``, in its order."""
+        wire = TlsVersion.from_label(version)
+        if wire is None:
+            return ()
+        usable: list[int] = []
+        for code in self.suites:
+            entry = suite(code)
+            if entry is not None and entry.usable_with(wire):
+                usable.append(code)
+        return tuple(usable)
+
+
+class Mismatch(enum.StrEnum):
+    """Why a simulated client does not connect."""
+
+    NONE = "none"
+    PROTOCOL = "no-shared-protocol"
+    CIPHER = "no-shared-cipher"
+    GROUP = "no-shared-group"
+    #: The server's side was not (fully) measured.
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """One client against the server: the outcome and the facts behind it."""
+
+    profile: ClientProfile
+    mismatch: Mismatch
+    version: str | None = None
+    cipher: int | None = None
+    reason: str = ""
+
+    @property
+    def connects(self) -> bool:
+        return self.mismatch is Mismatch.NONE
+
+    def as_client_result(self) -> ClientResult:
+        return ClientResult(
+            name=self.profile.name,
+            connects=self.connects,
+            protocol=self.version if self.connects else None,
+            cipher=suite_name(self.cipher) if self.connects and self.cipher is not None else None,
+            reason=self.reason,
+        )
+
+
+@dataclass(frozen=True)
+class OverlapResult:
+    """The contract's ``protocols``, ``ciphers``, ``groups``, ``server_preference`` and
+    ``clients`` (this computer first), and the findings the overlap shows."""
+
+    protocols: Mapping[str, bool | None]
+    ciphers: Mapping[str, tuple[str, ...]]
+    groups: tuple[str, ...]
+    server_preference: bool | None
+    clients: tuple[ClientResult, ...]
+    findings: tuple[Finding, ...]
+    local: Simulation | None = None
+    simulations: tuple[Simulation, ...] = ()
+
+
+# --------------------------------------------------------------------------- client profiles
+
+
+def local_client_profile(context: ssl.SSLContext | None = None) -> ClientProfile:
+    """This computer's default client, as the ``ssl`` module would connect: the versions and
+    suites of ``ssl.create_default_context()`` (or ``context``).
+
+    The ``ssl`` module cannot report the groups OpenSSL offers, so they are OpenSSL's documented
+    client defaults for the linked version (X25519MLKEM768 first from OpenSSL 3.5).
+    """
+    ctx = context if context is not None else ssl.create_default_context()
+    low = _resolve_version(ctx.minimum_version, lowest=True)
+    high = _resolve_version(ctx.maximum_version, lowest=False)
+    versions = tuple(v.label for v in TlsVersion if low <= v <= high and _library_has(v))
+    suites = tuple(int(c["id"]) & 0xFFFF for c in ctx.get_ciphers())
+    groups: tuple[str, ...] = _OPENSSL3_CLIENT_GROUPS
+    if ssl.OPENSSL_VERSION_INFO >= (3, 5):
+        groups = ("X25519MLKEM768", *groups)
+    return ClientProfile(
+        name=f"This computer ({ssl.OPENSSL_VERSION})",
+        versions=versions,
+        suites=suites,
+        groups=groups,
+        id="local",
+        family="local",
+        current=True,
+        local=True,
+        source="ssl.create_default_context() at run time",
+    )
+
+
+#: OpenSSL 3's default client group list (``ssl/t1_lib.c``, ``supported_groups_default``).
+_OPENSSL3_CLIENT_GROUPS = (
+    "x25519",
+    "secp256r1",
+    "x448",
+    "secp521r1",
+    "secp384r1",
+    "ffdhe2048",
+    "ffdhe3072",
+    "ffdhe4096",
+    "ffdhe6144",
+    "ffdhe8192",
+)
+
+
+def _resolve_version(value: ssl.TLSVersion, *, lowest: bool) -> TlsVersion:
+    if value == ssl.TLSVersion.MINIMUM_SUPPORTED:
+        return TlsVersion.SSL3 if lowest else TlsVersion.TLS1_3
+    if value == ssl.TLSVersion.MAXIMUM_SUPPORTED:
+        return TlsVersion.TLS1_3 if ssl.HAS_TLSv1_3 else TlsVersion.TLS1_2
+    return TlsVersion(int(value))
+
+
+def _library_has(version: TlsVersion) -> bool:
+    return {
+        TlsVersion.SSL3: ssl.HAS_SSLv3,
+        TlsVersion.TLS1_0: ssl.HAS_TLSv1,
+        TlsVersion.TLS1_1: ssl.HAS_TLSv1_1,
+        TlsVersion.TLS1_2: ssl.HAS_TLSv1_2,
+        TlsVersion.TLS1_3: ssl.HAS_TLSv1_3,
+    }[version]
+
+
+@functools.cache
+def load_client_profiles() -> tuple[ClientProfile, ...]:
+    """The reference clients in ``resources/clients.json`` (current browsers, then old ones)."""
+    text = resources.files(RESOURCE_PACKAGE).joinpath(RESOURCE_NAME).read_text(encoding="utf-8")
+    return parse_client_profiles(json.loads(text))
+
+
+def parse_client_profiles(data: Mapping[str, Any]) -> tuple[ClientProfile, ...]:
+    source = str(data.get("_source", ""))
+    profiles: list[ClientProfile] = []
+    for row in data["clients"]:
+        versions = tuple(str(v) for v in row["versions"])
+        unknown = [v for v in versions if v not in VERSION_LABELS]
+        if unknown:
+            raise ValueError(f"client {row['name']!r}: unknown versions {unknown}")
+        profiles.append(
+            ClientProfile(
+                name=str(row["name"]),
+                versions=versions,
+                suites=tuple(int(c) for c in row["suite_codes"]),
+                groups=tuple(str(g) for g in row["groups"]),
+                id=str(row["id"]),
+                family=str(row["family"]),
+                current=bool(row["current"]),
+                source=source,
+            )
+        )
+    return tuple(profiles)
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
+    """Would ``profile`` connect to the enumerated server, and with what?"""
+    server_versions = [v for v in VERSION_LABELS if enum.versions.get(v)]
+    if not server_versions:
+        return Simulation(profile, Mismatch.UNKNOWN, reason="the server's versions are not known")
+    shared = [v for v in profile.versions if v in server_versions]
+    if not shared:
+        return Simulation(
+            profile,
+            Mismatch.PROTOCOL,
+            reason=(
+                f"no shared version (server: {_human_versions(server_versions)}; "
+                f"client: {_human_versions(profile.versions)})"
+            ),
+        )
+    version = max(shared, key=VERSION_LABELS.index)
+    server_suites = enum.cipher_codes.get(version)
+    if not server_suites:
+        return Simulation(
+            profile, Mismatch.UNKNOWN, version, reason=f"the server's {version} suites are unknown"
+        )
+    client_suites = profile.suites_for(version)
+    server_groups = set(enum.groups)
+    client_groups = set(profile.groups)
+    groups_known = bool(server_groups) and bool(client_groups)
+    if version == "TLSv1.3" and groups_known and not server_groups & client_groups:
+        return Simulation(profile, Mismatch.GROUP, version, reason="no shared key-exchange group")
+    ec_shared = {g for g in server_groups & client_groups if _is_curve(g)}
+
+    def usable(code: int) -> bool:
+        entry = suite(code)
+        is_ecdhe = entry is not None and entry.key_exchange.startswith("ECDHE")
+        return not (is_ecdhe and version != "TLSv1.3" and groups_known and not ec_shared)
+
+    offered = set(client_suites)
+    if enum.preference_by_version.get(version):
+        chosen = next((c for c in server_suites if c in offered and usable(c)), None)
+    else:
+        accepted = set(server_suites)
+        chosen = next((c for c in client_suites if c in accepted and usable(c)), None)
+    if chosen is None:
+        return Simulation(
+            profile, Mismatch.CIPHER, version, reason=f"no shared cipher suite in {version}"
+        )
+    return Simulation(profile, Mismatch.NONE, version, chosen)
+
+
+def _is_curve(group: str) -> bool:
+    code = group_code(group)
+    return code is not None and code <= _ECDHE_MAX_CODE
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def analyze_overlap(
+    enum: ServerEnumeration, local: ClientProfile, profiles: Sequence[ClientProfile]
+) -> OverlapResult:
+    """Fold the enumeration and the client profiles into the contract's overlap fields and
+    findings: ``no-shared-protocol``/``no-shared-cipher`` for this computer's client (errors),
+    ``legacy-protocol``, ``weak-cipher`` and ``no-forward-secrecy`` for the server (warnings)."""
+    local_sim = simulate(local, enum)
+    sims = tuple(simulate(p, enum) for p in profiles)
+    measured = any(enum.versions.get(v) for v in VERSION_LABELS)
+    findings: list[Finding] = []
+    findings += _local_findings(local_sim, sims, enum)
+    findings += _server_findings(enum)
+    clients = (local_sim, *sims) if measured else ()
+    return OverlapResult(
+        protocols=MappingProxyType({v: enum.versions.get(v) for v in VERSION_LABELS}),
+        ciphers=enum.ciphers,
+        groups=enum.groups,
+        server_preference=enum.server_preference,
+        clients=tuple(s.as_client_result() for s in clients),
+        findings=tuple(findings),
+        local=local_sim,
+        simulations=sims,
+    )
+
+
+def _local_findings(
+    local: Simulation, sims: Sequence[Simulation], enum: ServerEnumeration
+) -> list[Finding]:
+    connecting = tuple(s.profile.name for s in sims if s.connects)
+    current_connects = any(s.connects and s.profile.current for s in sims)
+    if local.mismatch is Mismatch.PROTOCOL:
+        server = [v for v in VERSION_LABELS if enum.versions.get(v)]
+        client_lowest = min(
+            (VERSION_LABELS.index(v) for v in local.profile.versions), default=len(VERSION_LABELS)
+        )
+        server_too_old = VERSION_LABELS.index(server[-1]) < client_lowest
+        fixes = (
+            (FixId.ENABLE_MODERN_TLS, FixId.CONTACT_SITE_OWNER)
+            if server_too_old
+            else _client_side_fixes(current_connects)
+        )
+        return [
+            Finding(
+                FindingId.NO_SHARED_PROTOCOL,
+                Severity.ERROR,
+                evidence(
+                    server_versions=_human_list(server),
+                    client_versions=_human_list(local.profile.versions),
+                    clients_that_connect=connecting,
+                ),
+                fixes,
+            )
+        ]
+    if local.mismatch is Mismatch.CIPHER and local.version is not None:
+        server_codes = enum.cipher_codes.get(local.version, ())
+        modern_browsers_meet = any(
+            s.connects and s.profile.current and s.version == local.version for s in sims
+        )
+        server_only_weak = all(_entry_strength(c) is not Strength.STRONG for c in server_codes)
+        fixes = (
+            (FixId.ENABLE_MODERN_CIPHERS, FixId.CONTACT_SITE_OWNER)
+            if server_only_weak or not modern_browsers_meet
+            else _client_side_fixes(current_connects)
+        )
+        return [
+            Finding(
+                FindingId.NO_SHARED_CIPHER,
+                Severity.ERROR,
+                evidence(
+                    protocol=_human_version(local.version),
+                    server_ciphers=tuple(suite_name(c) for c in server_codes),
+                    client_ciphers=tuple(
+                        suite_name(c) for c in local.profile.suites_for(local.version)
+                    ),
+                    clients_that_connect=connecting,
+                ),
+                fixes,
+            )
+        ]
+    return []
+
+
+def _client_side_fixes(current_browser_connects: bool) -> tuple[FixId, ...]:
+    if current_browser_connects:
+        return (FixId.UPDATE_CLIENT, FixId.TRY_ANOTHER_BROWSER)
+    return (FixId.UPDATE_CLIENT,)
+
+
+def _server_findings(enum: ServerEnumeration) -> list[Finding]:
+    findings: list[Finding] = []
+    legacy = [v for v in _LEGACY_VERSIONS if enum.versions.get(v)]
+    if legacy:
+        findings.append(
+            Finding(
+                FindingId.LEGACY_PROTOCOL,
+                Severity.WARNING,
+                evidence(versions=_human_list(legacy)),
+                (FixId.ENABLE_MODERN_TLS,),
+            )
+        )
+    accepted = _accepted_suites(enum)
+    weak = [e.name for e in accepted if e.weak]
+    if weak:
+        findings.append(
+            Finding(
+                FindingId.WEAK_CIPHER,
+                Severity.WARNING,
+                evidence(ciphers=weak),
+                (FixId.ENABLE_MODERN_CIPHERS,),
+            )
+        )
+    # Weak suites lack forward secrecy too, but they are already named above, and removing
+    # them is the fix for both; this finding is about otherwise sound suites.
+    static = [e.name for e in accepted if e.strength is Strength.NO_FORWARD_SECRECY]
+    if static:
+        findings.append(
+            Finding(
+                FindingId.NO_FORWARD_SECRECY,
+                Severity.WARNING,
+                evidence(ciphers=static),
+                (FixId.ENABLE_MODERN_CIPHERS,),
+            )
+        )
+    return findings
+
+
+def _accepted_suites(enum: ServerEnumeration) -> list[CipherSuite]:
+    """Every suite accepted in any version, once each, newest version first."""
+    seen: dict[int, CipherSuite] = {}
+    for version in reversed(VERSION_LABELS):
+        for code in enum.cipher_codes.get(version, ()):
+            entry = suite(code)
+            if entry is not None and code not in seen:
+                seen[code] = entry
+    return list(seen.values())
+
+
+def _entry_strength(code: int) -> Strength | None:
+    entry = suite(code)
+    return entry.strength if entry is not None else None
+
+
+def explain_alert(
+    alert: str | None, enum: ServerEnumeration, local: ClientProfile
+) -> FindingId | None:
+    """Which overlap finding explains a failed handshake of this computer's client, given the
+    server's alert (RFC name, e.g. ``protocol_version``; None when the server just hung up).
+
+    ``protocol_version``/``inappropriate_fallback`` are explained by no shared version;
+    ``handshake_failure``/``insufficient_security`` (and a silent hang-up) by no shared version
+    or no shared suite, since many servers send ``handshake_failure`` for both. None: the
+    enumeration does not explain it, and the engine should report the alert itself.
+    """
+    mismatch = simulate(local, enum).mismatch
+    if alert in _VERSION_ALERTS:
+        return FindingId.NO_SHARED_PROTOCOL if mismatch is Mismatch.PROTOCOL else None
+    if alert is None or alert in _CIPHER_ALERTS:
+        if mismatch is Mismatch.PROTOCOL:
+            return FindingId.NO_SHARED_PROTOCOL
+        if mismatch is Mismatch.CIPHER:
+            return FindingId.NO_SHARED_CIPHER
+    return None
+
+
+# --------------------------------------------------------------------------- words
+
+
+_HUMAN_VERSIONS = {
+    "SSLv3": "SSL 3.0",
+    "TLSv1.0": "TLS 1.0",
+    "TLSv1.1": "TLS 1.1",
+    "TLSv1.2": "TLS 1.2",
+    "TLSv1.3": "TLS 1.3",
+}
+
+
+def _human_version(label: str) -> str:
+    return _HUMAN_VERSIONS.get(label, label)
+
+
+def _human_list(labels: Iterable[str]) -> tuple[str, ...]:
+    return tuple(_human_version(v) for v in labels)
+
+
+def _human_versions(labels: Iterable[str]) -> str:
+    return ", ".join(_human_list(labels)) or "none"
