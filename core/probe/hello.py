@@ -322,7 +322,10 @@ class _Scan:
         self._pace_lock = threading.Lock()
         self._last_probe = 0.0
         self._done = 0
-        self._active = 0
+        #: Probes known to be coming: one per chain that has started but not yet sent its
+        #: next hello. ``done + _announced`` never overshoots, so the total only grows.
+        self._announced = 0
+        self._chain = threading.local()
         self.hellos: dict[str, int] = {}
         self.errors: list[str] = []
         self.incomplete = False
@@ -333,20 +336,23 @@ class _Scan:
     # ---- chains and progress
 
     def spawn(self, work: Callable[[], None]) -> None:
+        """Run a chain of probes on the pool; every chain sends at least one hello."""
         with self._lock:
-            self._active += 1
+            self._announced += 1
             self._futures.append(self._pool.submit(self._run_chain, work))
         self._report()
 
     def _run_chain(self, work: Callable[[], None]) -> None:
+        self._chain.announced = True
         try:
             work()
         except DeadlineExceeded:
             self.note("the check ran out of time before the enumeration ended")
         finally:
-            with self._lock:
-                self._active -= 1
-            self._report()
+            if self._chain.announced:  # it stopped before sending the hello it announced
+                with self._lock:
+                    self._announced -= 1
+                self._report()
 
     def wait(self) -> None:
         """Wait for every chain, including chains started by other chains; re-raises the first
@@ -376,8 +382,7 @@ class _Scan:
         if self._progress is None:
             return
         with self._lock:
-            done, total = self._done, self._done + self._active
-            self._progress(done, total)
+            self._progress(self._done, self._done + self._announced)
 
     def note(self, message: str, *, incomplete: bool = True) -> None:
         with self._lock:
@@ -397,6 +402,11 @@ class _Scan:
         key_share_groups: Sequence[int] | None = None,
         want_key_exchange: bool = False,
     ) -> ProbeResult:
+        if not self._chain.announced:
+            with self._lock:
+                self._announced += 1
+            self._chain.announced = True
+            self._report()
         self._pace()
         hello = build_client_hello(
             version, suites, sni=self.sni, groups=groups, key_share_groups=key_share_groups
@@ -407,6 +417,8 @@ class _Scan:
         with self._lock:
             self.hellos[key] = self.hellos.get(key, 0) + 1
             self._done += 1
+            self._announced -= 1
+        self._chain.announced = False
         self._report()
         return result
 

@@ -1,0 +1,265 @@
+"""Loopback TLS servers with chosen versions, suites and order, for the overlap tests.
+
+Each is a Python ``ssl`` server on 127.0.0.1:0 in threads. The prober hangs up after the
+ServerHello, so every handshake here ends in an error on the server side; that is the normal case
+and is swallowed. Servers stop when their ``with`` block ends, and by themselves after
+``lifetime`` seconds at the latest, so a failing test cannot leave one running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import select
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Self
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from core.wire.parse import ClientHello, parse_client_hello_records
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """What the server accepts. ``ciphers`` is an OpenSSL cipher string for TLS 1.2 and below
+    (TLS 1.3 suites are OpenSSL's defaults); ``groups`` an OpenSSL curve name."""
+
+    minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+    maximum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
+    ciphers: str | None = None
+    server_preference: bool = False
+    group: str | None = None
+
+
+@functools.cache
+def _identity() -> tuple[str, str]:
+    """One RSA certificate for every server in the process (RSA, so that static-RSA suites such
+    as AES128-SHA can be chosen). Files live in a directory removed at interpreter exit."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    directory = Path(_TEMP.name)
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+_TEMP = tempfile.TemporaryDirectory(prefix="overlap-servers-")
+
+
+def server_context(spec: ServerSpec) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():
+        # TLS 1.0/1.1 and SECLEVEL=0 are deprecated: that is exactly what these servers are for.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = spec.minimum
+        context.maximum_version = spec.maximum
+    if spec.ciphers is not None:
+        context.set_ciphers(spec.ciphers)
+    elif spec.minimum < ssl.TLSVersion.TLSv1_2:
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    # Python's ssl turns server preference on for every context; these servers say which.
+    if spec.server_preference:
+        context.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    else:
+        context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    if spec.group is not None:
+        context.set_ecdh_curve(spec.group)
+    context.load_cert_chain(*_identity())
+    return context
+
+
+class LoopbackServer:
+    """Accepts on 127.0.0.1:0 and runs :meth:`handle` for each connection in its own thread."""
+
+    def __init__(self, *, lifetime: float = 30.0) -> None:
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(128)
+        self._listener.settimeout(0.05)
+        self.port: int = self._listener.getsockname()[1]
+        self._deadline = time.monotonic() + lifetime
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        #: Monotonic time of each accepted connection, for pacing tests.
+        self.accepted_at: list[float] = []
+        self._acceptor = threading.Thread(target=self._accept_loop, name="loopback-accept")
+
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return len(self.accepted_at)
+
+    def __enter__(self) -> Self:
+        self._acceptor.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._acceptor.join(5)
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(5)
+        self._listener.close()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _accept_loop(self) -> None:
+        while not self._stop.is_set() and time.monotonic() < self._deadline:
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.accepted_at.append(time.monotonic())
+                thread = threading.Thread(target=self._guarded, args=(conn,), daemon=True)
+                self._threads.append(thread)
+            thread.start()
+
+    def _guarded(self, conn: socket.socket) -> None:
+        conn.settimeout(3.0)
+        try:
+            self.handle(conn)
+        except OSError:
+            pass  # the prober hangs up whenever it has its answer
+        finally:
+            conn.close()
+
+    def handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+
+class OverlapServer(LoopbackServer):
+    """A TLS server that handshakes each connection; configured by a :class:`ServerSpec`."""
+
+    def __init__(self, spec: ServerSpec, *, lifetime: float = 30.0) -> None:
+        self.spec = spec
+        self.context = server_context(spec)
+        super().__init__(lifetime=lifetime)
+
+    def handle(self, conn: socket.socket) -> None:
+        try:
+            with self.context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)  # a real client would speak now; the prober hangs up instead
+        except ssl.SSLError:
+            pass  # the prober never finishes a handshake: this is every connection's end
+
+
+class RawServer(LoopbackServer):
+    """Runs ``handler(conn)`` for each connection: servers that misbehave on purpose."""
+
+    def __init__(self, handler: Callable[[socket.socket], None], *, lifetime: float = 30.0) -> None:
+        self._handler = handler
+        super().__init__(lifetime=lifetime)
+
+    def handle(self, conn: socket.socket) -> None:
+        self._handler(conn)
+
+
+def read_client_hello(conn: socket.socket, limit: float = 3.0) -> bytes:
+    """The bytes of one ClientHello, read until it parses (or the peer stops sending)."""
+    data = b""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if isinstance(parse_client_hello_records(data), ClientHello):
+            return data
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class SuiteLimitProxy(LoopbackServer):
+    """In front of a real server, hangs up on any ClientHello offering more than ``limit``
+    suites, as some servers in the field do; relays everything else. Records each hello's
+    suite count."""
+
+    def __init__(self, backend_port: int, limit: int, *, lifetime: float = 30.0) -> None:
+        self.backend_port = backend_port
+        self.limit = limit
+        self.suite_counts: list[int] = []
+        super().__init__(lifetime=lifetime)
+
+    def handle(self, conn: socket.socket) -> None:
+        data = read_client_hello(conn)
+        hello = parse_client_hello_records(data)
+        if not isinstance(hello, ClientHello):
+            return
+        with self._lock:
+            self.suite_counts.append(len(hello.cipher_suites))
+        if len(hello.cipher_suites) > self.limit:
+            return
+        with socket.create_connection(("127.0.0.1", self.backend_port), timeout=3.0) as backend:
+            backend.sendall(data)
+            _relay(backend, conn)
+
+
+def _relay(source: socket.socket, sink: socket.socket) -> None:
+    """Copy the server's answer to the client until either side hangs up."""
+    while True:
+        readable, _, _ = select.select([source, sink], [], [], 3.0)
+        if not readable:
+            return
+        if sink in readable and not sink.recv(65536):
+            return
+        if source in readable:
+            chunk = source.recv(65536)
+            if not chunk:
+                return
+            sink.sendall(chunk)
+
+
+def silent(conn: socket.socket) -> None:
+    """Accept and never answer, like a firewall that drops after the handshake starts."""
+    while conn.recv(65536):
+        pass
+
+
+def http_banner(conn: socket.socket) -> None:
+    """A plain-HTTP server on the TLS port."""
+    read_client_hello(conn, limit=1.0)
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+def hang_up(conn: socket.socket) -> None:
+    """Read the hello and close without a word."""
+    read_client_hello(conn, limit=1.0)
