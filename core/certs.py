@@ -11,6 +11,7 @@ import hashlib
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -22,6 +23,17 @@ from core.models import CertificateInfo
 
 #: Larger files are not certificate bundles; refuse them before reading them whole.
 MAX_CERT_FILE_BYTES = 8 * 1024 * 1024
+
+_Ext = TypeVar("_Ext", bound=x509.ExtensionType)
+
+#: What reading a malformed certificate's extensions raises: a duplicated extension, a name
+#: constraint that is not a network, an undecodable value...
+_EXTENSION_ERRORS = (
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+    ValueError,
+    TypeError,
+)
 
 
 class CertificateFileError(ValueError):
@@ -119,6 +131,28 @@ def read_certificate_file(path: Path, *, password: bytes | None = None) -> list[
     return load_certificates(data, password=password)
 
 
+# --------------------------------------------------------------------------- extensions
+
+
+def extension_value(cert: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
+    """The certificate's extension of this kind, or None when it is absent or unreadable
+    (:func:`extensions_problem` says why a certificate's extensions cannot be read)."""
+    try:
+        return cert.extensions.get_extension_for_class(kind).value
+    except (x509.ExtensionNotFound, *_EXTENSION_ERRORS):
+        return None
+
+
+def extensions_problem(cert: x509.Certificate) -> str | None:
+    """Why the certificate's extensions cannot be read (a duplicated extension, a malformed
+    value), or None when they can."""
+    try:
+        cert.extensions  # noqa: B018 - parsing them is the check
+    except _EXTENSION_ERRORS as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
 # --------------------------------------------------------------------------- describing
 
 
@@ -141,9 +175,8 @@ def common_name(cert: x509.Certificate) -> str:
 
 
 def san_names(cert: x509.Certificate) -> tuple[str, ...]:
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
+    ext = extension_value(cert, x509.SubjectAlternativeName)
+    if ext is None:
         return ()
     names: list[str] = [str(v) for v in ext.get_values_for_type(x509.DNSName)]
     names += [str(v) for v in ext.get_values_for_type(x509.IPAddress)]
@@ -194,10 +227,8 @@ def signature_hash(cert: x509.Certificate) -> str | None:
 
 
 def is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except (x509.ExtensionNotFound, ValueError):
-        return False
+    constraints = extension_value(cert, x509.BasicConstraints)
+    return bool(constraints is not None and constraints.ca)
 
 
 def is_self_issued(cert: x509.Certificate) -> bool:
@@ -232,6 +263,11 @@ def signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+def _serial(cert: x509.Certificate) -> int:
+    with _quiet():  # a non-positive serial (one Mozilla root has one) warns on every read
+        return cert.serial_number
+
+
 def describe(
     cert: x509.Certificate, *, sent_by_server: bool, trusted_by: Sequence[str] = ()
 ) -> CertificateInfo:
@@ -245,7 +281,7 @@ def describe(
         san=san_names(cert),
         sha256=hashlib.sha256(der).hexdigest(),
         sha1=cert.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 - a fingerprint to compare, not security
-        serial=format(cert.serial_number, "x"),
+        serial=format(_serial(cert), "x"),
         key=key_text,
         key_bits=bits,
         signature_algorithm=signature_name(cert),

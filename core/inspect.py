@@ -25,7 +25,9 @@ class InspectReport:
     @property
     def valid(self) -> bool:
         """Valid for a web-PKI client: the verifier accepts the chain and no check objects."""
-        return self.chain.valid and not any(f.severity.rank >= Severity.ERROR.rank for f in self.findings)
+        return self.chain.valid and not any(
+            f.severity.rank >= Severity.ERROR.rank for f in self.findings
+        )
 
 
 def inspect_chain(
@@ -42,6 +44,8 @@ def inspect_chain(
     if not chain.valid and not any(f.severity.rank >= Severity.ERROR.rank for f in findings):
         from core.models import FindingId, evidence
 
-        findings.append(Finding(FindingId.CHAIN_INVALID, Severity.ERROR, evidence(reason=chain.verifier_error)))
+        findings.append(
+            Finding(FindingId.CHAIN_INVALID, Severity.ERROR, evidence(reason=chain.verifier_error))
+        )
     ordered = sorted((_with_fixes(f) for f in findings), key=lambda f: -f.severity.rank)
     return InspectReport(at, host, chain, tuple(ordered))

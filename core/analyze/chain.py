@@ -9,17 +9,19 @@ evidence when none of our checks explains a failure.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from core.certs import (
     common_name,
     describe,
+    extension_value,
+    extensions_problem,
     is_ca,
     is_self_issued,
     key_description,
@@ -33,6 +35,10 @@ from core.trust import CUSTOM, MOZILLA, OS, TrustStores
 
 EXPIRES_SOON = dt.timedelta(days=30)
 MAX_PATH = 16
+#: Certificates path building may visit; enough for any real chain and for BetterTLS's
+#: 35-certificate path-building graphs, small enough that a hostile pile of cross-signed
+#: intermediates cannot stall a check.
+MAX_SEARCH_STEPS = 256
 WEAK_HASHES = frozenset({"md5", "sha1", "md2", "md4"})
 
 #: Issuer names of TLS-inspection products, from shared/reference/diagnosis.md §2.7. Matched
@@ -96,67 +102,154 @@ class ChainAnalysis:
     verified_at: dt.datetime
 
 
-def _fp(cert: x509.Certificate) -> bytes:
-    return cert.fingerprint(hashes.SHA256())
+@functools.lru_cache(maxsize=8192)
+def _signed(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """:func:`signed_by`, remembered: path building asks the same question many times, and
+    certificates compare and hash by their DER bytes, so a cached answer is always right."""
+    return signed_by(cert, issuer)
+
+
+def _key_ids_differ(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """The cert names its issuer's key (AKI) and the candidate names another one (SKI)."""
+    aki = extension_value(cert, x509.AuthorityKeyIdentifier)
+    ski = extension_value(issuer, x509.SubjectKeyIdentifier)
+    if aki is None or aki.key_identifier is None or ski is None:
+        return False
+    return aki.key_identifier != ski.digest
 
 
 def _issuers_in(cert: x509.Certificate, pool: Sequence[x509.Certificate]) -> list[x509.Certificate]:
-    return [c for c in pool if c.subject == cert.issuer and signed_by(cert, c)]
+    return [
+        c
+        for c in pool
+        if c.subject == cert.issuer and not _key_ids_differ(cert, c) and _signed(cert, c)
+    ]
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    return is_self_issued(cert) and _signed(cert, cert)
+
+
+def _path_problems(
+    certs: Sequence[x509.Certificate], anchor: x509.Certificate | None, at: dt.datetime | None
+) -> int:
+    """How many of the checks a client makes the path's certificates fail (the anchor is not
+    counted): validity at ``at``, CA flags of intermediates, signature hashes."""
+    problems = 0
+    moment = _whole_seconds(at) if at is not None else None
+    for position, cert in enumerate(certs):
+        if cert == anchor:
+            continue
+        if moment is not None and not (
+            cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc
+        ):
+            problems += 1
+        if position > 0 and not is_ca(cert):
+            problems += 1
+        if signature_hash(cert) in WEAK_HASHES:
+            problems += 1
+    return problems
+
+
+class _Anchors:
+    """The roots in use, by certificate and by subject, with the stores that hold each."""
+
+    def __init__(self, stores: TrustStores) -> None:
+        self.holders: dict[x509.Certificate, list[str]] = {}
+        self.by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+        for name, roots in stores.in_use().items():
+            for root in roots:
+                if root not in self.holders:
+                    self.holders[root] = []
+                    self.by_subject.setdefault(root.subject, []).append(root)
+                self.holders[root].append(name)
+
+    def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
+        return _issuers_in(cert, self.by_subject.get(cert.issuer, []))
 
 
 def build_path(
-    leaf: x509.Certificate, pool: Sequence[x509.Certificate], stores: TrustStores
+    leaf: x509.Certificate,
+    pool: Sequence[x509.Certificate],
+    stores: TrustStores,
+    *,
+    at: dt.datetime | None = None,
 ) -> ChainPath:
-    """Walk issuers upward, preferring a trust anchor as soon as one signs the current cert."""
-    in_use = stores.in_use()
-    path = [leaf]
-    seen = {_fp(leaf)}
-    current = leaf
-    while len(path) <= MAX_PATH:
-        holders = [
-            name for name, roots in in_use.items() if any(_fp(r) == _fp(current) for r in roots)
-        ]
-        if holders:
-            return ChainPath(tuple(path), current, tuple(holders))
-        anchor_hits: dict[bytes, tuple[x509.Certificate, list[str]]] = {}
-        for name, roots in in_use.items():
-            for root in _issuers_in(current, roots):
-                anchor_hits.setdefault(_fp(root), (root, []))[1].append(name)
-        if anchor_hits:
-            root, names = max(anchor_hits.values(), key=lambda hit: len(hit[1]))
-            if _fp(root) != _fp(current):
-                path.append(root)
-            return ChainPath(tuple(path), root, tuple(names))
-        if is_self_issued(current) and signed_by(current, current):
-            break
-        nxt = next((c for c in _issuers_in(current, pool) if _fp(c) not in seen), None)
-        if nxt is None:
-            break
-        path.append(nxt)
-        seen.add(_fp(nxt))
-        current = nxt
-    return ChainPath(tuple(path), None, ())
+    """The best path from the leaf upwards through the certificates at hand.
+
+    Every issuer that signs a certificate is tried, not only the first one found, so sent
+    certificates in any order, duplicates, unrelated extras and cross-signed alternatives all
+    lead to the path a client would build. Best means: ending at a trust anchor if any path
+    does; then the fewest problems at ``at`` (expired or not-yet-valid certificates, non-CA
+    intermediates, weak signature hashes); then the shortest; then the root most stores hold.
+    The search is bounded, so a pathological pile of certificates cannot stall it.
+    """
+    anchors = _Anchors(stores)
+    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
+    for cert in dict.fromkeys(pool):
+        if cert != leaf:
+            by_subject.setdefault(cert.subject, []).append(cert)
+    best: tuple[tuple[int, int, int, int], ChainPath] | None = None
+    steps = MAX_SEARCH_STEPS
+
+    def consider(certs: list[x509.Certificate], anchor: x509.Certificate | None) -> None:
+        nonlocal best
+        holders = tuple(anchors.holders.get(anchor, ())) if anchor is not None else ()
+        key = (0 if anchor else 1, _path_problems(certs, anchor, at), len(certs), -len(holders))
+        if best is None or key < best[0]:
+            best = (key, ChainPath(tuple(certs), anchor, holders))
+
+    def done() -> bool:
+        return best is not None and best[0][:2] == (0, 0)
+
+    def visit(certs: list[x509.Certificate]) -> None:
+        nonlocal steps
+        steps -= 1
+        current = certs[-1]
+        if current in anchors.holders:
+            consider(certs, current)
+            return
+        for root in anchors.issuers_of(current):
+            consider(certs if root == current else [*certs, root], root)
+        if done():
+            return
+        candidates: list[x509.Certificate] = []
+        if len(certs) <= MAX_PATH and not _self_signed(current):
+            issuers = _issuers_in(current, by_subject.get(current.issuer, []))
+            candidates = [c for c in issuers if c not in certs]
+        if not candidates:
+            consider(certs, None)
+        for nxt in candidates:
+            if steps <= 0 or done():
+                return
+            visit([*certs, nxt])
+
+    visit([leaf])
+    return best[1] if best is not None else ChainPath((leaf,), None, ())
 
 
 def _store_trust(path: ChainPath, stores: TrustStores) -> TrustResult:
     """Which stores hold a root that signs the path's top (or the top itself)."""
+
     def holds(roots: tuple[x509.Certificate, ...] | None) -> bool | None:
         if roots is None:
             return None
         if path.anchor is None:
             return False
-        top = path.certs[-2] if len(path.certs) > 1 and path.anchor is path.certs[-1] else path.anchor
-        return any(_fp(r) == _fp(path.anchor) or (
-            r.subject == top.issuer and signed_by(top, r)) for r in roots)
+        top = (
+            path.certs[-2] if len(path.certs) > 1 and path.anchor is path.certs[-1] else path.anchor
+        )
+        return any(r == path.anchor or (r.subject == top.issuer and _signed(top, r)) for r in roots)
 
-    return TrustResult(mozilla=holds(stores.mozilla), os=holds(stores.os), custom=holds(stores.custom))
+    return TrustResult(
+        mozilla=holds(stores.mozilla), os=holds(stores.os), custom=holds(stores.custom)
+    )
 
 
 def hostname_matches(host: str, cert: x509.Certificate) -> bool:
     """RFC 6125 as browsers do it: SANs only, wildcards only as the whole left-most label."""
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
+    ext = extension_value(cert, x509.SubjectAlternativeName)
+    if ext is None:
         return False
     try:
         ip = ipaddress.ip_address(host)
@@ -214,28 +307,28 @@ def _interception(path: ChainPath, stores: TrustStores) -> Finding | None:
 
 def _order_problems(sent: Sequence[x509.Certificate], path: ChainPath) -> list[str]:
     problems: list[str] = []
-    fps = [_fp(c) for c in sent]
-    if len(set(fps)) != len(fps):
+    if len(set(sent)) != len(sent):
         problems.append("the same certificate is sent more than once")
-    used = {_fp(c) for c in path.certs}
-    extra = [c for c in sent[1:] if _fp(c) not in used]
+    used = set(path.certs)
+    extra = [c for c in sent[1:] if c not in used]
     if extra:
         problems.append(
             "certificates that are not part of the chain are sent: "
             + "; ".join(common_name(c) for c in extra[:5])
         )
     for i in range(1, len(sent)):
-        if _fp(sent[i]) in used and not signed_by(sent[i - 1], sent[i]) and sent[i - 1] is not None:
-            if _fp(sent[i - 1]) in used:
-                problems.append("the certificates are not in order (each should be followed by its issuer)")
-                break
+        if sent[i] in used and sent[i - 1] in used and not _signed(sent[i - 1], sent[i]):
+            problems.append(
+                "the certificates are not in order (each should be followed by its issuer)"
+            )
+            break
     return problems
 
 
 def _weakness(path: ChainPath) -> list[Finding]:
     found: list[Finding] = []
     for cert in path.certs:
-        if path.anchor is not None and _fp(cert) == _fp(path.anchor):
+        if cert == path.anchor:
             continue
         if is_self_issued(cert) and cert is not path.certs[0]:
             continue
@@ -245,18 +338,27 @@ def _weakness(path: ChainPath) -> list[Finding]:
                 Finding(
                     FindingId.WEAK_SIGNATURE,
                     Severity.ERROR,
-                    evidence(subject=common_name(cert), algorithm=algorithm.upper().replace("SHA", "SHA-")),
+                    evidence(
+                        subject=common_name(cert),
+                        algorithm=algorithm.upper().replace("SHA", "SHA-"),
+                    ),
                 )
             )
             break
     for cert in path.certs:
-        if path.anchor is not None and _fp(cert) == _fp(path.anchor):
+        if cert == path.anchor:
             continue
         text, bits = key_description(cert)
-        weak = (text.startswith(("RSA", "DSA")) and bits < 2048) or (text.startswith("EC") and bits < 256)
+        weak = (text.startswith(("RSA", "DSA")) and bits < 2048) or (
+            text.startswith("EC") and bits < 256
+        )
         if weak:
             found.append(
-                Finding(FindingId.WEAK_KEY, Severity.ERROR, evidence(subject=common_name(cert), key=text))
+                Finding(
+                    FindingId.WEAK_KEY,
+                    Severity.ERROR,
+                    evidence(subject=common_name(cert), key=text),
+                )
             )
             break
     return found
@@ -272,8 +374,21 @@ def verify(
     max_depth: int | None = None,
 ) -> str | None:
     """The web-PKI verdict: None when the chain is valid for ``host`` at ``at``, else why not."""
+    return _verify(leaf, intermediates, roots, host, at, max_depth=max_depth)[0]
+
+
+def _verify(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    roots: Sequence[x509.Certificate],
+    host: str | None,
+    at: dt.datetime,
+    *,
+    max_depth: int | None = None,
+) -> tuple[str | None, list[x509.Certificate] | None]:
+    """(None, the path the verifier built, leaf first) or (why not, None)."""
     if not roots:
-        return "no trust anchors"
+        return "no trust anchors", None
     builder = PolicyBuilder().store(Store(list(roots))).time(at)
     if max_depth is not None:
         builder = builder.max_chain_depth(max_depth)
@@ -284,13 +399,13 @@ def verify(
     except ValueError:
         subject = x509.DNSName(name)
     try:
-        verifier = builder.build_server_verifier(subject)  # type: ignore[arg-type]
-        verifier.verify(leaf, list(intermediates))
+        verifier = builder.build_server_verifier(subject)
+        built = verifier.verify(leaf, list(intermediates))
     except VerificationError as exc:
-        return str(exc)
-    except ValueError as exc:  # a name or certificate the verifier cannot take at all
-        return str(exc)
-    return None
+        return str(exc), None
+    except (ValueError, TypeError) as exc:  # a name or certificate the verifier cannot take
+        return str(exc) or type(exc).__name__, None
+    return None, list(built)
 
 
 def analyze_chain(
@@ -308,45 +423,74 @@ def analyze_chain(
     """
     leaf = sent[0]
     pool = list(sent[1:]) + list(fetched)
-    sent_path = build_path(leaf, list(sent[1:]), stores)
-    path = build_path(leaf, pool, stores) if fetched else sent_path
-    trust = _store_trust(path, stores)
-    findings: list[Finding] = []
     in_use = stores.in_use()
     store_names = tuple(in_use)
+    error, built = _verify(leaf, pool, stores.all_roots(), host, verify_at, max_depth=max_depth)
+    if built is not None:
+        # The verifier accepted a path: that is the chain a client uses, so the checks below
+        # judge it rather than a path of our own that may have taken another branch.
+        anchor = built[-1]
+        holders = tuple(name for name, roots in in_use.items() if anchor in roots)
+        path = ChainPath(tuple(built), anchor, holders)
+        sent_set = set(sent)
+        complete = all(c in sent_set for c in built[1:-1])
+        sent_path = path if complete else build_path(leaf, sent[1:], stores, at=verify_at)
+    else:
+        sent_path = build_path(leaf, sent[1:], stores, at=verify_at)
+        path = build_path(leaf, pool, stores, at=verify_at) if fetched else sent_path
+    trust = _store_trust(path, stores)
+    findings: list[Finding] = []
 
-    if host is not None and not hostname_matches(host, leaf):
+    # A leaf whose extensions cannot be parsed (a duplicated extension, a malformed value) has
+    # no readable names: calling that a name mismatch would be wrong. The verifier refuses such
+    # a certificate, and that verdict is reported as it stands.
+    leaf_readable = extensions_problem(leaf) is None
+
+    if host is not None and leaf_readable and not hostname_matches(host, leaf):
         findings.append(
             Finding(
                 FindingId.HOSTNAME_MISMATCH,
                 Severity.ERROR,
-                evidence(host=host, names=list(san_names(leaf)) or [f"(no names; CN {common_name(leaf)})"]),
+                evidence(
+                    host=host,
+                    names=list(san_names(leaf)) or [f"(no names; CN {common_name(leaf)})"],
+                ),
             )
         )
 
     if sent_path.anchor is None:
-        leaf_self_signed = is_self_issued(leaf) and signed_by(leaf, leaf)
+        leaf_self_signed = _self_signed(leaf)
         top = sent_path.top
         if leaf_self_signed:
             findings.append(
-                Finding(FindingId.SELF_SIGNED, Severity.ERROR, evidence(subject=name_text(leaf.subject)))
+                Finding(
+                    FindingId.SELF_SIGNED, Severity.ERROR, evidence(subject=name_text(leaf.subject))
+                )
             )
         elif path.anchor is not None:
             findings.append(
                 Finding(
                     FindingId.INCOMPLETE_CHAIN,
                     Severity.ERROR,
-                    evidence(missing_issuer=name_text(top.issuer), aia_url=_aia_url(leaf), aia_repairs="yes"),
+                    evidence(
+                        missing_issuer=name_text(top.issuer),
+                        aia_url=_aia_url(leaf),
+                        aia_repairs="yes",
+                    ),
                 )
             )
-        elif is_self_issued(top) or is_ca(top) or (is_self_issued(path.top) and path.top is not leaf):
+        elif (
+            is_self_issued(top) or is_ca(top) or (is_self_issued(path.top) and path.top is not leaf)
+        ):
             root = path.top if is_self_issued(path.top) else top
             findings.append(
                 Finding(
                     FindingId.UNTRUSTED_ROOT,
                     Severity.ERROR,
                     evidence(
-                        root_subject=name_text(root.subject if is_self_issued(root) else root.issuer),
+                        root_subject=name_text(
+                            root.subject if is_self_issued(root) else root.issuer
+                        ),
                         stores=list(store_names),
                     ),
                 )
@@ -356,20 +500,24 @@ def analyze_chain(
                 Finding(
                     FindingId.INCOMPLETE_CHAIN,
                     Severity.ERROR,
-                    evidence(missing_issuer=name_text(top.issuer), aia_url=_aia_url(leaf), aia_repairs=aia_status),
+                    evidence(
+                        missing_issuer=name_text(top.issuer),
+                        aia_url=_aia_url(leaf),
+                        aia_repairs=aia_status,
+                    ),
                 )
             )
 
     order = _order_problems(sent, sent_path)
     if order:
-        findings.append(Finding(FindingId.CHAIN_ORDER, Severity.WARNING, evidence(problem="; ".join(order))))
+        findings.append(
+            Finding(FindingId.CHAIN_ORDER, Severity.WARNING, evidence(problem="; ".join(order)))
+        )
     findings += _weakness(path)
     intercept = _interception(path, stores)
     if intercept is not None:
         findings.append(intercept)
 
-    roots = stores.all_roots()
-    error = verify(leaf, pool, roots, host, verify_at, max_depth=max_depth)
     infos = _describe_path(sent, path, in_use)
     return ChainAnalysis(
         sent=tuple(sent),
@@ -384,16 +532,17 @@ def analyze_chain(
 
 
 def _describe_path(
-    sent: Sequence[x509.Certificate], path: ChainPath, in_use: dict[str, tuple[x509.Certificate, ...]]
+    sent: Sequence[x509.Certificate],
+    path: ChainPath,
+    in_use: dict[str, tuple[x509.Certificate, ...]],
 ) -> tuple[CertificateInfo, ...]:
-    sent_fps = [_fp(c) for c in sent]
     infos = []
     for cert in sent:
-        holders = [n for n, roots in in_use.items() if any(_fp(r) == _fp(cert) for r in roots)]
+        holders = [n for n, roots in in_use.items() if cert in roots]
         infos.append(describe(cert, sent_by_server=True, trusted_by=holders))
     for cert in path.certs:
-        if _fp(cert) not in sent_fps:
-            holders = [n for n, roots in in_use.items() if any(_fp(r) == _fp(cert) for r in roots)]
+        if cert not in sent:
+            holders = [n for n, roots in in_use.items() if cert in roots]
             infos.append(describe(cert, sent_by_server=False, trusted_by=holders))
     return tuple(infos)
 
@@ -407,10 +556,11 @@ def aia_urls(cert: x509.Certificate, *, ocsp: bool = False) -> list[str]:
     """The leaf's caIssuers (or OCSP) addresses, http(s) only."""
     from cryptography.x509.oid import AuthorityInformationAccessOID
 
-    wanted = AuthorityInformationAccessOID.OCSP if ocsp else AuthorityInformationAccessOID.CA_ISSUERS
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
-    except (x509.ExtensionNotFound, ValueError):
+    wanted = (
+        AuthorityInformationAccessOID.OCSP if ocsp else AuthorityInformationAccessOID.CA_ISSUERS
+    )
+    ext = extension_value(cert, x509.AuthorityInformationAccess)
+    if ext is None:
         return []
     return [
         str(d.access_location.value)
@@ -426,11 +576,18 @@ def needs_issuer(analysis: ChainAnalysis) -> bool:
     return analysis.path.anchor is None and not is_self_issued(analysis.sent[0])
 
 
-def validity_findings(path: Sequence[x509.Certificate], anchor: x509.Certificate | None, at: dt.datetime) -> list[Finding]:
-    """Validity windows at time ``at``: expired, not yet valid, the leaf expiring soon."""
+def validity_findings(
+    path: Sequence[x509.Certificate], anchor: x509.Certificate | None, at: dt.datetime
+) -> list[Finding]:
+    """Validity windows at time ``at``: expired, not yet valid, the leaf expiring soon.
+
+    Certificate times have whole seconds and notAfter is inclusive (RFC 5280 4.1.2.5), so a
+    certificate whose notAfter is 12:00:00 is still valid at 12:00:00.5.
+    """
     found: list[Finding] = []
+    at = _whole_seconds(at)
     for position, cert in enumerate(path):
-        if anchor is not None and _fp(cert) == _fp(anchor):
+        if cert == anchor:
             continue
         where = "the server's certificate" if position == 0 else "an intermediate certificate"
         if cert.not_valid_after_utc < at:
@@ -478,6 +635,10 @@ def validity_findings(path: Sequence[x509.Certificate], anchor: x509.Certificate
             )
         )
     return found
+
+
+def _whole_seconds(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(microsecond=0)
 
 
 def _date(moment: dt.datetime) -> str:
