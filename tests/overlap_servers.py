@@ -209,13 +209,17 @@ def read_client_hello(conn: socket.socket, limit: float = 3.0) -> bytes:
 
 
 class SuiteLimitProxy(LoopbackServer):
-    """In front of a real server, hangs up on any ClientHello offering more than ``limit``
-    suites, as some servers in the field do; relays everything else. Records each hello's
-    suite count."""
+    """In front of a real server, hangs up on (or ignores) any ClientHello offering more than
+    ``limit`` suites, as some servers in the field do; relays everything else. Records each
+    hello's suite count."""
 
-    def __init__(self, backend_port: int, limit: int, *, lifetime: float = 30.0) -> None:
+    def __init__(
+        self, backend_port: int, limit: int, *, hang: bool = False, lifetime: float = 30.0
+    ) -> None:
         self.backend_port = backend_port
         self.limit = limit
+        #: Stay silent on long hellos instead of hanging up, like the F5 hello-size bug.
+        self.hang = hang
         self.suite_counts: list[int] = []
         super().__init__(lifetime=lifetime)
 
@@ -227,6 +231,8 @@ class SuiteLimitProxy(LoopbackServer):
         with self._lock:
             self.suite_counts.append(len(hello.cipher_suites))
         if len(hello.cipher_suites) > self.limit:
+            if self.hang:
+                silent(conn)
             return
         with socket.create_connection(("127.0.0.1", self.backend_port), timeout=3.0) as backend:
             backend.sendall(data)

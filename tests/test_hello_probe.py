@@ -194,6 +194,18 @@ def test_windows_when_the_server_hangs_up_on_long_hellos() -> None:
     assert result.complete, result.errors
 
 
+def test_windows_when_the_server_ignores_long_hellos() -> None:
+    configured = "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"
+    with (
+        OverlapServer(ServerSpec(TLS12, TLS12, configured, server_preference=True)) as backend,
+        SuiteLimitProxy(backend.port, SAFE_SUITES_PER_HELLO + 8, hang=True) as proxy,
+    ):
+        result = enumerate_server("127.0.0.1", proxy.port, "localhost", Budget(0.5, total=20))
+    assert dict(result.versions) == only("TLSv1.2")
+    assert result.ciphers["TLSv1.2"] == iana(configured)
+    assert result.complete, result.errors
+
+
 # --------------------------------------------------------------------------- bad servers
 
 

@@ -480,6 +480,8 @@ def _judge_first(scan: _Scan, state: _VersionScan, first: ProbeResult, pool: lis
         state.accepted = None if state.closed_first else False
         return not (first.outcome is ProbeOutcome.ALERT and first.alert == "protocol_version")
     state.refusal = first.describe()
+    if first.outcome is ProbeOutcome.TIMEOUT and len(pool) > SAFE_SUITES_PER_HELLO:
+        return True  # some servers hang on long hellos (RFC 7685 §4): try short ones once
     scan.note(f"{version.label}: {first.describe()}")
     return False
 
@@ -513,6 +515,8 @@ def _walk(
             if not state.picks:
                 state.refusal = result.describe()
                 state.closed_first = result.outcome is ProbeOutcome.CLOSED
+                if result.alert == "protocol_version":
+                    break  # not the suites: the version itself is refused
             remaining = remaining[len(offer) :]
             continue
         scan.note(f"{version.label}: {result.describe()} while enumerating suites")
