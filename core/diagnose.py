@@ -125,7 +125,8 @@ def run_check(
         try:
             obs = _connect_and_handshake(target, options, budget, stages, resolver)
             hs = obs.handshake
-            ref_clock = _finish_clock(sntp_future, hs, options, target, now, stages, errors)
+            date_from = hs if hs is not None and hs.http_date else obs.legacy
+            ref_clock = _finish_clock(sntp_future, date_from, options, target, now, stages, errors)
         except Cancelled:
             sntp_future.cancel()
             raise
@@ -329,7 +330,7 @@ def _legacy_handshake(target: Target, budget: Budget, address: str) -> Handshake
     outcome = net.connect([address], target.dial_port, budget)
     if outcome.sock is None:
         return None
-    hs = tls.handshake(outcome.sock, target.sni, budget, legacy=True, fetch_http_date=False)
+    hs = tls.handshake(outcome.sock, target.sni, budget, legacy=True, host_header=target.host_ascii)
     return _with_iana(hs) if hs.ok else hs
 
 

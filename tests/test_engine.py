@@ -528,3 +528,90 @@ def test_cancel_stops_quickly(pki: Pki, root_file: Path) -> None:
             )
         timer.join()
     assert time.monotonic() - started < 1.3
+
+
+# --------------------------------------------------------------------------- full check with overlap
+
+
+def full_check(capsys: pytest.CaptureFixture[str], address: str, root_file: Path) -> dict[str, Any]:
+    args = [
+        "check",
+        "localhost",
+        "--connect",
+        address,
+        "--ca-file",
+        str(root_file),
+        "--json",
+        "--no-network-time",
+        "--timeout",
+        "3",
+    ]
+    return run_cli(capsys, args)[1]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected", "accepted"),
+    [
+        (
+            {
+                "min_version": ssl.TLSVersion.TLSv1,
+                "max_version": ssl.TLSVersion.TLSv1,
+                "ciphers": "DEFAULT:@SECLEVEL=0",
+            },
+            ["no-shared-protocol", "legacy-protocol", "no-forward-secrecy"],
+            ["TLSv1.0"],
+        ),
+        (
+            {"max_version": ssl.TLSVersion.TLSv1_2, "ciphers": "NULL-SHA256:@SECLEVEL=0"},
+            ["no-shared-cipher", "weak-cipher"],
+            ["TLSv1.2"],
+        ),
+        (
+            {"max_version": ssl.TLSVersion.TLSv1_2, "ciphers": "AES128-SHA"},
+            ["no-shared-cipher", "no-forward-secrecy"],
+            ["TLSv1.2"],
+        ),
+    ],
+)
+def test_overlap_names_the_mismatch(
+    capsys: pytest.CaptureFixture[str],
+    pki: Pki,
+    root_file: Path,
+    config: dict[str, Any],
+    expected: list[str],
+    accepted: list[str],
+) -> None:
+    leaf = pki.leaf(key_kind="rsa2048")  # the RSA key-exchange suites need an RSA certificate
+    with serve([leaf, pki.intermediate], leaf, **config) as server:
+        report = full_check(capsys, server.address, root_file)
+    assert ids(report) == expected
+    assert [v for v, ok in report["protocols"].items() if ok] == accepted
+    local = report["clients"][0]
+    assert local["name"].startswith("This computer") and local["connects"] is False
+    assert report["certificates"], (
+        "the certificate is still examined through a permissive handshake"
+    )
+    assert [s["stage"] for s in report["stages"]] == [
+        "resolve",
+        "connect",
+        "handshake",
+        "certificates",
+        "clock",
+        "protocols",
+    ]
+
+
+def test_full_check_of_a_good_server(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    leaf = pki.leaf()
+    with serve([leaf, pki.intermediate], leaf) as server:
+        report = full_check(capsys, server.address, root_file)
+    assert ids(report) == []
+    assert report["protocols"]["TLSv1.3"] is True and report["protocols"]["TLSv1.0"] is False
+    assert "TLS_AES_128_GCM_SHA256" in report["ciphers"]["TLSv1.3"]
+    assert all(
+        c["connects"]
+        for c in report["clients"]
+        if not c["name"].startswith(("Android 4", "Java 8"))
+    )
