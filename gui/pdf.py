@@ -1,0 +1,312 @@
+"""Print a CheckReport to PDF: the HTML from ``core.report_html`` laid out by QTextDocument, drawn
+page by page with QPainter so that every page gets a header naming the target and a footer with
+the page number (QTextDocument.print_ has no running header).
+
+Pagination: the document is laid out in the printer's own device units (the layout's paint
+device is the printer, as QTextDocument.print_ does for itself), so fonts, table padding and the
+image come out at their real size. Qt moves whole table rows to the next page; on top of that,
+each section (``<h2>``) and each item in it (``<h3>``: a finding, a fix, a certificate) starts on
+a new page when it would otherwise be split but fits on one page, and a heading never sits alone
+at the foot of a page.
+
+Needs a QGuiApplication (offscreen is fine).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, QMarginsF, QRectF, QSizeF, Qt, QUrl, qVersion
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPen,
+    QTextBlock,
+    QTextCursor,
+    QTextDocument,
+    QTextFormat,
+    QTextOption,
+)
+from PySide6.QtPrintSupport import QPrinter
+
+from core.environment import Environment, collect_environment
+from core.models import CheckReport
+from core.redact import redact_report
+from core.report_html import LADDER_URL, ImageSlot, ReportDocument, build_report_html
+
+__all__ = ["ExportError", "export_report", "page_size_for_locale", "render_document"]
+
+#: Territories that use US Letter paper; the rest of the world uses A4.
+_LETTER = frozenset(
+    {
+        QLocale.Country.UnitedStates,
+        QLocale.Country.Canada,
+        QLocale.Country.Mexico,
+        QLocale.Country.Chile,
+        QLocale.Country.Colombia,
+        QLocale.Country.CostaRica,
+        QLocale.Country.Guatemala,
+        QLocale.Country.Philippines,
+        QLocale.Country.Venezuela,
+        QLocale.Country.DominicanRepublic,
+        QLocale.Country.ElSalvador,
+        QLocale.Country.Nicaragua,
+        QLocale.Country.Panama,
+        QLocale.Country.PuertoRico,
+        QLocale.Country.Belize,
+        QLocale.Country.Honduras,
+    }
+)
+
+_MARGINS_MM = QMarginsF(16, 12, 16, 12)
+_HEADER_MM = 11.0  # the running header and the gap below it
+_FOOTER_MM = 8.0
+_MM_PER_INCH = 25.4
+_CSS_DPI = 96.0
+#: A section longer than a page still starts on a new page when less than this share is left.
+_MIN_START_SHARE = 0.22
+_FONT_FAMILIES = ["DejaVu Sans", "Segoe UI", "Helvetica Neue", "Arial", "Noto Sans", "sans-serif"]
+_BODY_PT = 9.5
+_HEADER_PT = 7.5
+_MUTED = QColor("#5f6368")
+_RULE = QColor("#c8ccd0")
+
+
+class ExportError(OSError):
+    """The PDF could not be written (a folder that does not exist, no permission, ...)."""
+
+
+def page_size_for_locale(locale: QLocale | None = None) -> QPageSize.PageSizeId:
+    """US Letter where it is the custom (the Americas' Letter countries, the Philippines); A4
+    everywhere else, including the "C" locale."""
+    territory = (locale or QLocale()).territory()
+    return QPageSize.PageSizeId.Letter if territory in _LETTER else QPageSize.PageSizeId.A4
+
+
+def _require_app() -> None:
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("export_report needs a QGuiApplication (offscreen is fine)")
+
+
+def _ladder_image(report: CheckReport, width_css: int) -> QImage | None:
+    """The window's handshake picture, when that module is there (it draws with Qt itself)."""
+    try:
+        from gui.ladder import render_ladder_image
+    except ImportError:
+        return None
+    if report.handshake is None:
+        return None
+    image = render_ladder_image(report, width_css, device_pixel_ratio=3.0)
+    return None if image.isNull() else image
+
+
+def _document_font() -> QFont:
+    font = QFont()
+    font.setFamilies(_FONT_FAMILIES)
+    font.setPointSizeF(_BODY_PT)
+    # No "fi"/"fl" ligatures: text copied or searched in the PDF must read "certificate".
+    font.setFeature(QFont.Tag.fromString("liga"), 0)
+    return font
+
+
+def _headings(doc: QTextDocument) -> list[tuple[QTextBlock, int]]:
+    found = []
+    block = doc.begin()
+    while block.isValid():
+        level = block.blockFormat().headingLevel()
+        if level in (2, 3, 4):
+            found.append((block, level))
+        block = block.next()
+    return found
+
+
+def _break_before(block: QTextBlock) -> None:
+    cursor = QTextCursor(block)
+    fmt = block.blockFormat()
+    fmt.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+    cursor.setBlockFormat(fmt)
+
+
+def _relayout(doc: QTextDocument) -> None:
+    """Lay the whole document out again now. QTextDocumentLayout relays out lazily, and after a
+    block format changes it can leave later blocks unlaid until an event loop runs (they would
+    then print as blank space): a full pass is cheap (about 10 ms for a long report)."""
+    doc.markContentsDirty(0, doc.characterCount())
+    doc.documentLayout().documentSize()
+
+
+def _has_break(block: QTextBlock) -> bool:
+    policy = block.blockFormat().pageBreakPolicy()
+    return bool(policy & QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+
+
+def _plan_breaks(doc: QTextDocument, page_height: float) -> bool:
+    """One pass over the sections in order; True when it added a page break. Positions are
+    those of the current layout, moved by the breaks this pass has already added (a close
+    estimate: the next pass, on a fresh layout, corrects what it misses)."""
+    layout = doc.documentLayout()
+    units = _headings(doc)
+    tops = [layout.blockBoundingRect(block).top() for block, _ in units]
+    # A unit ends where the block before the next heading ends (a forced break may follow it).
+    ends = [layout.blockBoundingRect(block.previous()).bottom() for block, _ in units[1:]]
+    ends.append(layout.documentSize().height())
+    shift = 0.0
+    added = False
+    for i, (block, level) in enumerate(units):
+        if _has_break(block):
+            shift = 0.0  # a forced break starts a page whatever came before
+            continue
+        last = i
+        if i + 1 < len(units) and units[i + 1][1] > level and not _has_break(units[i + 1][0]):
+            last = i + 1  # a heading stays with the first item under it
+        top, bottom = tops[i] + shift, ends[last] + shift
+        page_top = math.floor(top / page_height) * page_height
+        if top - page_top < page_height * 0.04:
+            continue  # already at (or within a margin of) the top of a page
+        remaining = page_top + page_height - top
+        height = bottom - top
+        if height > remaining and (
+            height <= page_height or remaining < page_height * _MIN_START_SHARE
+        ):
+            _break_before(block)
+            shift += remaining
+            added = True
+    return added
+
+
+def _keep_together(doc: QTextDocument, page_height: float) -> None:
+    """Start a section or item on a new page when it would be split but fits on one page, or
+    when it would start in the last fifth of a page."""
+    for _ in range(6):
+        _relayout(doc)
+        if not _plan_breaks(doc, page_height):
+            return
+    _relayout(doc)
+
+
+def _draw_chrome(
+    painter: QPainter,
+    width: float,
+    height: float,
+    header_h: float,
+    footer_h: float,
+    doc_text: ReportDocument,
+    page: int,
+    pages: int,
+    redacted: bool,
+) -> None:
+    font = QFont()
+    font.setFamilies(_FONT_FAMILIES)
+    font.setPointSizeF(_HEADER_PT)
+    painter.setFont(font)
+    metrics = QFontMetricsF(font, painter.device())
+    line_h = metrics.height()
+    painter.setPen(_MUTED)
+    right = doc_text.header_right
+    right_w = metrics.horizontalAdvance(right)
+    left = metrics.elidedText(
+        doc_text.header_left, Qt.TextElideMode.ElideMiddle, width - right_w - line_h * 2
+    )
+    # drawText with a plain string never reads markup.
+    painter.drawText(QRectF(0, 0, width, line_h), Qt.AlignmentFlag.AlignLeft, left)
+    painter.drawText(QRectF(0, 0, width, line_h), Qt.AlignmentFlag.AlignRight, right)
+    rule_y = line_h * 1.35
+    painter.setPen(QPen(_RULE, max(1.0, line_h / 14)))
+    painter.drawLine(0, int(rule_y), int(width), int(rule_y))
+    painter.setPen(_MUTED)
+    footer = QRectF(0, height - footer_h + (footer_h - line_h), width, line_h)
+    painter.drawText(footer, Qt.AlignmentFlag.AlignRight, f"Page {page} of {pages}")
+    if redacted:
+        painter.drawText(footer, Qt.AlignmentFlag.AlignLeft, "Redacted copy")
+    del header_h
+
+
+def render_document(
+    report: CheckReport,
+    path: Path,
+    *,
+    redacted: bool = False,
+    environment: Environment | None = None,
+    page_size: QPageSize.PageSizeId | None = None,
+) -> int:
+    """Lay out and print ``report`` as it is (redact it first if wanted). Returns pages written."""
+    _require_app()
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    printer.setPageLayout(
+        QPageLayout(
+            QPageSize(page_size or page_size_for_locale()),
+            QPageLayout.Orientation.Portrait,
+            _MARGINS_MM,
+            QPageLayout.Unit.Millimeter,
+        )
+    )
+    printer.setCreator("Handshake Doctor")
+
+    dpi = float(printer.resolution())
+    paint = printer.pageRect(QPrinter.Unit.DevicePixel)
+    width, height = paint.width(), paint.height()
+    header_h = _HEADER_MM / _MM_PER_INCH * dpi
+    footer_h = _FOOTER_MM / _MM_PER_INCH * dpi
+    body_h = height - header_h - footer_h
+    width_css = int(width * _CSS_DPI / dpi)
+
+    doc = QTextDocument()
+    # Lay out in the printer's units: fonts, paddings and images at their printed size.
+    doc.documentLayout().setPaintDevice(printer)
+    doc.setDocumentMargin(0)
+    doc.setDefaultFont(_document_font())
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    doc.setDefaultTextOption(option)
+    doc.setPageSize(QSizeF(width, body_h))
+
+    ladder = _ladder_image(report, width_css)
+    slot = None
+    if ladder is not None:
+        ratio = ladder.devicePixelRatio() or 1.0
+        slot = ImageSlot(LADDER_URL, int(ladder.width() / ratio), int(ladder.height() / ratio))
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(LADDER_URL), ladder)
+    env = environment or collect_environment(qt_version=qVersion())
+    built = build_report_html(report, environment=env, ladder=slot, redacted=redacted)
+    printer.setDocName(built.title)
+    doc.setHtml(built.html)
+    _keep_together(doc, body_h)
+    pages = max(1, doc.pageCount())
+
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise ExportError(f"cannot write {path}")
+    try:
+        for index in range(pages):
+            if index:
+                printer.newPage()
+            _draw_chrome(
+                painter, width, height, header_h, footer_h, built, index + 1, pages, redacted
+            )
+            painter.save()
+            painter.translate(0, header_h - index * body_h)
+            doc.drawContents(painter, QRectF(0, index * body_h, width, body_h))
+            painter.restore()
+    finally:
+        painter.end()
+    if printer.printerState() == QPrinter.PrinterState.Error:
+        raise ExportError(f"cannot write {path}")
+    return pages
+
+
+def export_report(report: CheckReport, path: Path, *, redact: bool = False) -> int:
+    """Write the PDF report for ``report`` to ``path``; A4 or Letter by locale. With ``redact``,
+    internal host names and private addresses are replaced first. Returns the pages written.
+    Raises ExportError when the file cannot be written."""
+    if redact:
+        report, _ = redact_report(report)
+    return render_document(report, Path(path), redacted=redact)
