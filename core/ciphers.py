@@ -15,7 +15,7 @@ import enum
 import functools
 import json
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -229,7 +229,3 @@ def preference_key(entry: CipherSuite) -> tuple[int, int, int, int, int]:
         0 if entry.registered else 1,
         entry.code,
     )
-
-
-def names_for(codes: Iterable[int]) -> tuple[str, ...]:
-    return tuple(suite_name(c) for c in codes)

@@ -136,8 +136,9 @@ def local_client_profile(context: ssl.SSLContext | None = None) -> ClientProfile
     """This computer's default client, as the ``ssl`` module would connect: the versions and
     suites of ``ssl.create_default_context()`` (or ``context``).
 
-    The ``ssl`` module cannot report the groups OpenSSL offers, so they are OpenSSL's documented
-    client defaults for the linked version (X25519MLKEM768 first from OpenSSL 3.5).
+    The ``ssl`` module cannot report the groups OpenSSL offers, so they are OpenSSL's built-in
+    client defaults for the linked version (no FFDHE before 3.0, X25519MLKEM768 first from 3.5);
+    a system-wide OpenSSL configuration that changes them is not seen.
     """
     ctx = context if context is not None else ssl.create_default_context()
     low = _resolve_version(ctx.minimum_version, lowest=True)
@@ -145,6 +146,8 @@ def local_client_profile(context: ssl.SSLContext | None = None) -> ClientProfile
     versions = tuple(v.label for v in TlsVersion if low <= v <= high and _library_has(v))
     suites = tuple(int(c["id"]) & 0xFFFF for c in ctx.get_ciphers())
     groups: tuple[str, ...] = _OPENSSL3_CLIENT_GROUPS
+    if ssl.OPENSSL_VERSION_INFO < (3, 0):
+        groups = tuple(g for g in groups if not g.startswith("ffdhe"))
     if ssl.OPENSSL_VERSION_INFO >= (3, 5):
         groups = ("X25519MLKEM768", *groups)
     return ClientProfile(

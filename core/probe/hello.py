@@ -652,8 +652,9 @@ def enumerate_server(
     ``host_for_connect`` is the address to dial (a name is resolved once); ``sni`` goes into
     every hello (None for IP targets). At most ``max_connections`` probes run at once; ``gentle``
     means one at a time with a pause of :data:`GENTLE_PACE_S` before each. ``progress(done,
-    total)`` is called from worker threads after every probe; ``total`` grows as the answers
-    show more to ask and equals ``done`` at the end.
+    total)`` is called whenever either changes, from worker threads but never two at once;
+    ``total`` counts only hellos certain to be sent, so it grows as the answers show more to
+    ask, never shrinks, and equals ``done`` at the end.
 
     Never raises for what the server does: timeouts, resets and odd answers become ``None``
     entries and ``errors``. Raises :class:`core.budget.Cancelled` when the budget's cancel flag
