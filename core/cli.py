@@ -18,7 +18,7 @@ from typing import NoReturn
 from core.budget import Cancelled
 from core.certs import CertificateFileError, is_ca, read_certificate_file
 from core.credentials import CredentialsError, load_client_credentials
-from core.models import CheckOptions, CheckReport, Severity, Target
+from core.models import DEFAULT_TIME_SERVERS, CheckOptions, CheckReport, Severity, Target
 from core.target import TargetError, parse_target, with_connect
 from core.untrusted import visible
 
@@ -151,7 +151,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
             raise UsageError(f"--client-cert: {exc}") from None
     elif args.client_key is not None:
         raise UsageError("--client-key needs --client-cert.")
-    time_servers: tuple[str, ...] = ("pool.ntp.org",)
+    time_servers: tuple[str, ...] = DEFAULT_TIME_SERVERS
     if args.time_server:
         from core.probe.sntp import parse_server
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 SCHEMA_VERSION = 1
+DEFAULT_TIME_SERVERS = ("pool.ntp.org", "1.pool.ntp.org", "2.pool.ntp.org")
 
 
 class Severity(enum.StrEnum):
@@ -167,7 +168,8 @@ class CheckOptions:
     no_default_trust: bool = False
     client_credentials: ClientCredentials | None = None
     timeout: float = 10.0
-    time_servers: tuple[str, ...] = ("pool.ntp.org",)
+    # Three members of the public pool, asked at once; the one with the shortest round trip wins.
+    time_servers: tuple[str, ...] = DEFAULT_TIME_SERVERS
     no_network_time: bool = False
     quick: bool = False
     gentle: bool = False
