@@ -309,8 +309,12 @@ def _target_rows(
     if hs is not None and hs.ok:
         handshake = e(", ".join(p for p in (hs.protocol, hs.cipher, hs.group) if p))
     elif hs is not None:
-        reason = hs.alert or hs.failure_detail or (hs.failure.value if hs.failure else "")
-        handshake = "failed" + (f": {e(reason, limit=200)}" if reason else "")
+        reason = (
+            f"alert {hs.alert}"
+            if hs.alert
+            else hs.failure_detail or (hs.failure.value if hs.failure else "")
+        )
+        handshake = "failed" + (f" ({e(reason, limit=200)})" if reason else "")
     else:
         handshake = "not reached"
     kind = "quick (protocols and cipher suites not enumerated)" if report.options.quick else "full"
@@ -484,19 +488,20 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
             # The place for the picture of the handshake (the GUI fills it when it can draw).
             out.append('<p class="muted">(Handshake picture not available.)</p>')
         if hs.steps:
-            rows = [
-                (
-                    f"+{step.t_ms:.1f} ms",
-                    e(_DIRECTION_ARROWS[step.direction]),
-                    e(step.step.value),
-                    e(step.detail, limit=200) if _adds(step.detail, step.step.value) else "",
-                )
-                for step in hs.steps
+            details = [
+                e(s.detail, limit=200) if _adds(s.detail, s.step.value) else "" for s in hs.steps
             ]
+            head = ["Time", "Direction", "Message"] + (["Detail"] if any(details) else [])
+            rows = [
+                [f"+{step.t_ms:.1f} ms", e(_DIRECTION_ARROWS[step.direction]), e(step.step.value)]
+                + ([detail] if any(details) else [])
+                for step, detail in zip(hs.steps, details, strict=True)
+            ]
+            widths = (14, 18, 30, 38) if any(details) else (20, 30, 50)
             out.append("<h3>Messages, with times from the first byte sent</h3>")
-            out.append(_table(("Time", "Direction", "Message", "Detail"), rows, (14, 18, 30, 38)))
+            out.append(_table(head, rows, widths))
     if report.stages:
-        rows = [
+        stages = [
             (
                 e(stage.stage.value),
                 e(_STATUS_WORDS.get(stage.status, stage.status.value)),
@@ -506,7 +511,7 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
             for stage in report.stages
         ]
         out.append("<h3>What was checked</h3>")
-        out.append(_table(("Step", "Result", "Time", "Summary"), rows, (16, 14, 11, 59)))
+        out.append(_table(("Step", "Result", "Time", "Summary"), stages, (16, 14, 11, 59)))
     return "".join(out)
 
 
@@ -610,12 +615,12 @@ def _protocols(report: CheckReport) -> str:
                 e(c.name),
                 "connects" if c.connects else "<b>fails</b>",
                 e(c.protocol or "—"),
-                e(c.cipher or (c.reason or "—"), limit=300),
+                f'<span class="mono">{e(c.cipher)}</span>' if c.cipher else e(c.reason or "—"),
             )
             for c in report.clients
         ]
         head = ("Client", "Result", "Protocol", "Cipher suite or reason")
-        out.append(_table(head, clients, (30, 12, 14, 44)))
+        out.append(_table(head, clients, (27, 10, 11, 52)))
     else:
         out.append("<p>Not tested.</p>")
     return "".join(out)

@@ -166,15 +166,16 @@ def _plan_breaks(doc: QTextDocument, page_height: float) -> bool:
         last = i
         if i + 1 < len(units) and units[i + 1][1] > level and not _has_break(units[i + 1][0]):
             last = i + 1  # a heading stays with the first item under it
-        top, bottom = tops[i] + shift, ends[last] + shift
+        top = tops[i] + shift
         page_top = math.floor(top / page_height) * page_height
         if top - page_top < page_height * 0.04:
             continue  # already at (or within a margin of) the top of a page
         remaining = page_top + page_height - top
-        height = bottom - top
-        if height > remaining and (
-            height <= page_height or remaining < page_height * _MIN_START_SHARE
-        ):
+        # The widest extent that fits on one page decides: the heading with its first item,
+        # else the heading's own part. Longer than a page: move it only from a page's foot.
+        fits = [ends[j] + shift - top for j in (last, i) if ends[j] + shift - top <= page_height]
+        move = fits[0] > remaining if fits else remaining < page_height * _MIN_START_SHARE
+        if move:
             _break_before(block)
             shift += remaining
             added = True
