@@ -1,0 +1,729 @@
+"""Qt item models over the engine's report. Views only read these; each is replaced wholesale
+with ``beginResetModel``/``endResetModel`` (or updated cell by cell for the live stage list).
+
+Every string that came from a server or a certificate goes through ``core.untrusted.visible``
+for display (control and bidi characters become escapes) and ``for_html`` for tooltips, which
+Qt would otherwise read as rich text. Item views draw DisplayRole text as plain text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication
+
+from core.catalogue import Catalogue, render_value
+from core.models import (
+    CertificateInfo,
+    CheckReport,
+    ClientResult,
+    Finding,
+    FindingId,
+    Severity,
+    StageEvent,
+    StageId,
+    StageResult,
+    StageStatus,
+)
+from core.untrusted import for_html, visible
+from gui import theme
+
+Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+#: Custom roles: the engine object behind a row.
+OBJECT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+
+
+def _palette() -> QPalette:
+    app = QApplication.instance()
+    return app.palette() if isinstance(app, QApplication) else QPalette()
+
+
+def tooltip(text: str) -> str:
+    """A tooltip Qt shows as rich text with the stranger's text escaped (Qt guesses the
+    format of tooltips, so plain text with ``<b>`` in it would be rendered as markup)."""
+    return f"<p>{for_html(text)}</p>" if text else ""
+
+
+# --------------------------------------------------------------------------- base
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    colour: QColor | None = None
+    tip: str = ""
+    bold: bool = False
+    align_right: bool = False
+
+
+class RowsModel(QAbstractTableModel):
+    """A flat table of ``Cell`` rows with fixed headers; the object behind each row in
+    OBJECT_ROLE."""
+
+    def __init__(self, headers: Sequence[str], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._headers = tuple(headers)
+        self._rows: list[tuple[Cell, ...]] = []
+        self._objects: list[object] = []
+
+    def set_rows(self, rows: Sequence[tuple[Sequence[Cell], object]]) -> None:
+        self.beginResetModel()
+        self._rows = [tuple(cells) for cells, _ in rows]
+        self._objects = [obj for _, obj in rows]
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self._headers)
+
+    def cell(self, row: int, column: int) -> Cell:
+        return self._rows[row][column]
+
+    def object_at(self, row: int) -> object:
+        return self._objects[row]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        cells = self._rows[index.row()]
+        if not 0 <= index.column() < len(cells):
+            return None
+        cell = cells[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return cell.text
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tooltip(cell.tip) if cell.tip else None
+        if role == Qt.ItemDataRole.ForegroundRole and cell.colour is not None:
+            return QBrush(cell.colour)
+        if role == Qt.ItemDataRole.FontRole and cell.bold:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = (
+                Qt.AlignmentFlag.AlignRight if cell.align_right else Qt.AlignmentFlag.AlignLeft
+            )
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        if role == OBJECT_ROLE:
+            return self._objects[index.row()]
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self._headers)
+        ):
+            return self._headers[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+# --------------------------------------------------------------------------- stages
+
+STAGE_ORDER: tuple[StageId, ...] = (
+    StageId.RESOLVE,
+    StageId.CONNECT,
+    StageId.HANDSHAKE,
+    StageId.CERTIFICATES,
+    StageId.CLOCK,
+    StageId.PROTOCOLS,
+)
+STAGE_NAMES: Mapping[StageId, str] = {
+    StageId.RESOLVE: "Find the server",
+    StageId.CONNECT: "Connect",
+    StageId.HANDSHAKE: "Handshake",
+    StageId.CERTIFICATES: "Certificates",
+    StageId.CLOCK: "Clock",
+    StageId.PROTOCOLS: "Protocols & ciphers",
+}
+MARKS: Mapping[StageStatus, str] = {
+    StageStatus.PENDING: "○",
+    StageStatus.RUNNING: "…",
+    StageStatus.OK: "✓",
+    StageStatus.FAILED: "✗",
+    StageStatus.SKIPPED: "—",
+}
+
+
+def format_ms(ms: float) -> str:
+    if ms < 1:
+        return "<1 ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
+
+
+@dataclass
+class _StageRow:
+    status: StageStatus = StageStatus.PENDING
+    elapsed_ms: float = 0.0
+    summary: str = ""
+    started: float | None = None
+    #: The engine's own line, kept for the tooltip when a plainer one is shown.
+    detail: str = ""
+
+
+class StageModel(QAbstractTableModel):
+    """The six stages of a check, filled live from StageEvents."""
+
+    HEADERS = ("Step", "Time", "What happened")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows = {stage: _StageRow() for stage in STAGE_ORDER}
+        self._clock: Callable[[], float] = time.monotonic
+
+    def reset(self) -> None:
+        self.beginResetModel()
+        self._rows = {stage: _StageRow() for stage in STAGE_ORDER}
+        self.endResetModel()
+
+    def status(self, stage: StageId) -> StageStatus:
+        return self._rows[stage].status
+
+    def summary(self, stage: StageId) -> str:
+        return self._rows[stage].summary
+
+    def apply(self, event: StageEvent) -> None:
+        row = self._rows.get(event.stage)
+        if row is None:
+            return
+        if event.status is StageStatus.RUNNING:
+            if row.status is not StageStatus.RUNNING:
+                row.started = self._clock() - event.elapsed_ms / 1000
+            row.status = StageStatus.RUNNING
+            if event.summary:
+                row.summary = event.summary
+        else:
+            row.status = event.status
+            row.elapsed_ms = event.elapsed_ms
+            row.summary = event.summary
+            row.started = None
+        r = STAGE_ORDER.index(event.stage)
+        self.dataChanged.emit(self.index(r, 0), self.index(r, len(self.HEADERS) - 1))
+
+    def set_results(self, results: Sequence[StageResult]) -> None:
+        """The final word from the report (events may have been coalesced or missed)."""
+        self.beginResetModel()
+        for result in results:
+            if result.stage in self._rows:
+                self._rows[result.stage] = _StageRow(
+                    result.status, result.duration_ms, result.summary
+                )
+        for row in self._rows.values():
+            if row.status in (StageStatus.RUNNING, StageStatus.PENDING):
+                row.status = StageStatus.SKIPPED
+                row.started = None
+        self.endResetModel()
+
+    def stop_running(self, summary: str) -> None:
+        """After a cancel: whatever was still running or waiting did not finish."""
+        self.beginResetModel()
+        for row in self._rows.values():
+            if row.status in (StageStatus.RUNNING, StageStatus.PENDING):
+                row.status = StageStatus.SKIPPED
+                row.summary = summary
+                row.started = None
+        self.endResetModel()
+
+    def set_plain_summary(self, stage: StageId, text: str) -> None:
+        """Show a plainer line (the engine's stays in the tooltip)."""
+        row = self._rows[stage]
+        row.detail = row.detail or row.summary
+        row.summary = text
+        r = STAGE_ORDER.index(stage)
+        self.dataChanged.emit(self.index(r, 2), self.index(r, 2))
+
+    def tick(self) -> None:
+        """Refresh the running stages' times (called by a timer while a check runs)."""
+        for r, stage in enumerate(STAGE_ORDER):
+            if self._rows[stage].status is StageStatus.RUNNING:
+                self.dataChanged.emit(self.index(r, 1), self.index(r, 1))
+
+    def rowCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(STAGE_ORDER)
+
+    def columnCount(self, parent: Index = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def _colour(self, status: StageStatus) -> QColor | None:
+        palette = _palette()
+        if status is StageStatus.OK:
+            return theme.success_colour(palette)
+        if status is StageStatus.FAILED:
+            return theme.failure_colour(palette)
+        if status in (StageStatus.SKIPPED, StageStatus.PENDING):
+            return theme.muted(palette)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(STAGE_ORDER):
+            return None
+        stage = STAGE_ORDER[index.row()]
+        row = self._rows[stage]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            if column == 0:
+                return f"{MARKS[row.status]}  {STAGE_NAMES[stage]}"
+            if column == 1:
+                if row.status is StageStatus.RUNNING and row.started is not None:
+                    return format_ms((self._clock() - row.started) * 1000)
+                if row.status in (StageStatus.OK, StageStatus.FAILED):
+                    return format_ms(row.elapsed_ms)
+                return ""
+            if column == 2:
+                if row.status is StageStatus.PENDING:
+                    return "waiting"
+                if row.status is StageStatus.RUNNING and not row.summary:
+                    return "running…"
+                return visible(row.summary, limit=300)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):
+            colour = self._colour(row.status)
+            return QBrush(colour) if colour is not None else None
+        if (
+            role == Qt.ItemDataRole.ForegroundRole
+            and column == 2
+            and row.status is StageStatus.PENDING
+        ):
+            return QBrush(theme.muted(_palette()))
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and (row.detail or row.summary):
+            return tooltip(row.detail or row.summary)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == OBJECT_ROLE:
+            return stage
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+#: Findings about the certificate chain, for the plain line of the Certificates stage.
+CHAIN_FINDINGS = frozenset(
+    {
+        FindingId.CERT_EXPIRED,
+        FindingId.CERT_NOT_YET_VALID,
+        FindingId.HOSTNAME_MISMATCH,
+        FindingId.SELF_SIGNED,
+        FindingId.UNTRUSTED_ROOT,
+        FindingId.INCOMPLETE_CHAIN,
+        FindingId.WEAK_SIGNATURE,
+        FindingId.WEAK_KEY,
+        FindingId.CERT_REVOKED,
+        FindingId.CHAIN_INVALID,
+        FindingId.INTERCEPTION_SUSPECTED,
+        FindingId.CLOCK_SKEW,
+    }
+)
+
+
+def certificates_line(report: CheckReport, catalogue: Catalogue) -> str | None:
+    """ "2 received; not valid: the certificate has expired" instead of the verifier's words."""
+    result = next((s for s in report.stages if s.stage is StageId.CERTIFICATES), None)
+    if result is None or result.status not in (StageStatus.OK, StageStatus.FAILED):
+        return None
+    sent = sum(1 for c in report.certificates if c.sent_by_server)
+    received = f"{sent} received" if sent else "received"
+    if result.status is StageStatus.OK:
+        return f"{received}; the chain is valid"
+    blame = next((f for f in report.findings if f.id in CHAIN_FINDINGS), None)
+    if blame is None:
+        return f"{received}; not valid"
+    title = catalogue.title(blame)
+    return f"{received}; not valid: {title[:1].lower() + title[1:]}"
+
+
+# --------------------------------------------------------------------------- findings
+
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.ERROR, Severity.WARNING, Severity.INFO)
+
+
+class FindingsModel(QStandardItemModel):
+    """Findings grouped under their severity, worst first: a tree of two levels."""
+
+    HEADERS = ("Finding", "Who acts")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setHorizontalHeaderLabels(list(self.HEADERS))
+
+    def set_findings(self, findings: Sequence[Finding], catalogue: Catalogue) -> None:
+        self.clear()
+        self.setHorizontalHeaderLabels(list(self.HEADERS))
+        palette = _palette()
+        for severity in SEVERITY_ORDER:
+            group = [f for f in findings if f.severity is severity]
+            if not group:
+                continue
+            label = catalogue.severity_label(severity)
+            head = QStandardItem(f"{label} ({len(group)})")
+            head.setEditable(False)
+            head.setForeground(QBrush(theme.tone(severity, palette).foreground))
+            font = head.font()
+            font.setBold(True)
+            head.setFont(font)
+            head.setData(severity, OBJECT_ROLE)
+            tail = QStandardItem("")
+            tail.setEditable(False)
+            for finding in group:
+                title = QStandardItem(visible(catalogue.title(finding), limit=300))
+                title.setEditable(False)
+                title.setData(finding, OBJECT_ROLE)
+                title.setToolTip(tooltip(catalogue.detail(finding)))
+                who = QStandardItem(catalogue.actor_label(catalogue.finding(finding.id).who_acts))
+                who.setEditable(False)
+                who.setData(finding, OBJECT_ROLE)
+                head.appendRow([title, who])
+            self.appendRow([head, tail])
+
+
+def evidence_label(key: str) -> str:
+    words = key.replace("_", " ").strip()
+    fixes = {
+        "sni": "SNI",
+        "ip": "IP",
+        "san": "names in the certificate",
+        "aia": "AIA",
+        "ocsp": "OCSP",
+    }
+    parts = [fixes.get(w, w) for w in words.split()]
+    text = " ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+class EvidenceModel(RowsModel):
+    """The facts behind one finding, on demand."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(("Fact", "Value"), parent)
+
+    def set_finding(self, finding: Finding | None) -> None:
+        rows: list[tuple[Sequence[Cell], object]] = []
+        if finding is not None:
+            for key, value in finding.evidence.items():
+                text = visible(render_value(value), limit=600)
+                rows.append(((Cell(evidence_label(key)), Cell(text, tip=text)), key))
+        self.set_rows(rows)
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def cert_name(info: CertificateInfo) -> str:
+    """The certificate's most readable name: its CN (RFC 4514 escapes undone), else the whole
+    subject. Still untrusted text: show it with ``visible`` in a plain-text widget."""
+    for part in _rdn_parts(info.subject):
+        if part.upper().startswith("CN="):
+            return unescape_rdn(part[3:])
+    return info.subject or "(no subject)"
+
+
+def unescape_rdn(value: str) -> str:
+    """Undo RFC 4514 escaping: ``\\<`` is ``<``, ``\\1b`` is the byte 0x1b."""
+    out = bytearray()
+    i = 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\" and i + 1 < len(value):
+            pair = value[i + 1 : i + 3]
+            if len(pair) == 2 and all(c in "0123456789abcdefABCDEF" for c in pair):
+                out.append(int(pair, 16))
+                i += 3
+                continue
+            out += value[i + 1].encode()
+            i += 2
+            continue
+        out += ch.encode()
+        i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _rdn_parts(name: str) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    escaped = False
+    for ch in name:
+        if escaped:
+            current += ch
+            escaped = False
+        elif ch == "\\":
+            current += ch
+            escaped = True
+        elif ch in ",+":
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def chain_parents(certs: Sequence[CertificateInfo]) -> list[int | None]:
+    """For each certificate, the index of its issuer among ``certs`` (None for a root or a
+    certificate whose issuer is not at hand). Never makes a cycle."""
+    parents: list[int | None] = []
+    for i, cert in enumerate(certs):
+        parent = None
+        if not cert.self_issued:
+            for j, other in enumerate(certs):
+                if j != i and other.subject == cert.issuer:
+                    parent = j
+                    break
+        parents.append(parent)
+    for i in range(len(parents)):  # break any cycle (two certificates naming each other)
+        seen = {i}
+        up = parents[i]
+        while up is not None:
+            if up in seen:
+                parents[i] = None
+                break
+            seen.add(up)
+            up = parents[up]
+    return parents
+
+
+def days_text(cert: CertificateInfo, now: dt.datetime) -> str:
+    if now < cert.not_before:
+        days = (cert.not_before - now).days
+        return f"not valid for {days} more day{'s' if days != 1 else ''}"
+    if now > cert.not_after:
+        days = (now - cert.not_after).days
+        return f"expired {days} day{'s' if days != 1 else ''} ago" if days else "expired today"
+    days = (cert.not_after - now).days
+    return f"{days} day{'s' if days != 1 else ''} left"
+
+
+def trusted_by_text(cert: CertificateInfo) -> str:
+    names = {"mozilla": "Mozilla", "os": "this computer", "custom": "your CA file"}
+    if not cert.trusted_by:
+        return ""
+    return ", ".join(names.get(n, n) for n in cert.trusted_by)
+
+
+class CertificateModel(QStandardItemModel):
+    """The chain as a tree, root at the top: each certificate under its issuer."""
+
+    HEADERS = ("Certificate", "Validity", "Trusted root in")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setHorizontalHeaderLabels(list(self.HEADERS))
+        self.now = dt.datetime.now(dt.UTC)
+
+    def set_certificates(self, certs: Sequence[CertificateInfo], now: dt.datetime) -> None:
+        self.clear()
+        self.setHorizontalHeaderLabels(list(self.HEADERS))
+        self.now = now
+        parents = chain_parents(certs)
+        items: dict[int, QStandardItem] = {}
+
+        def add(i: int) -> QStandardItem:
+            if i in items:
+                return items[i]
+            row = self._row(certs[i], now)
+            parent = parents[i]
+            if parent is None:
+                self.appendRow(row)
+            else:
+                add(parent).appendRow(row)
+            items[i] = row[0]
+            return row[0]
+
+        for i in range(len(certs)):
+            add(i)
+
+    def _row(self, cert: CertificateInfo, now: dt.datetime) -> list[QStandardItem]:
+        palette = _palette()
+        name = visible(cert_name(cert), limit=200)
+        origin = "" if cert.sent_by_server else "  (from the trust store, not sent)"
+        first = QStandardItem(name + origin)
+        first.setToolTip(tooltip(cert.subject))
+        validity = QStandardItem(days_text(cert, now))
+        validity.setToolTip(f"Valid until {cert.not_after:%Y-%m-%d}")
+        expired = not (cert.not_before <= now <= cert.not_after)
+        soon = not expired and (cert.not_after - now) < dt.timedelta(days=30)
+        if expired:
+            validity.setForeground(QBrush(theme.failure_colour(palette)))
+        elif soon:
+            validity.setForeground(QBrush(theme.tone(Severity.WARNING, palette).foreground))
+        trust = QStandardItem(trusted_by_text(cert))
+        row = [first, validity, trust]
+        for item in row:
+            item.setEditable(False)
+            item.setData(cert, OBJECT_ROLE)
+        return row
+
+
+# --------------------------------------------------------------------------- protocols
+
+VERSION_ORDER = ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3")
+VERSION_NAMES = {
+    "TLSv1.3": "TLS 1.3",
+    "TLSv1.2": "TLS 1.2",
+    "TLSv1.1": "TLS 1.1",
+    "TLSv1.0": "TLS 1.0",
+    "SSLv3": "SSL 3.0",
+}
+_MODERN = frozenset({"TLSv1.3", "TLSv1.2"})
+
+
+class ProtocolModel(RowsModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(("Version", "Server accepts", "Note"), parent)
+
+    def set_protocols(self, protocols: Mapping[str, bool | None]) -> None:
+        palette = _palette()
+        ok, bad, soft = (
+            theme.success_colour(palette),
+            theme.failure_colour(palette),
+            theme.muted(palette),
+        )
+        warn = theme.tone(Severity.WARNING, palette).foreground
+        names = [v for v in VERSION_ORDER if v in protocols] + [
+            v for v in protocols if v not in VERSION_ORDER
+        ]
+        rows: list[tuple[Sequence[Cell], object]] = []
+        for version in names:
+            accepted = protocols[version]
+            if accepted is None:
+                cells = (
+                    Cell(VERSION_NAMES.get(version, version)),
+                    Cell("not tested", soft),
+                    Cell(""),
+                )
+            elif accepted:
+                note = "current" if version in _MODERN else "outdated: should be turned off"
+                cells = (
+                    Cell(VERSION_NAMES.get(version, version)),
+                    Cell("✓ yes", ok if version in _MODERN else warn),
+                    Cell(note, None if version in _MODERN else warn),
+                )
+            else:
+                note = "" if version not in _MODERN else "modern clients need this"
+                cells = (
+                    Cell(VERSION_NAMES.get(version, version)),
+                    Cell("✗ no", bad if version in _MODERN else soft),
+                    Cell(note),
+                )
+            rows.append((cells, version))
+        self.set_rows(rows)
+
+
+STRENGTH_WORDS = {
+    "strong": "strong",
+    "no-forward-secrecy": "no forward secrecy",
+    "weak": "weak",
+    "insecure": "broken",
+}
+
+
+def suite_strength(name: str) -> str | None:
+    try:
+        from core.ciphers import load_registry
+    except ImportError:
+        return None
+    entry = load_registry().by_name.get(name)
+    return entry.strength.value if entry is not None else None
+
+
+class CipherModel(RowsModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(("Version", "Cipher suite", "Strength"), parent)
+
+    def set_ciphers(self, ciphers: Mapping[str, Sequence[str]]) -> None:
+        palette = _palette()
+        colours = {
+            "strong": theme.success_colour(palette),
+            "no-forward-secrecy": theme.tone(Severity.WARNING, palette).foreground,
+            "weak": theme.failure_colour(palette),
+            "insecure": theme.failure_colour(palette),
+        }
+        rows: list[tuple[Sequence[Cell], object]] = []
+        versions = [v for v in VERSION_ORDER if v in ciphers] + [
+            v for v in ciphers if v not in VERSION_ORDER
+        ]
+        for version in versions:
+            for suite in ciphers[version]:
+                strength = suite_strength(suite)
+                shown = visible(suite, limit=120)
+                rows.append(
+                    (
+                        (
+                            Cell(VERSION_NAMES.get(version, visible(version, limit=20))),
+                            Cell(shown, tip=shown),
+                            Cell(
+                                STRENGTH_WORDS.get(strength or "", "unknown"),
+                                colours.get(strength or ""),
+                            ),
+                        ),
+                        (version, suite),
+                    )
+                )
+        self.set_rows(rows)
+
+
+class ClientModel(RowsModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(("Client", "Connects", "Version", "Cipher suite"), parent)
+
+    def set_clients(self, clients: Sequence[ClientResult]) -> None:
+        palette = _palette()
+        ok, bad = theme.success_colour(palette), theme.failure_colour(palette)
+        rows: list[tuple[Sequence[Cell], object]] = []
+        for client in clients:
+            reason = visible(client.reason, limit=300)
+            rows.append(
+                (
+                    (
+                        Cell(visible(client.name, limit=120)),
+                        Cell("✓ yes", ok, tip=reason)
+                        if client.connects
+                        else Cell("✗ no", bad, tip=reason),
+                        Cell(
+                            VERSION_NAMES.get(
+                                client.protocol or "", visible(client.protocol or "—")
+                            )
+                        ),
+                        Cell(visible(client.cipher or "—", limit=120)),
+                    ),
+                    client,
+                )
+            )
+        self.set_rows(rows)

@@ -1,0 +1,165 @@
+"""Runs a check off the GUI thread and reports back with signals.
+
+The engine never imports Qt: its progress hook is a plain callable, called from its own threads.
+Here that callable is a signal's ``emit``; because the receiver lives in the GUI thread, Qt queues
+each event there. Cancelling sets the budget's flag, which the engine checks at least every 0.1 s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import traceback
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from core.budget import Budget, Cancelled, DeadlineExceeded
+from core.credentials import CredentialsError
+from core.models import CheckReport, StageEvent
+from gui.request import Request
+
+_ORPHANS: set[QThread] = set()
+
+
+def overlap_available() -> bool:
+    """Whether this build has the protocol and cipher enumeration (it lands separately)."""
+    try:
+        return (
+            importlib.util.find_spec("core.analyze.overlap") is not None
+            and importlib.util.find_spec("core.probe.hello") is not None
+        )
+    except (ImportError, ValueError):
+        return False
+
+
+def budget_for(timeout: float) -> Budget:
+    """The same bounds ``run_check`` would pick, but one we hold so we can cancel it."""
+    return Budget(timeout, total=timeout * 3 + 5)
+
+
+class CheckWorker(QObject):
+    """Lives in the worker thread for one check; emits exactly one of finished, cancelled,
+    invalid or failed, then ``done``."""
+
+    progress = Signal(object)  # StageEvent
+    finished = Signal(object)  # CheckReport
+    cancelled = Signal()
+    invalid = Signal(str, str)  # form field, one sentence
+    failed = Signal(str)  # unexpected error, for the details view
+    done = Signal()
+
+    def __init__(self, request: Request) -> None:
+        super().__init__()
+        self.request = request
+        self.budget = budget_for(request.options.timeout)
+
+    def _progress(self, event: StageEvent) -> None:
+        self.progress.emit(event)
+
+    @Slot()
+    def run(self) -> None:
+        from core.catalogue import load_catalogue
+        from core.diagnose import CheckError, run_check
+        from gui.credentials import load_credentials
+
+        try:
+            load_catalogue()  # parse it here, not on the GUI thread when the report arrives
+            options = self.request.options
+            if not options.quick and not overlap_available():
+                options = replace(options, quick=True)
+            if self.request.client_cert is not None:
+                credentials = load_credentials(self.request.client_cert)
+                options = replace(options, client_credentials=credentials)
+            self.budget.check()
+            report: CheckReport = run_check(
+                self.request.target, options, progress=self._progress, budget=self.budget
+            )
+        except Cancelled:
+            self.cancelled.emit()
+        except CredentialsError as exc:
+            self.invalid.emit("client_cert", str(exc))
+        except CheckError as exc:
+            self.invalid.emit("ca_file", str(exc).removeprefix("--ca-file: "))
+        except DeadlineExceeded:
+            self.failed.emit("The check ran out of time before it could finish.")
+        except Exception as exc:
+            detail = traceback.format_exc(limit=12)
+            self.failed.emit(
+                f"Something went wrong inside the check ({type(exc).__name__}).\n\n{detail}"
+            )
+        else:
+            self.finished.emit(report)
+        finally:
+            self.done.emit()
+
+
+class CheckRunner(QObject):
+    """Owns at most one worker thread at a time, and relays its signals on the GUI thread."""
+
+    progress = Signal(object)
+    finished = Signal(object)
+    cancelled = Signal()
+    invalid = Signal(str, str)
+    failed = Signal(str)
+    runningChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: QThread | None = None
+        self._worker: CheckWorker | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, request: Request) -> None:
+        if self._thread is not None:
+            raise RuntimeError("a check is already running")
+        thread = QThread()
+        thread.setObjectName("check")
+        worker = CheckWorker(request)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self.progress)
+        worker.finished.connect(self.finished)
+        worker.cancelled.connect(self.cancelled)
+        worker.invalid.connect(self.invalid)
+        worker.failed.connect(self.failed)
+        # Direct: QThread.quit is thread-safe, and a queued call would wait for the GUI thread,
+        # which may itself be waiting for this thread (closing the window during a check).
+        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        # Qt's documented pattern: the worker is deleted in its own thread as that thread ends.
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(self._thread_finished)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        self.runningChanged.emit(True)
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.budget.cancel()
+
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        """Cancel and wait for the thread; True when it ended in time."""
+        thread = self._thread
+        if thread is None:
+            return True
+        self.cancel()
+        ended = bool(thread.wait(timeout_ms))
+        if ended:
+            self._thread_finished()
+        else:
+            # Never let a running QThread be destroyed (that aborts the process): keep it
+            # referenced until it ends by itself.
+            _ORPHANS.add(thread)
+            thread.finished.connect(lambda: _ORPHANS.discard(thread))
+        return ended
+
+    @Slot()
+    def _thread_finished(self) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        self._thread = self._worker = None
+        thread.deleteLater()
+        self.runningChanged.emit(False)
