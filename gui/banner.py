@@ -1,0 +1,136 @@
+"""The verdict banner: one plain sentence naming the cause and who acts, in the colour of the
+worst finding. The sentence is the catalogue's headline for the report's cause."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from core.catalogue import Catalogue
+from core.models import CheckReport, Severity, Verdict
+from core.untrusted import visible
+from gui import theme
+from gui.widgets import app_palette, plain_label
+
+OK_HEADLINE = "The secure connection works, and nothing needs fixing."
+_ICONS = {
+    None: "✓",
+    Severity.INFO: "✓",
+    Severity.WARNING: "!",
+    Severity.ERROR: "✗",
+    Severity.CRITICAL: "✗",
+}
+
+
+class VerdictBanner(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("verdictBanner")
+        self.setAccessibleName("Verdict")
+        self._level: Severity | str | None = "neutral"
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 10)
+        layout.setSpacing(12)
+        self.icon = QLabel(self)
+        self.icon.setTextFormat(Qt.TextFormat.PlainText)
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.icon.setFixedWidth(34)
+        font = self.icon.font()
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * 1.9)
+        font.setBold(True)
+        self.icon.setFont(font)
+        self.icon.setAccessibleName("Verdict symbol")
+        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        texts = QVBoxLayout()
+        texts.setSpacing(3)
+        self.headline = plain_label("", self, bold=True, scale=1.25, selectable=True)
+        self.headline.setAccessibleName("Verdict headline")
+        self.subline = plain_label("", self)
+        self.subline.setAccessibleName("Verdict details")
+        texts.addWidget(self.headline)
+        texts.addWidget(self.subline)
+        layout.addLayout(texts, 1)
+        self.show_idle()
+
+    # -- states
+
+    def show_idle(self) -> None:
+        self._set("neutral", "", "Type a host name and press Enter to check it.", "")
+
+    def show_running(self, where: str) -> None:
+        self._set(
+            "neutral", "…", f"Checking {visible(where, limit=200)}…", "This takes a second or two."
+        )
+
+    def show_cancelled(self, where: str) -> None:
+        self._set("neutral", "—", f"The check of {visible(where, limit=200)} was cancelled.", "")
+
+    def show_problem(self, sentence: str, detail: str = "") -> None:
+        """Something stopped the check itself (not a finding about the server)."""
+        self._set(Severity.ERROR, "✗", sentence, detail)
+
+    def show_report(self, report: CheckReport, catalogue: Catalogue, *, offline: str = "") -> None:
+        cause = report.cause
+        verdict = report.verdict
+        level: Severity | None = None if verdict is Verdict.OK else Severity(verdict.value)
+        if cause is None or verdict is Verdict.OK:
+            headline = (
+                OK_HEADLINE if not offline else "The certificate chain in this file is valid."
+            )
+            if cause is not None:  # only notes: name them quietly
+                headline += " " + catalogue.title(cause) + "."
+            who = ""
+        else:
+            headline = catalogue.headline(cause)
+            who = "Who acts: " + catalogue.actor_label(catalogue.finding(cause.id).who_acts)
+        where = offline or visible(report.target.display(), limit=200)
+        count = sum(1 for f in report.findings if f.severity.rank >= Severity.WARNING.rank)
+        facts = [who] if who else []
+        facts.append(
+            f"{count} thing{'s' if count != 1 else ''} to look at" if count else "no problems found"
+        )
+        if offline:
+            facts.append(f"checked {where} offline")
+        else:
+            took = report.duration_ms
+            took_text = f"{took:.0f} ms" if took < 1000 else f"{took / 1000:.1f} s"
+            facts.append(f"checked {where} in {took_text}")
+        self._set(level, _ICONS[level], visible(headline, limit=600), " · ".join(facts))
+
+    # -- painting
+
+    @property
+    def level(self) -> Severity | str | None:
+        return self._level
+
+    def _set(self, level: Severity | str | None, icon: str, headline: str, subline: str) -> None:
+        self._level = level
+        self.icon.setText(icon)
+        self.headline.setText(headline)
+        self.subline.setText(subline)
+        self.subline.setVisible(bool(subline))
+        self.setAccessibleDescription(f"{headline} {subline}".strip())
+        self._restyle()
+
+    def _restyle(self) -> None:
+        palette = app_palette()
+        if self._level == "neutral":
+            fg = palette.color(palette.ColorRole.WindowText).name()
+            bg = palette.color(palette.ColorRole.AlternateBase).name()
+            border = palette.color(palette.ColorRole.Mid).name()
+        else:
+            tone = theme.tone(self._level if isinstance(self._level, Severity) else None, palette)
+            fg, bg, border = tone.foreground.name(), tone.background.name(), tone.border.name()
+        sheet = (
+            f"QFrame#verdictBanner {{ background: {bg}; border: 1px solid {border};"
+            f" border-radius: 8px; }}"
+            f" QFrame#verdictBanner QLabel {{ color: {fg}; background: transparent; }}"
+        )
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._restyle()

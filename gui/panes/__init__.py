@@ -1,0 +1,1 @@
+"""The result panes of the main window, one module each."""

@@ -1,0 +1,77 @@
+"""Handshake: the negotiated version, suite and key agreement, and the ladder of messages."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from core.models import CheckReport
+from core.untrusted import visible
+from gui.ladder import LadderWidget, ladder_text
+from gui.widgets import plain_label
+
+
+def handshake_facts(report: CheckReport) -> str:
+    hs = report.handshake
+    if hs is None:
+        return "No handshake took place."
+    if not hs.ok:
+        what = visible(
+            hs.failure_detail or (hs.failure.value if hs.failure else "failed"), limit=200
+        )
+        return f"The handshake failed after {hs.duration_ms:.0f} ms: {what}."
+    parts = [f"{visible(hs.protocol or '?', limit=20)} with {visible(hs.cipher or '?', limit=80)}"]
+    if hs.group:
+        parts.append(f"key agreement {visible(hs.group, limit=40)}")
+    if hs.alpn:
+        parts.append(f"application protocol {visible(hs.alpn, limit=40)}")
+    parts.append(f"{hs.duration_ms:.0f} ms in all")
+    text = "Negotiated " + ", ".join(parts) + "."
+    if hs.alert:
+        text += (
+            f" Then the server ended the connection with the alert “{visible(hs.alert, limit=60)}”."
+        )
+    return text
+
+
+class HandshakePane(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.report: CheckReport | None = None
+        self.facts = plain_label("", self, selectable=True)
+        self.facts.setAccessibleName("Handshake summary")
+        self.copy = QPushButton("Copy as text", self)
+        self.copy.setAccessibleName("Copy the handshake as text")
+        self.copy.clicked.connect(self._copy)
+        top = QHBoxLayout()
+        top.addWidget(self.facts, 1)
+        top.addWidget(self.copy)
+        self.ladder = LadderWidget(self)
+        holder = QWidget(self)
+        hl = QVBoxLayout(holder)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.addWidget(self.ladder)
+        hl.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(holder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addLayout(top)
+        layout.addWidget(scroll, 1)
+        self.set_report(None)
+
+    def set_report(self, report: CheckReport | None, *, offline: bool = False) -> None:
+        self.report = report if not offline else None
+        self.copy.setEnabled(self.report is not None)
+        if offline:
+            self.facts.setText("A certificate file has no handshake: check a server to see one.")
+        elif report is None:
+            self.facts.setText("Run a check to see the handshake, step by step.")
+        else:
+            self.facts.setText(handshake_facts(report))
+        self.ladder.set_report(self.report)
+
+    def _copy(self) -> None:
+        if self.report is not None:
+            QGuiApplication.clipboard().setText(ladder_text(self.report))

@@ -1,0 +1,162 @@
+"""Summary: the findings by severity with their plain titles; the explanation of the selected
+one, and its evidence on demand."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalogue import Catalogue
+from core.models import CheckReport, Finding, Severity
+from core.untrusted import visible
+from gui.models import OBJECT_ROLE, EvidenceModel, FindingsModel
+from gui.widgets import Badge, heading, plain_label
+
+
+class SummaryPane(QWidget):
+    showFixes = Signal()
+
+    def __init__(self, catalogue: Catalogue, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.catalogue = catalogue
+        self.model = FindingsModel(self)
+        self.evidence_model = EvidenceModel(self)
+
+        self.empty = plain_label("Run a check to see what was found.", self, muted=True)
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setAccessibleName("Findings")
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setUniformRowHeights(True)
+        self.tree.selectionModel().selectionChanged.connect(self._selection_changed)
+
+        detail = QWidget(self)
+        dl = QVBoxLayout(detail)
+        dl.setContentsMargins(12, 4, 4, 4)
+        dl.setSpacing(8)
+        self.title = heading("", detail)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        badges = QHBoxLayout()
+        self.severity_badge = Badge("", None, detail)
+        self.who_badge = Badge("", Severity.INFO, detail)
+        badges.addWidget(self.severity_badge)
+        badges.addWidget(self.who_badge)
+        badges.addStretch(1)
+        self.explanation = plain_label("", detail, selectable=True)
+        self.explanation.setAccessibleName("Explanation")
+        buttons = QHBoxLayout()
+        self.fixes_button = QPushButton("What to do…", detail)
+        self.fixes_button.setAccessibleName("Show the fixes for this finding")
+        self.fixes_button.clicked.connect(self.showFixes)
+        self.evidence_button = QPushButton("Show evidence", detail)
+        self.evidence_button.setCheckable(True)
+        self.evidence_button.setAccessibleName("Show the evidence for this finding")
+        self.evidence_button.toggled.connect(self._toggle_evidence)
+        buttons.addWidget(self.fixes_button)
+        buttons.addWidget(self.evidence_button)
+        buttons.addStretch(1)
+        self.evidence = QTableView(detail)
+        self.evidence.setModel(self.evidence_model)
+        self.evidence.setAccessibleName("Evidence")
+        self.evidence.verticalHeader().hide()
+        self.evidence.horizontalHeader().setStretchLastSection(True)
+        self.evidence.setWordWrap(True)
+        self.evidence.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.evidence.hide()
+        dl.addWidget(self.title)
+        dl.addLayout(badges)
+        dl.addWidget(self.explanation)
+        dl.addLayout(buttons)
+        dl.addWidget(self.evidence, 1)
+        dl.addStretch(0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(detail)
+        self.detail = detail
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(scroll)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.splitter, 1)
+        self.set_report(None)
+
+    def set_report(self, report: CheckReport | None) -> None:
+        findings = report.findings if report is not None else ()
+        self.model.set_findings(findings, self.catalogue)
+        self._size_columns()
+        self.tree.expandAll()
+        has = bool(findings)
+        self.splitter.setVisible(has)
+        self.empty.setVisible(not has)
+        if report is None:
+            self.empty.setText("Run a check to see what was found.")
+        elif not has:
+            self.empty.setText("Nothing to report: no problems and no warnings were found.")
+        self._show(None)
+        if has:
+            group = self.model.index(0, 0)
+            self.tree.setCurrentIndex(self.model.index(0, 0, group))
+
+    def _size_columns(self) -> None:
+        # The model's clear() drops the header's sections, so their modes are set again here.
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        if header.count() >= 2:
+            header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+
+    def selected_finding(self) -> Finding | None:
+        index = self.tree.currentIndex()
+        value = index.data(OBJECT_ROLE) if index.isValid() else None
+        return value if isinstance(value, Finding) else None
+
+    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        finding = None
+        for index in selected.indexes():
+            value = index.data(OBJECT_ROLE)
+            if isinstance(value, Finding):
+                finding = value
+                break
+        self._show(finding)
+
+    def _show(self, finding: Finding | None) -> None:
+        self.detail.setVisible(finding is not None)
+        self.evidence_model.set_finding(finding)
+        if finding is None:
+            return
+        cat = self.catalogue
+        self.title.setText(visible(cat.title(finding), limit=300))
+        self.severity_badge.setText(cat.severity_label(finding.severity))
+        self.severity_badge.set_level(finding.severity)
+        who = cat.finding(finding.id).who_acts
+        self.who_badge.setText(f"Who acts: {cat.actor_label(who)}")
+        self.explanation.setText(visible(cat.detail(finding), limit=2000))
+        self.fixes_button.setVisible(bool(cat.fix_ids_for(finding)))
+        self.evidence_button.setEnabled(bool(finding.evidence))
+        self.evidence.resizeRowsToContents()
+
+    def _toggle_evidence(self, shown: bool) -> None:
+        self.evidence.setVisible(shown)
+        self.evidence_button.setText("Hide evidence" if shown else "Show evidence")
+        if shown:
+            self.evidence.resizeColumnToContents(0)
+            self.evidence.resizeRowsToContents()

@@ -1,0 +1,173 @@
+"""Small widgets used across the panes.
+
+``plain_label`` is the one way text reaches a QLabel here: QLabel guesses whether text is rich
+text, so a certificate subject such as ``<b>bold</b><img src=x>`` would become markup. Every label
+is therefore fixed to plain text; rich text is used nowhere for strangers' strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QWidget
+
+from core.models import Severity
+from gui import theme
+
+
+def app_palette() -> QPalette:
+    """The application's palette (the system's light or dark one), not a widget's own, which a
+    style sheet may have recoloured."""
+    app = QApplication.instance()
+    return app.palette() if isinstance(app, QApplication) else QPalette()
+
+
+def plain_label(
+    text: str = "",
+    parent: QWidget | None = None,
+    *,
+    wrap: bool = True,
+    selectable: bool = False,
+    muted: bool = False,
+    bold: bool = False,
+    scale: float = 1.0,
+) -> QLabel:
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    label.setText(text)
+    if selectable:
+        label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+    if bold or scale != 1.0:
+        font = QFont(label.font())
+        font.setBold(bold)
+        if scale != 1.0 and font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * scale)
+        label.setFont(font)
+    if muted:
+        label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label
+
+
+def set_text_colour(widget: QWidget, colour: QColor) -> None:
+    palette = widget.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, colour)
+    palette.setColor(QPalette.ColorRole.Text, colour)
+    widget.setPalette(palette)
+
+
+def heading(text: str, parent: QWidget | None = None) -> QLabel:
+    label = plain_label(text, parent, bold=True, scale=1.15)
+    label.setAccessibleName(text)
+    return label
+
+
+def hline(parent: QWidget | None = None) -> QFrame:
+    line = QFrame(parent)
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Sunken)
+    return line
+
+
+class Badge(QLabel):
+    """A short coloured tag, such as "You" or "The site owner"."""
+
+    def __init__(
+        self, text: str, level: Severity | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(text)
+        self._level = level
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self._restyle()
+
+    def set_level(self, level: Severity | None) -> None:
+        self._level = level
+        self._restyle()
+
+    def _restyle(self) -> None:
+        tone = theme.tone(self._level, app_palette())
+        sheet = (
+            f"QLabel {{ color: {tone.foreground.name()}; background: {tone.background.name()};"
+            f" border: 1px solid {tone.border.name()}; border-radius: 4px; padding: 1px 6px; }}"
+        )
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._restyle()
+
+
+class ValidityBar(QWidget):
+    """A certificate's validity period as a bar, with a marker at "now": green while valid,
+    amber in its last 30 days, red outside it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._span: tuple[dt.datetime, dt.datetime, dt.datetime] | None = None
+        self.setMinimumHeight(14)
+        self.setMaximumWidth(360)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Validity period")
+
+    def set_span(self, not_before: dt.datetime, not_after: dt.datetime, now: dt.datetime) -> None:
+        self._span = (not_before, not_after, now)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, 14)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        try:
+            paint_validity(
+                painter, QRectF(self.rect()).adjusted(1, 2, -1, -2), self._span, self.palette()
+            )
+        finally:
+            painter.end()
+
+
+def validity_fraction(not_before: dt.datetime, not_after: dt.datetime, now: dt.datetime) -> float:
+    total = (not_after - not_before).total_seconds()
+    if total <= 0:
+        return 1.0
+    return max(0.0, min(1.0, (now - not_before).total_seconds() / total))
+
+
+def paint_validity(
+    painter: QPainter,
+    rect: QRectF,
+    span: tuple[dt.datetime, dt.datetime, dt.datetime] | None,
+    palette: QPalette,
+) -> None:
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(palette.color(QPalette.ColorRole.Mid))
+    painter.drawRoundedRect(rect, 3, 3)
+    if span is None:
+        return
+    not_before, not_after, now = span
+    fraction = validity_fraction(not_before, not_after, now)
+    if now < not_before or now > not_after:
+        colour = theme.failure_colour(palette)
+        fraction = 1.0
+    elif (not_after - now) < dt.timedelta(days=30):
+        colour = QColor("#e37400") if not theme.is_dark(palette) else QColor("#fdd663")
+    else:
+        colour = theme.success_colour(palette)
+    filled = QRectF(rect)
+    filled.setWidth(max(rect.height(), rect.width() * fraction))
+    painter.setBrush(colour)
+    painter.drawRoundedRect(filled, 3, 3)
+    if not_before <= now <= not_after:
+        x = rect.left() + rect.width() * fraction
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawLine(int(x), int(rect.top()) - 1, int(x), int(rect.bottom()) + 1)

@@ -1,0 +1,667 @@
+"""The main window: the form, the live stage list, the verdict banner and the result panes,
+with the File and Help menus. The check itself runs in a worker thread (gui.worker)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QByteArray,
+    QObject,
+    QRunnable,
+    QSettings,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLayout,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalogue import Catalogue, load_catalogue
+from core.models import (
+    CheckOptions,
+    CheckReport,
+    ClockResult,
+    ClockSource,
+    StageEvent,
+    StageId,
+    Target,
+)
+from core.render.summary import ticket_summary
+from core.untrusted import visible
+from gui.banner import VerdictBanner
+from gui.form import CheckForm
+from gui.models import StageModel, certificates_line, format_ms
+from gui.panes.certificates import CertificatesPane
+from gui.panes.clock import ClockPane
+from gui.panes.fixit import FixItPane
+from gui.panes.handshake import HandshakePane
+from gui.panes.protocols import ProtocolsPane
+from gui.panes.summary import SummaryPane
+from gui.request import FormError, FormState, Request, build_request
+from gui.widgets import plain_label
+from gui.worker import CheckRunner, overlap_available
+
+APP_NAME = "Handshake Doctor"
+MAX_RECENT = 15
+RECENT_KEY = "recent/hosts"
+GEOMETRY_KEY = "window/geometry"
+
+
+def pdf_export_available() -> bool:
+    try:
+        return importlib.util.find_spec("gui.pdf") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def app_icon() -> QIcon:
+    from importlib import resources
+
+    try:
+        path = resources.files("resources").joinpath("app-icon.svg")
+        return QIcon(str(path))
+    except (ModuleNotFoundError, FileNotFoundError, TypeError):
+        return QIcon()
+
+
+# --------------------------------------------------------------------------- background tasks
+
+
+class _TaskSignals(QObject):
+    done = Signal(object)
+    error = Signal(str)
+
+
+class BackgroundTask(QRunnable):
+    """A function run on the thread pool; its result or error comes back as a signal."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        super().__init__()
+        self.work = work
+        self.signals = _TaskSignals()
+        self.setAutoDelete(False)
+
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except Exception as exc:
+            self.signals.error.emit(str(exc) or type(exc).__name__)
+        else:
+            self.signals.done.emit(result)
+
+
+def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckReport:
+    """Offline validation of a certificate file, shaped as a report the panes can show."""
+    from core.certs import read_certificate_file
+    from core.cli import leaf_first
+    from core.inspect import inspect_chain
+    from core.trust import build_stores
+
+    started = dt.datetime.now(dt.UTC)
+    certs = read_certificate_file(path, password=password)
+    stores = build_stores(None, no_default_trust=False)
+    result = inspect_chain(leaf_first(certs), stores, host=host, at=started)  # type: ignore[arg-type]
+    took = (dt.datetime.now(dt.UTC) - started).total_seconds() * 1000
+    return CheckReport(
+        target=Target(host=host or path.name, port=443, sni=host),
+        options=CheckOptions(no_network_time=True, quick=True),
+        started_at=started,
+        duration_ms=took,
+        handshake=None,
+        certificates=result.chain.certificates,
+        trust=result.chain.trust,
+        protocols={},
+        ciphers={},
+        groups=(),
+        server_preference=None,
+        clients=(),
+        clock=ClockResult(ClockSource.NONE, None, None, None, started, None),
+        findings=result.findings,
+        stages=(),
+    )
+
+
+# --------------------------------------------------------------------------- export dialog
+
+
+class ExportDialog(QDialog):
+    def __init__(self, suggested: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export report")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            plain_label("Save the full report as a PDF you can attach to a ticket.", self)
+        )
+        row = QHBoxLayout()
+        self.path = QLineEdit(suggested, self)
+        self.path.setAccessibleName("File to save")
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        layout.addLayout(row)
+        self.redact = QCheckBox("Hide internal host names and private addresses", self)
+        self.redact.setAccessibleName("Redact the report")
+        layout.addWidget(self.redact)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(520, self.sizeHint().height())
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export report", self.path.text(), "PDF (*.pdf)"
+        )
+        if path:
+            self.path.setText(path)
+
+
+# --------------------------------------------------------------------------- the window
+
+
+class MainWindow(QMainWindow):
+    reportShown = Signal(object)
+    checkEnded = Signal(str)
+
+    def __init__(
+        self,
+        *,
+        settings: QSettings | None = None,
+        initial: FormState | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
+        super().__init__()
+        self.catalogue = catalogue or load_catalogue()
+        self.settings = settings if settings is not None else QSettings()
+        self.report: CheckReport | None = None
+        self.offline_name = ""
+        self._check_again_from: CheckReport | None = None
+        self._last_target: Target | None = None
+        self._tasks: set[BackgroundTask] = set()
+        self._closing = False
+
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.runner = CheckRunner(self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_report)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self.runner.invalid.connect(self._on_invalid)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.runningChanged.connect(self._on_running)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 10, 12, 6)
+        layout.setSpacing(8)
+        self.form = CheckForm(central)
+        self.form.submitted.connect(self.start_check)
+        self.form.cancelRequested.connect(self.cancel_check)
+        layout.addWidget(self.form)
+        self.banner = VerdictBanner(central)
+        layout.addWidget(self.banner)
+
+        self.stage_model = StageModel(self)
+        self.stages = QTableView(central)
+        self.stages.setModel(self.stage_model)
+        self.stages.setAccessibleName("Check progress")
+        self.stages.verticalHeader().hide()
+        self.stages.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.stages.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.stages.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.stages.setShowGrid(False)
+        self.stages.setWordWrap(False)
+        header = self.stages.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(80)
+        self.stages.resizeRowsToContents()
+        rows_height = sum(self.stages.rowHeight(r) for r in range(self.stage_model.rowCount()))
+        self.stages.setFixedHeight(
+            rows_height + header.sizeHint().height() + 2 * self.stages.frameWidth() + 2
+        )
+        self.stages.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.stages)
+
+        self.tabs = QTabWidget(central)
+        self.tabs.setAccessibleName("Results")
+        self.tabs.setDocumentMode(True)
+        self.summary = SummaryPane(self.catalogue, self.tabs)
+        self.fixit = FixItPane(self.catalogue, self.tabs)
+        self.handshake = HandshakePane(self.tabs)
+        self.certificates = CertificatesPane(self.tabs)
+        self.protocols = ProtocolsPane(self.tabs, enumeration_available=overlap_available())
+        self.clock = ClockPane(self.tabs)
+        for pane, title in (
+            (self.summary, "Summary"),
+            (self.fixit, "Fix it"),
+            (self.handshake, "Handshake"),
+            (self.certificates, "Certificates"),
+            (self.protocols, "Protocols && ciphers"),
+            (self.clock, "Clock"),
+        ):
+            pane.setAccessibleName(title.replace("&&", "&"))
+            self.tabs.addTab(pane, title)
+        self.summary.showFixes.connect(lambda: self.tabs.setCurrentWidget(self.fixit))
+        self.fixit.checkAgain.connect(self.check_again)
+        self.fixit.status.connect(self.show_status)
+        self.certificates.status.connect(self.show_status)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.statusBar().setSizeGripEnabled(True)
+
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(100)
+        self.ticker.timeout.connect(self.stage_model.tick)
+
+        self._build_menus()
+        self.form.set_recent(self.recent_hosts())
+        if initial is not None:
+            self.form.set_state(initial)
+        self._update_actions()
+        # A fixed minimum instead of one that follows the content: the window's minimum size then
+        # never changes while results come in (and nothing jumps when a long line arrives).
+        main_layout = self.layout()
+        if main_layout is not None:
+            main_layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(760, 560)
+        self.resize(1100, 820)
+        geometry = self.settings.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        self.form.host.setFocus()
+
+    # -- menus
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action(
+            "&Open certificate file…", self.open_certificate_dialog, QKeySequence.StandardKey.Open
+        )
+        self.export_action = self._action("&Export report…", self.export_dialog, "Ctrl+E")
+        self.copy_action = self._action("&Copy summary", self.copy_summary, "Ctrl+Shift+C")
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        for action in (self.open_action, self.export_action, self.copy_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+
+        check_menu = bar.addMenu("&Check")
+        self.focus_action = self._action("Go to the &host field", self.focus_host, "Ctrl+L")
+        self.check_action = self._action("&Check", self.start_check)
+        self.again_action = self._action("Check &again", self.check_again, "Ctrl+R")
+        self.cancel_action = self._action("C&ancel", self.cancel_check, "Esc")
+        for action in (self.focus_action, self.check_action, self.again_action, self.cancel_action):
+            check_menu.addAction(action)
+
+        help_menu = bar.addMenu("&Help")
+        self.help_action = self._action(
+            "&How to use Handshake Doctor", self.show_help, QKeySequence.StandardKey.HelpContents
+        )
+        if self.help_action.shortcut().isEmpty():
+            self.help_action.setShortcut(QKeySequence("F1"))
+        self.about_action = self._action("&About Handshake Doctor", self.show_about)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        help_menu.addAction(self.help_action)
+        help_menu.addAction(self.about_action)
+        if not pdf_export_available():
+            self.export_action.setToolTip("The PDF report is not part of this version yet.")
+            self.export_action.setStatusTip("The PDF report is not part of this version yet.")
+        file_menu.setToolTipsVisible(True)
+
+    def _update_actions(self) -> None:
+        running = self.runner.running
+        has_report = self.report is not None
+        self.export_action.setEnabled(
+            pdf_export_available() and has_report and not running and not self.offline_name
+        )
+        self.copy_action.setEnabled(has_report and not self.offline_name)
+        self.again_action.setEnabled(not running and (self._last_target is not None))
+        self.cancel_action.setEnabled(running)
+        self.check_action.setEnabled(not running)
+        self.open_action.setEnabled(not running)
+
+    # -- settings
+
+    def recent_hosts(self) -> list[str]:
+        value = self.settings.value(RECENT_KEY, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return []
+        return [str(v) for v in value if isinstance(v, str) and v.strip()][:MAX_RECENT]
+
+    def _remember(self, host: str) -> None:
+        host = host.strip()
+        if not host:
+            return
+        hosts = [host] + [h for h in self.recent_hosts() if h != host]
+        self.settings.setValue(RECENT_KEY, hosts[:MAX_RECENT])
+        self.form.set_recent(hosts[:MAX_RECENT])
+
+    # -- checking
+
+    def focus_host(self) -> None:
+        self.form.host.setFocus()
+        self.form.host.selectAll()
+
+    def start_check(self, *, again: bool = False) -> bool:
+        """Start a check from the form; False if it could not start (the form says why)."""
+        if self.runner.running:
+            return False
+        self.form.clear_errors()
+        try:
+            request: Request = build_request(self.form.state())
+        except FormError as exc:
+            self.form.show_error(exc.field, exc.message)
+            return False
+        previous = self.report if again and not self.offline_name else None
+        self._check_again_from = previous
+        if not again:
+            self.fixit.clear_changes()
+        same_target = self._last_target == request.target and not self.offline_name
+        if not same_target:
+            self._show_report(None)
+        self._last_target = request.target
+        self.offline_name = ""
+        self._remember(self.form.host.text())
+        self.stage_model.reset()
+        self.banner.show_running(request.target.display())
+        self.setWindowTitle(f"{visible(request.target.display(), limit=80)} — {APP_NAME}")
+        self.show_status("Checking…")
+        self.runner.start(request)
+        return True
+
+    def check_again(self) -> None:
+        if self.runner.running:
+            return
+        if (
+            self.form.host.text().strip()
+            and self.start_check(again=True)
+            and self._check_again_from
+        ):
+            self.tabs.setCurrentWidget(self.fixit)
+
+    def cancel_check(self) -> None:
+        if self.runner.running:
+            self.runner.cancel()
+            self.form.button.setEnabled(False)
+            self.show_status("Cancelling…")
+
+    def _on_running(self, running: bool) -> None:
+        self.form.set_running(running)
+        self.form.button.setEnabled(True)
+        if running:
+            self.ticker.start()
+        else:
+            self.ticker.stop()
+        self._update_actions()
+
+    def _on_progress(self, event: StageEvent) -> None:
+        self.stage_model.apply(event)
+
+    def _on_report(self, report: CheckReport) -> None:
+        self.stage_model.set_results(report.stages)
+        line = certificates_line(report, self.catalogue)
+        if line is not None:
+            self.stage_model.set_plain_summary(StageId.CERTIFICATES, line)
+        before = self._check_again_from
+        self._show_report(report)
+        if before is not None:
+            self.fixit.show_changes(before.findings, report.findings)
+        self._check_again_from = None
+        self.show_status(
+            f"Checked {visible(report.target.display(), limit=80)}"
+            f" in {format_ms(report.duration_ms)}."
+        )
+        self.reportShown.emit(report)
+        self.checkEnded.emit("report")
+
+    def _on_cancelled(self) -> None:
+        self.stage_model.stop_running("cancelled")
+        target = self._last_target.display() if self._last_target else ""
+        self.banner.show_cancelled(target)
+        self.show_status("Cancelled.")
+        self.checkEnded.emit("cancelled")
+
+    def _on_invalid(self, field: str, message: str) -> None:
+        self.stage_model.reset()
+        self.banner.show_idle()
+        self.form.show_error(field, message)
+        self.show_status("The check could not start.")
+        self.checkEnded.emit("invalid")
+
+    def _on_failed(self, text: str) -> None:
+        self.stage_model.stop_running("not finished")
+        first, _, rest = text.partition("\n\n")
+        self.banner.show_problem(
+            first, "Please report this; the details are in the terminal output."
+        )
+        if rest:
+            sys.stderr.write(rest + "\n")
+        self.show_status("The check stopped because of an error in this app.")
+        self.checkEnded.emit("failed")
+
+    def _show_report(self, report: CheckReport | None, *, offline: str = "") -> None:
+        self.report = report
+        self.summary.set_report(report)
+        self.fixit.set_report(report)
+        self.handshake.set_report(report, offline=bool(offline))
+        self.certificates.set_report(report)
+        self.protocols.set_report(report, offline=bool(offline))
+        self.clock.set_report(report, offline=bool(offline))
+        if report is not None:
+            self.banner.show_report(report, self.catalogue, offline=offline)
+        fixes = len(self.fixit.fixes())
+        self.tabs.setTabText(1, f"Fix it ({fixes})" if fixes else "Fix it")
+        self._update_actions()
+
+    # -- file menu
+
+    def open_certificate_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Open certificate file",
+            "",
+            "Certificates (*.pem *.crt *.cer *.der *.p7b *.p7c *.p12 *.pfx);;All files (*)",
+        )
+        if path:
+            self.open_certificate_file(Path(path))
+
+    def open_certificate_file(self, path: Path, password: bytes | None = None) -> None:
+        """Validate a chain from a file, offline, in the background."""
+        if self.runner.running:
+            self.show_status("Wait for the check to finish, or cancel it, first.")
+            return
+        host: str | None = None
+        try:
+            host = (
+                build_request(self.form.state()).target.host_ascii
+                if self.form.host.text().strip()
+                else None
+            )
+        except FormError:
+            host = None
+        self.show_status(f"Reading {path.name}…")
+        task = BackgroundTask(lambda: inspect_file(path, host, password))
+        self._tasks.add(task)
+
+        def done(report: object) -> None:
+            self._tasks.discard(task)
+            if isinstance(report, CheckReport):
+                self._show_offline(report, path.name)
+
+        def error(message: str) -> None:
+            self._tasks.discard(task)
+            if "PKCS#12" in message and "password" in message and password is None:
+                secret, ok = QInputDialog.getText(
+                    self, "Password", f"Password for {path.name}:", QLineEdit.EchoMode.Password
+                )
+                if ok:
+                    self.open_certificate_file(path, secret.encode())
+                    return
+            self.banner.show_problem(visible(message, limit=400))
+            self.show_status("The file could not be read.")
+
+        task.signals.done.connect(done)
+        task.signals.error.connect(error)
+        QThreadPool.globalInstance().start(task)
+
+    def _show_offline(self, report: CheckReport, name: str) -> None:
+        self.stage_model.reset()
+        self._show_report(report, offline=visible(name, limit=120))
+        self.offline_name = name
+        self._update_actions()
+        self.tabs.setCurrentWidget(self.certificates)
+        self.setWindowTitle(f"{visible(name, limit=80)} — {APP_NAME}")
+        self.show_status(f"Checked {visible(name, limit=120)} offline.")
+        self.reportShown.emit(report)
+
+    def export_dialog(self) -> None:
+        if self.report is None or not pdf_export_available():
+            return
+        name = "".join(
+            ch if ch.isalnum() or ch in "-_." else "_" for ch in self.report.target.host
+        )[:60]
+        dialog = ExportDialog(str(Path.home() / f"handshake-doctor-{name or 'report'}.pdf"), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.path.text().strip():
+            self.export_to(Path(dialog.path.text().strip()), redact=dialog.redact.isChecked())
+
+    def export_to(self, path: Path, *, redact: bool) -> bool:
+        if self.report is None:
+            return False
+        pdf = importlib.import_module(
+            "gui.pdf"
+        )  # written separately; absent builds disable the action
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            pdf.export_report(self.report, path, redact=redact)
+        except Exception as exc:
+            self.show_status(f"Could not export the report: {exc}")
+            return False
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.show_status(f"Saved the report to {path}.")
+        return True
+
+    def copy_summary(self) -> None:
+        if self.report is None or self.offline_name:
+            return
+        QGuiApplication.clipboard().setText(ticket_summary(self.report))
+        self.show_status("Copied a short summary for a support ticket.")
+
+    # -- help
+
+    def show_help(self) -> None:
+        QMessageBox.information(
+            self,
+            "How to use Handshake Doctor",
+            "Type the address that fails (a host name such as example.com, host:port, or a "
+            "pasted https:// link) and press Enter.\n\n"
+            "The coloured banner says what is wrong and who can fix it. "
+            "Fix it lists the steps to try, in order. "
+            "Handshake shows each message of the connection; Certificates shows the chain; "
+            "Protocols & ciphers shows what the server accepts; Clock compares this computer's "
+            "clock with the correct time.\n\n"
+            "Options: a different port, an address to connect to, your company's CA file, a "
+            "client certificate, and a timeout. File → Open certificate file checks a certificate "
+            "without a connection (you can also drop a file on the window).\n\n"
+            "Shortcuts: Ctrl+L host field · Ctrl+R check again · Esc cancel · Ctrl+E export · "
+            "F1 this help.",
+        )
+
+    def show_about(self) -> None:
+        from gui.about import versions_text
+
+        box = QMessageBox(self)
+        box.setWindowTitle("About Handshake Doctor")
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(
+            "Handshake Doctor finds out why a secure (TLS) connection fails, and how to fix it."
+        )
+        box.setInformativeText(versions_text())
+        box.exec()
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # -- drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if len(urls) == 1 and urls[0].isLocalFile() and not self.runner.running:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = event.mimeData().urls()
+        if urls and urls[0].isLocalFile():
+            event.acceptProposedAction()
+            self.open_certificate_file(Path(urls[0].toLocalFile()))
+
+    # -- closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing during a check cancels it and waits for the worker, so no thread outlives
+        the window (the engine honours a cancel within about 0.1 s)."""
+        self._closing = True
+        self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        self.settings.sync()
+        self.runner.shutdown(5000)
+        QThreadPool.globalInstance().waitForDone(5000)
+        event.accept()

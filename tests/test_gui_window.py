@@ -1,0 +1,433 @@
+"""The window against real TLS servers on 127.0.0.1: type a host, press Enter, read the banner,
+the stage list, the checklist. Nothing leaves the machine: every check connects to a loopback
+address given under Options, and network time is off (the server's Date header is the clock)."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from core.catalogue import load_catalogue
+from core.models import FindingId, FixId, StageId, StageStatus
+from core.render.summary import ticket_summary
+from core.untrusted import visible
+from gui.request import FormState
+from gui.window import MainWindow
+from tests.pki import DAY, NOW, Pki, make_self_signed
+from tests.tls_servers import TlsConfig, raw_server, silent, tls_server
+
+CHECK_TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    return Pki()
+
+
+@pytest.fixture(scope="module")
+def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pki.write_root(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    initial = FormState(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    win = MainWindow(settings=settings, initial=initial)
+    win.fixit.open_uri = lambda uri: False  # never open a real settings page from a test
+    win.fixit.start_command = lambda argv: False
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def type_and_check(qtbot: QtBot, win: MainWindow, host: str, connect: str) -> str:
+    """Fill the connect address, type the host, press Enter; return how the check ended."""
+    win.form.connect_to.setText(connect)
+    win.form.host.clear()
+    qtbot.keyClicks(win.form.host, host)
+    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
+    return str(ended.args[0])
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fix_ids(win: MainWindow) -> list[FixId]:
+    return [card.fix.id for card in win.fixit.cards]
+
+
+# --------------------------------------------------------------------------- the banner
+
+
+def _expect(win: MainWindow, finding: FindingId, *words: str) -> None:
+    report = win.report
+    assert report is not None
+    cause = report.cause
+    assert cause is not None, "no finding"
+    assert cause.id is finding, [f.id for f in report.findings]
+    headline = win.banner.headline.text()
+    assert headline == visible(load_catalogue().headline(cause), limit=600)
+    for word in words:
+        assert word in headline
+
+
+def test_good_site_says_it_works(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        assert type_and_check(qtbot, window, "localhost", server.address) == "report"
+    assert window.report is not None
+    assert window.report.cause is None or window.report.cause.severity.rank < 1
+    assert "works" in window.banner.headline.text()
+    assert window.stage_model.status(StageId.HANDSHAKE) is StageStatus.OK
+    assert window.stage_model.status(StageId.CERTIFICATES) is StageStatus.OK
+    assert window.stage_model.status(StageId.PROTOCOLS) is StageStatus.SKIPPED
+    assert "the chain is valid" in window.stage_model.summary(StageId.CERTIFICATES)
+    assert window.fixit.cards == []
+    assert window.handshake.ladder.report is window.report
+
+
+def test_expired_certificate_blames_the_site_and_lists_its_fixes(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    _expect(window, FindingId.CERT_EXPIRED, "expired", "site owner")
+    assert "site owner" in window.banner.subline.text().lower()
+    assert fix_ids(window) == [FixId.CONTACT_SITE_OWNER, FixId.RENEW_CERTIFICATE]
+    assert window.tabs.tabText(1) == "Fix it (2)"
+    assert window.stage_model.status(StageId.CERTIFICATES) is StageStatus.FAILED
+    assert "expired" in window.stage_model.summary(StageId.CERTIFICATES)
+
+
+def test_hostname_mismatch(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "other.example", server.address)
+    _expect(window, FindingId.HOSTNAME_MISMATCH)
+    assert FixId.FIX_SERVER_NAME in fix_ids(window)
+
+
+def test_self_signed(qtbot: QtBot, window: MainWindow) -> None:
+    cert = make_self_signed()
+    with tls_server(TlsConfig([cert], cert)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    _expect(window, FindingId.SELF_SIGNED)
+
+
+def test_untrusted_root(qtbot: QtBot, window: MainWindow) -> None:
+    other = Pki()
+    leaf = other.leaf()
+    with tls_server(TlsConfig([leaf, other.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    _expect(window, FindingId.UNTRUSTED_ROOT)
+
+
+def test_refused_connection(qtbot: QtBot, window: MainWindow) -> None:
+    type_and_check(qtbot, window, "localhost", f"127.0.0.1:{closed_port()}")
+    _expect(window, FindingId.CONNECT_REFUSED, "port")
+    assert window.stage_model.status(StageId.CONNECT) is StageStatus.FAILED
+    assert window.stage_model.status(StageId.HANDSHAKE) is StageStatus.SKIPPED
+    assert FixId.CHECK_PORT_AND_HOST in fix_ids(window)
+    assert "No handshake took place" in window.handshake.ladder.accessibleDescription()
+
+
+def test_handshake_timeout(qtbot: QtBot, window: MainWindow) -> None:
+    window.form.timeout.setValue(0.5)
+    with raw_server(silent) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    _expect(window, FindingId.HANDSHAKE_TIMEOUT, "never answered")
+    assert window.stage_model.status(StageId.HANDSHAKE) is StageStatus.FAILED
+
+
+def test_client_certificate_required(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf, client_ca=pki.root)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    _expect(window, FindingId.CLIENT_CERT_REQUIRED)
+    assert FixId.PROVIDE_CLIENT_CERTIFICATE in fix_ids(window)
+    assert "Alert from the server" in window.handshake.ladder.accessibleDescription()
+
+
+def test_tls10_only_server_has_no_shared_protocol(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    leaf = pki.leaf()
+    config = TlsConfig(
+        [leaf, pki.intermediate],
+        leaf,
+        min_version=ssl.TLSVersion.TLSv1,
+        max_version=ssl.TLSVersion.TLSv1,
+        ciphers="DEFAULT:@SECLEVEL=0",
+    )
+    with tls_server(config) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    _expect(window, FindingId.NO_SHARED_PROTOCOL)
+    assert FixId.ENABLE_MODERN_TLS in fix_ids(window)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def test_cancel_stops_a_silent_server_within_a_second(qtbot: QtBot, window: MainWindow) -> None:
+    window.form.timeout.setValue(30.0)
+    with raw_server(silent) as server:
+        window.form.connect_to.setText(server.address)
+        qtbot.keyClicks(window.form.host, "localhost")
+        qtbot.keyClick(window.form.host, Qt.Key.Key_Return)
+        assert window.form.button.text() == "Cancel"
+        qtbot.waitUntil(
+            lambda: window.stage_model.status(StageId.HANDSHAKE) is StageStatus.RUNNING,
+            timeout=5000,
+        )
+        started = time.monotonic()
+        with qtbot.waitSignal(window.checkEnded, timeout=2000) as ended:
+            qtbot.mouseClick(window.form.button, Qt.MouseButton.LeftButton)
+        took = time.monotonic() - started
+        qtbot.waitUntil(lambda: not window.runner.running, timeout=2000)
+    assert ended.args == ["cancelled"]
+    assert took < 1.0
+    assert window.form.button.text() == "Check"
+    assert "cancelled" in window.banner.headline.text()
+
+
+def test_closing_during_a_check_cancels_and_waits(qtbot: QtBot, window: MainWindow) -> None:
+    window.form.timeout.setValue(30.0)
+    with raw_server(silent) as server:
+        window.form.connect_to.setText(server.address)
+        window.form.host.setText("localhost")
+        assert window.start_check()
+        qtbot.waitUntil(
+            lambda: window.stage_model.status(StageId.HANDSHAKE) is StageStatus.RUNNING,
+            timeout=5000,
+        )
+        started = time.monotonic()
+        window.close()
+        assert time.monotonic() - started < 2.0
+    assert not window.runner.running
+
+
+def test_stage_list_fills_live(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
+    seen: list[tuple[StageId, StageStatus]] = []
+    window.runner.progress.connect(lambda event: seen.append((event.stage, event.status)))
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    assert (StageId.HANDSHAKE, StageStatus.RUNNING) in seen
+    assert (StageId.HANDSHAKE, StageStatus.OK) in seen
+    assert seen.index((StageId.RESOLVE, StageStatus.OK)) < seen.index(
+        (StageId.HANDSHAKE, StageStatus.OK)
+    )
+    texts = [window.stage_model.index(r, 0).data() for r in range(6)]
+    assert texts[0].startswith("✓") and texts[5].startswith("—")
+
+
+def test_check_again_says_what_changed(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
+    expired = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
+    with tls_server(TlsConfig([expired, pki.intermediate], expired)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    assert window.fixit.again.isEnabled()
+    fresh = pki.leaf()
+    with tls_server(TlsConfig([fresh, pki.intermediate], fresh)) as server:
+        window.form.connect_to.setText(server.address)  # the site owner renewed it
+        with qtbot.waitSignal(window.checkEnded, timeout=CHECK_TIMEOUT_MS):
+            qtbot.mouseClick(window.fixit.again, Qt.MouseButton.LeftButton)
+    text = window.fixit.changes.text()
+    assert window.fixit.changes.isVisible()
+    assert "Fixed: The certificate has expired" in text
+    assert window.tabs.currentWidget() is window.fixit
+
+
+def test_ctrl_r_checks_again_and_ctrl_l_focuses_the_field(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+        window.tabs.setFocus()
+        with qtbot.waitSignal(window.checkEnded, timeout=CHECK_TIMEOUT_MS):
+            qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    window.tabs.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.form.host.hasFocus()
+    assert window.help_action.shortcut().toString() == "F1"
+    assert window.export_action.shortcut().toString() == "Ctrl+E"
+
+
+# --------------------------------------------------------------------------- the form
+
+
+def test_bad_host_is_explained_next_to_the_field(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClicks(window.form.host, "http://plain.example/")
+    qtbot.keyClick(window.form.host, Qt.Key.Key_Return)
+    assert not window.runner.running
+    error = window.form.host_field.error
+    assert error.isVisible()
+    assert "http://" in error.text()
+    assert error.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_missing_ca_file_is_explained_under_options(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    window.form.ca_file.setText(str(tmp_path / "nope.pem"))
+    window.form.host.setText("localhost")
+    assert not window.start_check()
+    assert window.form.options.isVisible()
+    assert "nope.pem" in window.form.fields["ca_file"].error.text()
+
+
+def test_recent_hosts_are_remembered_but_never_the_password(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    window.form.password.setText("hunter2-secret")
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    assert window.recent_hosts()[0] == "localhost"
+    assert "localhost" in window.form.recent_model.stringList()
+    window.settings.sync()
+    stored = (tmp_path / "settings.ini").read_text()
+    assert "hunter2" not in stored
+
+
+# --------------------------------------------------------------------------- untrusted text
+
+
+EVIL = "<b>bold</b><img src=x></table>\x1b[31m"
+
+
+def test_markup_and_escapes_in_a_certificate_show_literally(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    leaf = pki.leaf(cn=EVIL, not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    shown = "<b>bold</b><img src=x></table>\\x1b[31m"
+    window.tabs.setCurrentWidget(window.certificates)
+    leaf_index = window.certificates.tree.currentIndex()
+    assert shown in leaf_index.data()
+    assert shown in window.certificates.name.text()
+    assert window.certificates.name.textFormat() == Qt.TextFormat.PlainText
+    tip = str(leaf_index.data(Qt.ItemDataRole.ToolTipRole))  # Qt reads tooltips as rich text
+    assert "&lt;b" in tip
+    assert "<b>" not in tip and "<img" not in tip
+    explanation = window.summary.explanation.text()
+    assert "bold" in explanation  # "issued to <subject>" in the catalogue's words
+    assert window.summary.explanation.textFormat() == Qt.TextFormat.PlainText
+    labels = [w for w in window.findChildren(QLabel) if "bold</b>" in w.text()]
+    assert labels, "the subject should be on screen somewhere"
+    for label in labels:
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.accessibleName()
+        assert "\x1b" not in label.text()
+    window.grab()  # and it paints without a warning
+
+
+# --------------------------------------------------------------------------- menus
+
+
+def test_copy_summary_puts_the_ticket_summary_on_the_clipboard(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    window.copy_action.trigger()
+    assert window.report is not None
+    assert QGuiApplication.clipboard().text() == ticket_summary(window.report)
+
+
+def test_export_calls_the_pdf_writer(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    calls: list[tuple[object, Path, bool]] = []
+    fake = types.ModuleType("gui.pdf")
+    fake.export_report = lambda report, path, *, redact=False: calls.append((report, path, redact))  # type: ignore[attr-defined]
+    monkeypatch.setitem(__import__("sys").modules, "gui.pdf", fake)
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    assert window.export_to(tmp_path / "r.pdf", redact=True)
+    assert calls == [(window.report, tmp_path / "r.pdf", True)]
+
+
+def test_open_certificate_file_checks_it_offline(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
+    path = tmp_path / "site.pem"
+    path.write_bytes(leaf.pem + pki.intermediate.pem)
+    window.form.host.setText("localhost")
+    with qtbot.waitSignal(window.reportShown, timeout=CHECK_TIMEOUT_MS):
+        window.open_certificate_file(path)
+    assert window.tabs.currentWidget() is window.certificates
+    assert window.certificates.model.rowCount() >= 1
+    assert window.report is not None
+    assert FindingId.CERT_EXPIRED in {f.id for f in window.report.findings}
+    assert "offline" in window.banner.subline.text()
+    assert not window.copy_action.isEnabled()
+
+
+def test_unreadable_certificate_file_is_one_sentence(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "junk.pem"
+    path.write_bytes(b"this is not a certificate")
+    window.open_certificate_file(path)
+    qtbot.waitUntil(lambda: "not a certificate" in window.banner.headline.text(), timeout=5000)
+
+
+# --------------------------------------------------------------------------- the checklist
+
+
+def test_checklist_buttons_and_ticks(qtbot: QtBot, window: MainWindow) -> None:
+    from core.catalogue import OsName
+    from core.models import Finding, Severity
+    from tests.test_gui_support import make_report
+
+    opened: list[object] = []
+    window.fixit.open_uri = lambda uri: opened.append(uri) or True
+    window.fixit.start_command = lambda argv: opened.append(tuple(argv)) or True
+    report = make_report(
+        findings=(Finding(FindingId.CLOCK_SKEW, Severity.CRITICAL, fixes=(FixId.SET_CLOCK,)),)
+    )
+    window._show_report(report)
+    window.fixit.os_combo.setCurrentIndex(list(OsName).index(OsName.LINUX))
+    card = window.fixit.cards[0]
+    assert card.fix.id is FixId.SET_CLOCK
+    card.checks[0].setChecked(True)
+    from PySide6.QtWidgets import QPushButton
+
+    buttons = {b.text(): b for b in card.findChildren(QPushButton)}
+    if OsName.LINUX.value == __import__("core.catalogue").catalogue.current_os().value:
+        qtbot.mouseClick(buttons["Open date & time settings"], Qt.MouseButton.LeftButton)
+        assert opened == [("gnome-control-center", "datetime")]
+    qtbot.mouseClick(
+        buttons["Copy the command that syncs the clock now"], Qt.MouseButton.LeftButton
+    )
+    assert QGuiApplication.clipboard().text() == "sudo timedatectl set-ntp true"
+    # Switching the OS shows that OS's steps; the tick on Linux's first step is kept.
+    window.fixit.os_combo.setCurrentIndex(list(OsName).index(OsName.WINDOWS))
+    windows_steps = load_catalogue().fix(FixId.SET_CLOCK).steps_for(OsName.WINDOWS)
+    texts = [label.text() for label in window.fixit.cards[0].findChildren(QLabel)]
+    assert windows_steps[0] in texts
+    window.fixit.os_combo.setCurrentIndex(list(OsName).index(OsName.LINUX))
+    assert window.fixit.cards[0].checks[0].isChecked()
