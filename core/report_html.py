@@ -198,7 +198,11 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], widths: Sequence[
         out.append(f"<th{width}>{e(title)}</th>")
     out.append("</tr></thead><tbody>")
     for row in rows:
-        out.append("<tr>" + "".join(f'<td valign="top">{cell}</td>' for cell in row) + "</tr>")
+        cells = "".join(
+            f'<td valign="top"{" nowrap" if i == 0 else ""}>{cell}</td>'
+            for i, cell in enumerate(row)
+        )
+        out.append(f"<tr>{cells}</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -206,7 +210,8 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], widths: Sequence[
 def _badge(level: str, text: str) -> str:
     fg, bg, _border = _TONES[level]
     style = f"color:{fg}; background-color:{bg}; font-weight:bold;"
-    return f'<span style="{style}">&nbsp;{text}&nbsp;</span>'
+    # Non-breaking spaces: a badge never wraps ("Serious problem" stays one piece).
+    return f'<span style="{style}">&nbsp;{text.replace(" ", "&nbsp;")}&nbsp;</span>'
 
 
 def _h2(title: str, *, new_page: bool = False) -> str:
@@ -249,9 +254,10 @@ def _banner(report: CheckReport, cat: Catalogue) -> str:
     cause = report.cause
     title = cat.title(cause) if cause is not None else "The connection works"
     return (
-        f'<table width="100%" cellspacing="0" cellpadding="10" border="1" bgcolor="{bg}" '
+        f'<table width="100%" cellspacing="0" cellpadding="10" border="1" '
         f'style="border-collapse: collapse; border-color: {border}; border-style: solid;">'
-        f'<tr><td style="color:{fg};">'
+        # The cell carries the colour: Qt paints a cell's bgcolor, not the table's.
+        f'<tr><td bgcolor="{bg}" style="color:{fg};">'
         f'<p style="font-size: 9pt; margin: 0px;">Verdict: <b>{e(_verdict_words(report, cat))}</b>'
         f"&nbsp;&nbsp;·&nbsp;&nbsp;{e(title)}</p>"
         f'<p style="font-size: 14pt; font-weight: bold; margin-top: 6px; margin-bottom: 0px;">'
@@ -353,7 +359,7 @@ def _glance(report: CheckReport, cat: Catalogue) -> str:
                 e(cat.actor_label(cat.finding(finding.id).who_acts)),
             )
         )
-    return _table(("Severity", "Finding", "Who acts"), rows, (18, 57, 25))
+    return _table(("Severity", "Finding", "Who acts"), rows, (20, 55, 25))
 
 
 def _page_one(
@@ -445,9 +451,7 @@ def _fixes(report: CheckReport, cat: Catalogue, os_name: OsName) -> str:
             out.append("<ol>" + "".join(f"<li>{e(step)}</li>" for step in steps) + "</ol>")
         for software, variant in fix.variants.items():
             out.append(f"<h4>On {e(software)}</h4>")
-            out.append(
-                '<ol class="mono">' + "".join(f"<li>{e(step)}</li>" for step in variant) + "</ol>"
-            )
+            out.append("<ol>" + "".join(f"<li>{e(step)}</li>" for step in variant) + "</ol>")
     return "".join(out)
 
 
@@ -527,17 +531,35 @@ def _trust_line(report: CheckReport) -> str:
     return "; ".join(parts)
 
 
+def _validity_note(cert: CertificateInfo, report: CheckReport) -> str:
+    """Expired or not yet valid, by the reference clock when there is one: with a wrong local
+    clock, a good certificate only *looks* out of date, and the report must not say otherwise."""
+
+    def state(now: dt.datetime) -> str | None:
+        if cert.not_after < now:
+            return "expired"
+        if cert.not_before > now:
+            return "not yet valid"
+        return None
+
+    local = state(report.started_at)
+    offset = report.clock.offset_s
+    if offset is None:
+        return f' <b style="color:#a50e0e;">({local} by this computer’s clock)</b>' if local else ""
+    true = state(report.started_at - dt.timedelta(seconds=offset))
+    if true:
+        return f' <b style="color:#a50e0e;">({true})</b>'
+    if local:
+        return f" <b>(looks {local} only by this computer’s wrong clock)</b>"
+    return ""
+
+
 def _certificate(index: int, cert: CertificateInfo, report: CheckReport) -> str:
     if cert.sent_by_server:
         role = "server's certificate" if index == 0 else "sent by the server"
     else:
         role = "from a trust store" if cert.self_issued else "fetched or found locally"
-    now = report.started_at
-    state = ""
-    if cert.not_after < now:
-        state = ' <b style="color:#a50e0e;">(expired)</b>'
-    elif cert.not_before > now:
-        state = ' <b style="color:#a50e0e;">(not yet valid by this computer’s clock)</b>'
+    state = _validity_note(cert, report)
     stores = ", ".join(_STORE_NAMES.get(s, s) for s in cert.trusted_by)
     rows = [
         ("Subject", f"<b>{e(cert.subject)}</b>"),

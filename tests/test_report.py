@@ -21,7 +21,7 @@ from core.cli import main as cli_main
 from core.diagnose import run_check
 from core.models import CheckOptions, CheckReport, Target
 from core.untrusted import visible
-from tests.pki import DAY, NOW, Issued, Pki, make_leaf
+from tests.pki import DAY, NOW, Issued, Pki, make_ca, make_leaf
 from tests.tls_servers import TlsConfig, tls_server
 
 pytestmark = pytest.mark.skipif(
@@ -89,16 +89,30 @@ def served(cfg: TlsConfig, root_file: Path, **kw: Any) -> CheckReport:
 # --------------------------------------------------------------------------- the five situations
 
 
+def wrong_clock(folder: Path) -> CheckReport:
+    """This computer's clock two years ahead of the world: the server's Date header and its
+    certificates all live two years before the local clock (which makes the leaf look expired
+    here). The engine names the clock as the cause, with the expiry as its evidence."""
+    skew = 730 * DAY
+    root = make_ca(not_before=NOW - skew - 60 * DAY)
+    intermediate = make_ca("Old Intermediate", issuer=root, not_before=NOW - skew - 30 * DAY)
+    leaf = make_leaf(intermediate, not_before=NOW - skew - DAY, not_after=NOW - skew + 90 * DAY)
+    root_file = folder / "root.pem"
+    root_file.write_bytes(root.pem)
+    cfg = TlsConfig([leaf, intermediate], leaf, date_offset=-skew.total_seconds())
+    return served(cfg, root_file)
+
+
 @pytest.fixture(scope="module")
-def reports(pki: Pki, root_file: Path) -> dict[str, CheckReport]:
+def reports(
+    pki: Pki, root_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, CheckReport]:
     leaf = pki.leaf()
     expired = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 3 * DAY)
     return {
         "good": served(TlsConfig([leaf, pki.intermediate], leaf), root_file),
         "expired": served(TlsConfig([expired, pki.intermediate], expired), root_file),
-        "wrong-clock": served(
-            TlsConfig([leaf, pki.intermediate], leaf, date_offset=-730 * 86400), root_file
-        ),
+        "wrong-clock": wrong_clock(tmp_path_factory.mktemp("clock")),
         "refused": check(f"127.0.0.1:{closed_port()}", root_file),
         "mismatch": served(
             TlsConfig(
@@ -130,7 +144,7 @@ def pdfs(
 EXPECTED = {
     "good": ("ok", set()),
     "expired": ("error", {"cert-expired"}),
-    "wrong-clock": ("error", {"clock-skew"}),
+    "wrong-clock": ("critical", {"clock-skew"}),
     "refused": ("error", {"connect-refused"}),
     "mismatch": ("error", {"no-shared-protocol"}),
 }
@@ -169,6 +183,15 @@ def test_report_names_target_verdict_findings_and_fixes(
     assert "ﬁ" not in text, "ligatures make 'certificate' unsearchable"
 
 
+CAUSES = {
+    "good": None,
+    "expired": "cert-expired",
+    "wrong-clock": "clock-skew",
+    "refused": "connect-refused",
+    "mismatch": "no-shared-protocol",
+}
+
+
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_page_one_tells_the_cause(
     name: str, reports: dict[str, CheckReport], pdfs: dict[str, tuple[Path, int]]
@@ -180,6 +203,7 @@ def test_page_one_tells_the_cause(
     assert "localhost:443" in page_one
     assert "Checked at" in page_one and " UTC" in page_one and "local time" in page_one
     cause = report.cause
+    assert (cause.id.value if cause else None) == CAUSES[name]
     if cause is None:
         assert "The TLS connection works and nothing needs fixing." in page_one
         return
@@ -448,3 +472,38 @@ def test_client_key_never_appears(
         assert "PRIVATE KEY" not in output, where
         for fragment in fragments:
             assert fragment not in output, where
+
+
+# --------------------------------------------------------------------------- looks
+
+
+BANNER_FILL = {"ok": "#e6f4ea", "error": "#fce8e6", "critical": "#a50e0e"}
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_verdict_banner_is_painted_in_its_colour(
+    name: str, pdfs: dict[str, tuple[Path, int]], tmp_path: Path, qapp: Any
+) -> None:
+    """Text can be in the PDF and still unreadable (white on white): look at page one's pixels.
+    The verdict's fill must cover a banner-sized area."""
+    from PySide6.QtGui import QColor, QImage
+
+    prefix = tmp_path / "page"
+    subprocess.run(
+        ["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", str(pdfs[name][0]), str(prefix)],
+        check=True,
+        timeout=60,
+    )
+    image = QImage(str(next(tmp_path.glob("page*.png"))))
+    want = QColor(BANNER_FILL[EXPECTED[name][0]])
+    close = 0
+    for y in range(image.height() // 3):  # the banner sits in the top third
+        for x in range(image.width()):
+            pixel = image.pixelColor(x, y)
+            if (
+                abs(pixel.red() - want.red()) <= 6
+                and abs(pixel.green() - want.green()) <= 6
+                and abs(pixel.blue() - want.blue()) <= 6
+            ):
+                close += 1
+    assert close > 2000, f"banner fill {want.name()} covers only {close} pixels"
