@@ -15,6 +15,7 @@ Needs a QGuiApplication (offscreen is fine).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, QMarginsF, QRectF, QSizeF, Qt, QUrl, qVersion
@@ -32,7 +33,9 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextDocument,
     QTextFormat,
+    QTextFrame,
     QTextOption,
+    QTextTable,
 )
 from PySide6.QtPrintSupport import QPrinter
 
@@ -182,12 +185,78 @@ def _plan_breaks(doc: QTextDocument, page_height: float) -> bool:
     return added
 
 
-def _keep_together(doc: QTextDocument, page_height: float) -> None:
+def _tables(frame: QTextFrame) -> Iterator[QTextTable]:
+    for child in frame.childFrames():
+        if isinstance(child, QTextTable):
+            yield child
+        yield from _tables(child)
+
+
+def _css_scale() -> float:
+    """Device units per CSS pixel of block margins: Qt scales margins from the screen's logical
+    DPI (96 offscreen) to the layout's paint device."""
+    screen = QGuiApplication.primaryScreen()
+    dpi = screen.logicalDotsPerInchY() if screen is not None else _CSS_DPI
+    return dpi or _CSS_DPI
+
+
+def _keep_rows(doc: QTextDocument, page_height: float, device_dpi: float) -> bool:
+    """Qt breaks a table row's cells line by line across pages. Where a row (shorter than a
+    page) would be cut, grow the row before it down to the page's foot: Qt then starts the row
+    on the next page, under the repeated header. A cut first row moves the whole table. One
+    row per table per pass: the next pass sees the new layout. True when it changed anything."""
+    layout = doc.documentLayout()
+    to_css = _css_scale() / device_dpi
+    changed = False
+    for table in _tables(doc.rootFrame()):
+        header = table.format().headerRowCount()
+        for row in range(header, table.rows()):
+            cells = [table.cellAt(row, column) for column in range(table.columns())]
+            top = min(
+                layout.blockBoundingRect(c.firstCursorPosition().block()).top() for c in cells
+            )
+            bottom = max(
+                layout.blockBoundingRect(c.lastCursorPosition().block()).bottom() for c in cells
+            )
+            boundary = (math.floor(top / page_height) + 1) * page_height
+            if bottom <= boundary or bottom - top > page_height * 0.8:
+                continue  # on one page, or too tall for any page
+            if row == header:
+                table_format = table.format()
+                if (
+                    table_format.pageBreakPolicy()
+                    & QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore
+                ):
+                    continue
+                table_format.setPageBreakPolicy(QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+                table.setFormat(table_format)
+            else:
+                # The cell's bottom padding (a last block's margin does not count in a cell).
+                need = (boundary - top) * to_css + 2.0
+                padding = table.format().cellPadding()
+                for column in range(table.columns()):
+                    cell = table.cellAt(row - 1, column)
+                    cell_format = cell.format().toTableCellFormat()
+                    current = (
+                        cell_format.bottomPadding()
+                        if cell_format.hasProperty(QTextFormat.Property.TableCellBottomPadding)
+                        else padding
+                    )
+                    cell_format.setBottomPadding(current + need)
+                    cell.setFormat(cell_format)
+            changed = True
+            break
+    return changed
+
+
+def _keep_together(doc: QTextDocument, page_height: float, device_dpi: float) -> None:
     """Start a section or item on a new page when it would be split but fits on one page, or
-    when it would start in the last fifth of a page."""
-    for _ in range(6):
+    when it would start in the last fifth of a page; then keep table rows whole."""
+    for _ in range(12):
         _relayout(doc)
-        if not _plan_breaks(doc, page_height):
+        if _plan_breaks(doc, page_height):
+            continue
+        if not _keep_rows(doc, page_height, device_dpi):
             return
     _relayout(doc)
 
@@ -280,7 +349,7 @@ def render_document(
     built = build_report_html(report, environment=env, ladder=slot, redacted=redacted)
     printer.setDocName(built.title)
     doc.setHtml(built.html)
-    _keep_together(doc, body_h)
+    _keep_together(doc, body_h, dpi)
     pages = max(1, doc.pageCount())
 
     painter = QPainter()

@@ -507,3 +507,38 @@ def test_verdict_banner_is_painted_in_its_colour(
             ):
                 close += 1
     assert close > 2000, f"banner fill {want.name()} covers only {close} pixels"
+
+
+def test_table_rows_are_never_cut_across_pages(
+    reports: dict[str, CheckReport], tmp_path: Path, qapp: Any
+) -> None:
+    """Qt alone breaks a row's cells line by line at a page's foot; every row of a long table
+    must instead sit whole on one page (under the repeated header row)."""
+    import dataclasses
+
+    from core.models import ClientResult
+    from gui.pdf import export_report
+
+    clients = tuple(
+        ClientResult(
+            f"Client {i} with a long name that wraps over lines ROWSTART{i}",
+            False,
+            None,
+            None,
+            f"a reason for client {i} long enough to wrap onto a second line ROWEND{i}",
+        )
+        for i in range(120)
+    )
+    report = dataclasses.replace(reports["good"], clients=clients)
+    path = tmp_path / "long.pdf"
+    pages = export_report(report, path)
+    seen = set()
+    for page in range(1, pages + 1):
+        text = pdf_text(path, page)
+        starts = set(re.findall(r"ROWSTART(\d+)", text))
+        ends = set(re.findall(r"ROWEND(\d+)", text))
+        assert starts == ends, f"page {page}: rows cut: {sorted(starts ^ ends)}"
+        if starts:
+            assert "Cipher suite or reason" in text  # the header row repeats
+        seen |= starts
+    assert len(seen) == 120
