@@ -96,7 +96,8 @@ class VerdictBanner(QFrame):
             took = report.duration_ms
             took_text = f"{took:.0f} ms" if took < 1000 else f"{took / 1000:.1f} s"
             facts.append(f"checked {where} in {took_text}")
-        self._set(level, _ICONS[level], visible(headline, limit=600), " · ".join(facts))
+        line = " · ".join(facts)
+        self._set(level, _ICONS[level], visible(headline, limit=600), line[:1].upper() + line[1:])
 
     # -- painting
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.models import DEFAULT_TIME_SERVERS
 from gui import theme
 from gui.request import DEFAULT_TIME_SERVER, DEFAULT_TIMEOUT, FormState
 from gui.widgets import app_palette, plain_label, set_text_colour
@@ -147,6 +148,7 @@ class CheckForm(QWidget):
         self.timeout.setAccessibleName("Timeout per step")
         self.time_server = QLineEdit(self.options)
         self.time_server.setText(DEFAULT_TIME_SERVER)
+        self.time_server.setPlaceholderText("default: " + ", ".join(DEFAULT_TIME_SERVERS))
         self.time_server.setAccessibleName("Time server")
         self.no_network_time = QCheckBox("No time server (use the server's clock)", self.options)
         self.no_network_time.setAccessibleName("No network time")

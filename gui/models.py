@@ -29,8 +29,10 @@ from core.models import (
     CertificateInfo,
     CheckReport,
     ClientResult,
+    ClockSource,
     Finding,
     FindingId,
+    NetworkFailure,
     Severity,
     StageEvent,
     StageId,
@@ -370,6 +372,55 @@ def certificates_line(report: CheckReport, catalogue: Catalogue) -> str | None:
     return f"{received}; not valid: {title[:1].lower() + title[1:]}"
 
 
+def plain_stage_lines(report: CheckReport, catalogue: Catalogue) -> dict[StageId, str]:
+    """Plain lines for the stages whose engine summary speaks in command-line or OpenSSL terms
+    ("(--connect)", "tlsv1 alert protocol version", "offset -63072000.0 s (ntp)")."""
+    from core.analyze.clock import SKEW_THRESHOLD_S, describe_offset
+
+    lines: dict[StageId, str] = {}
+    stages = {s.stage: s for s in report.stages}
+    target = report.target
+    resolve = stages.get(StageId.RESOLVE)
+    if resolve is not None and resolve.status is StageStatus.OK and target.connect_address:
+        lines[StageId.RESOLVE] = (
+            f"not needed: connecting to {visible(target.connect_address)} (Options)"
+        )
+    hs = report.handshake
+    handshake = stages.get(StageId.HANDSHAKE)
+    if hs is not None and handshake is not None and handshake.status is StageStatus.FAILED:
+        if hs.alert:
+            lines[StageId.HANDSHAKE] = (
+                f"the server refused with the alert “{visible(hs.alert, limit=60)}”"
+            )
+        elif hs.failure is NetworkFailure.HANDSHAKE_TIMEOUT:
+            lines[StageId.HANDSHAKE] = f"no answer within {report.options.timeout:g} s"
+        elif hs.failure is NetworkFailure.CONNECTION_RESET:
+            lines[StageId.HANDSHAKE] = "the server closed the connection"
+        elif hs.failure is NetworkFailure.NOT_TLS:
+            lines[StageId.HANDSHAKE] = "the server does not speak TLS on this port"
+    certificates = certificates_line(report, catalogue)
+    if certificates is not None:
+        lines[StageId.CERTIFICATES] = certificates
+    clock = report.clock
+    clock_stage = stages.get(StageId.CLOCK)
+    if (
+        clock_stage is not None
+        and clock.offset_s is not None
+        and clock.reference is not ClockSource.NONE
+    ):
+        source = "a time server" if clock.reference is ClockSource.NTP else "the server's clock"
+        uncertainty = clock.uncertainty_s or 0.0
+        if abs(clock.offset_s) > SKEW_THRESHOLD_S + uncertainty:
+            lines[StageId.CLOCK] = (
+                f"this computer is {describe_offset(clock.offset_s)} (by {source})"
+            )
+        else:
+            lines[StageId.CLOCK] = (
+                f"right to within {max(abs(clock.offset_s), uncertainty):.1f} s (by {source})"
+            )
+    return lines
+
+
 # --------------------------------------------------------------------------- findings
 
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.ERROR, Severity.WARNING, Severity.INFO)
@@ -540,7 +591,7 @@ def trusted_by_text(cert: CertificateInfo) -> str:
 class CertificateModel(QStandardItemModel):
     """The chain as a tree, root at the top: each certificate under its issuer."""
 
-    HEADERS = ("Certificate", "Validity", "Trusted root in")
+    HEADERS = ("Certificate", "Validity")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -572,8 +623,11 @@ class CertificateModel(QStandardItemModel):
     def _row(self, cert: CertificateInfo, now: dt.datetime) -> list[QStandardItem]:
         palette = _palette()
         name = visible(cert_name(cert), limit=200)
-        origin = "" if cert.sent_by_server else "  (from the trust store, not sent)"
-        first = QStandardItem(name + origin)
+        if not cert.sent_by_server:
+            name += "  (from the trust store)"
+        elif cert.trusted_by:
+            name += "  (trusted root)"
+        first = QStandardItem(name)
         first.setToolTip(tooltip(cert.subject))
         validity = QStandardItem(days_text(cert, now))
         validity.setToolTip(f"Valid until {cert.not_after:%Y-%m-%d}")
@@ -583,8 +637,7 @@ class CertificateModel(QStandardItemModel):
             validity.setForeground(QBrush(theme.failure_colour(palette)))
         elif soon:
             validity.setForeground(QBrush(theme.tone(Severity.WARNING, palette).foreground))
-        trust = QStandardItem(trusted_by_text(cert))
-        row = [first, validity, trust]
+        row = [first, validity]
         for item in row:
             item.setEditable(False)
             item.setData(cert, OBJECT_ROLE)
@@ -701,7 +754,7 @@ class CipherModel(RowsModel):
 
 class ClientModel(RowsModel):
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(("Client", "Connects", "Version", "Cipher suite"), parent)
+        super().__init__(("Client", "Connects", "Version", "Cipher suite", "Why not"), parent)
 
     def set_clients(self, clients: Sequence[ClientResult]) -> None:
         palette = _palette()
@@ -722,6 +775,7 @@ class ClientModel(RowsModel):
                             )
                         ),
                         Cell(visible(client.cipher or "—", limit=120)),
+                        Cell("" if client.connects else reason, tip=reason),
                     ),
                     client,
                 )

@@ -14,10 +14,11 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from core.models import CheckOptions, Target
+from core.models import DEFAULT_TIME_SERVERS, CheckOptions, Target
 from core.target import TargetError, parse_target, with_connect
 
-DEFAULT_TIME_SERVER = "pool.ntp.org"
+#: The form's time-server field left empty means the engine's default servers.
+DEFAULT_TIME_SERVER = ""
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -101,7 +102,7 @@ def build_request(state: FormState) -> Request:
         spec = ClientCertSpec(cert, key, state.client_password)
     elif key is not None:
         raise FormError("client_cert", "A client key needs its client certificate.")
-    time_servers: tuple[str, ...] = ()
+    time_servers: tuple[str, ...] = DEFAULT_TIME_SERVERS
     server = state.time_server.strip()
     if server:
         from core.probe.sntp import parse_server
@@ -116,7 +117,7 @@ def build_request(state: FormState) -> Request:
         no_default_trust=state.no_default_trust,
         timeout=state.timeout,
         time_servers=time_servers,
-        no_network_time=state.no_network_time or not time_servers,
+        no_network_time=state.no_network_time,
         quick=state.quick,
         gentle=state.gentle,
     )

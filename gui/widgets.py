@@ -150,24 +150,30 @@ def paint_validity(
 ) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(palette.color(QPalette.ColorRole.Mid))
-    painter.drawRoundedRect(rect, 3, 3)
     if span is None:
+        painter.setBrush(palette.color(QPalette.ColorRole.Mid))
+        painter.drawRoundedRect(rect, 3, 3)
         return
     not_before, not_after, now = span
     fraction = validity_fraction(not_before, not_after, now)
-    if now < not_before or now > not_after:
+    valid = not_before <= now <= not_after
+    if not valid:
         colour = theme.failure_colour(palette)
-        fraction = 1.0
     elif (not_after - now) < dt.timedelta(days=30):
         colour = QColor("#e37400") if not theme.is_dark(palette) else QColor("#fdd663")
     else:
         colour = theme.success_colour(palette)
-    filled = QRectF(rect)
-    filled.setWidth(max(rect.height(), rect.width() * fraction))
-    painter.setBrush(colour)
-    painter.drawRoundedRect(filled, 3, 3)
-    if not_before <= now <= not_after:
+    # The whole period in a pale tint of the state's colour, the part already used up in full.
+    pale = QColor(colour)
+    pale.setAlpha(80)
+    painter.setBrush(pale)
+    painter.drawRoundedRect(rect, 3, 3)
+    used = QRectF(rect)
+    used.setWidth(rect.width() * (fraction if valid else 1.0))
+    if used.width() >= 1:
+        painter.setBrush(colour)
+        painter.drawRoundedRect(used, 3, 3)
+    if valid:
         x = rect.left() + rect.width() * fraction
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         painter.drawLine(int(x), int(rect.top()) - 1, int(x), int(rect.bottom()) + 1)

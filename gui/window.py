@@ -56,14 +56,13 @@ from core.models import (
     ClockResult,
     ClockSource,
     StageEvent,
-    StageId,
     Target,
 )
 from core.render.summary import ticket_summary
 from core.untrusted import visible
 from gui.banner import VerdictBanner
 from gui.form import CheckForm
-from gui.models import StageModel, certificates_line, format_ms
+from gui.models import StageModel, format_ms, plain_stage_lines
 from gui.panes.certificates import CertificatesPane
 from gui.panes.clock import ClockPane
 from gui.panes.fixit import FixItPane
@@ -455,9 +454,8 @@ class MainWindow(QMainWindow):
 
     def _on_report(self, report: CheckReport) -> None:
         self.stage_model.set_results(report.stages)
-        line = certificates_line(report, self.catalogue)
-        if line is not None:
-            self.stage_model.set_plain_summary(StageId.CERTIFICATES, line)
+        for stage, line in plain_stage_lines(report, self.catalogue).items():
+            self.stage_model.set_plain_summary(stage, line)
         before = self._check_again_from
         self._show_report(report)
         if before is not None:

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtGui import QColor, QPalette
 
 from core.credentials import CredentialsError
-from core.models import Severity
+from core.models import DEFAULT_TIME_SERVERS, Severity
 from gui.about import certifi_date, versions_text
 from gui.app import main, parse_args
 from gui.credentials import load_credentials
@@ -92,7 +92,9 @@ def test_build_request_maps_the_form(tmp_path: Path) -> None:
     assert request.target.dial_port == 8443
     assert request.options.ca_file == ca
     assert request.options.timeout == 2.5
-    assert request.options.time_servers == ("pool.ntp.org",)
+    assert request.options.time_servers == DEFAULT_TIME_SERVERS
+    custom = build_request(FormState(host="localhost", time_server="127.0.0.1:1123"))
+    assert custom.options.time_servers == ("127.0.0.1:1123",)
 
 
 @pytest.mark.parametrize(

@@ -116,6 +116,7 @@ def test_certificate_model_is_a_tree_from_the_root(qtmodeltester: object, qtbot:
     assert model.rowCount() == 1
     top = model.index(0, 0)
     assert top.data().startswith("Root")
+    assert model.columnCount() == 2
     assert model.index(0, 0, model.index(0, 0, top)).data() == "localhost"
     assert chain_parents((leaf, inter, root)) == [1, 2, None]
 

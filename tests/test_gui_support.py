@@ -58,7 +58,7 @@ def make_cert(subject: str = "CN=localhost", **changes: Any) -> CertificateInfo:
         is_ca=False,
         self_issued=False,
         pem="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        trusted_by=("custom",),
+        trusted_by=(),
     )
     return dataclasses.replace(info, **changes)
 

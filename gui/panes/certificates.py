@@ -121,6 +121,7 @@ class CertificatesPane(QWidget):
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setItemDelegateForColumn(1, ValidityDelegate(self.tree))
+        self.tree.setIndentation(14)
         self.tree.selectionModel().selectionChanged.connect(self._selection_changed)
 
         self.details = QWidget(self)
@@ -143,7 +144,7 @@ class CertificatesPane(QWidget):
             ("sha1", "SHA-1 fingerprint"),
             ("serial", "Serial number"),
             ("origin", "Where it came from"),
-            ("trusted", "Trust anchor in"),
+            ("trusted", "Trusted root in"),
         ):
             if key == "bar":
                 widget: QWidget = ValidityBar(self.details)
@@ -175,8 +176,8 @@ class CertificatesPane(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.tree)
         self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 6)
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
@@ -198,8 +199,7 @@ class CertificatesPane(QWidget):
         header.setStretchLastSection(False)
         if header.count() == len(CertificateModel.HEADERS):
             header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-            for column in (1, 2):
-                header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.expandAll()
         has = bool(certs)
         self.splitter.setVisible(has)
@@ -274,7 +274,7 @@ class CertificatesPane(QWidget):
             if cert.sent_by_server
             else "found in a trust store (the server did not send it)",
         )
-        self._set("trusted", trusted_by_text(cert) or "none (it is not itself a trust anchor)")
+        self._set("trusted", trusted_by_text(cert) or "— (not a trusted root itself)")
 
     # -- saving
 

@@ -117,7 +117,7 @@ class FixCard(QFrame):
             check.toggled.connect(lambda on, k=key: pane.mark_done(k, on))
             number_label = plain_label(f"{i + 1}.", self, wrap=False)
             text = plain_label(step, self, selectable=True)
-            text.setBuddy(check)
+            check.setAccessibleDescription(step)
             grid.addWidget(check, i, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(number_label, i, 1, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(text, i, 2)
@@ -138,7 +138,7 @@ class FixCard(QFrame):
     def _action_button(
         self, action: FixAction, os_name: OsName, catalogue: Catalogue, pane: FixItPane
     ) -> QPushButton:
-        button = QPushButton(action.label, self)
+        button = QPushButton(action.label.replace("&", "&&"), self)  # "&" is not a mnemonic here
         button.setAccessibleName(action.label)
         target = action.target_for(os_name)
         here = os_name is current_os()

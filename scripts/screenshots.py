@@ -1,0 +1,213 @@
+"""Render the window for the README: a good site, an expired certificate, a wrong clock and a
+protocol/cipher mismatch, each against a real server on 127.0.0.1 (nothing leaves the machine).
+
+    xvfb-run -a -s "-screen 0 1400x1000x24" python scripts/screenshots.py docs/screenshots
+
+Without a display it re-runs itself under xvfb-run (a real X window through Qt's xcb plugin);
+with ``--offscreen`` it uses Qt's offscreen platform instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import ssl
+import sys
+import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WIDTH, HEIGHT = 1180, 860
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    host: str
+    tab: str
+    server: Callable[[ExitStack, Path], dict[str, object]]
+    extra_tabs: tuple[str, ...] = ()
+
+
+def _reexec_under_xvfb(argv: list[str]) -> int | None:
+    if os.environ.get("DISPLAY") or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        return None
+    if "--offscreen" in argv:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return None
+    runner = shutil.which("xvfb-run")
+    if runner is None:
+        print("no DISPLAY and no xvfb-run: using Qt's offscreen platform", file=sys.stderr)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return None
+    import subprocess
+
+    command = [runner, "-a", "-s", "-screen 0 1400x1000x24", sys.executable, __file__, *argv]
+    return subprocess.call(command)
+
+
+def main(argv: list[str]) -> int:
+    again = _reexec_under_xvfb(argv)
+    if again is not None:
+        return again
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", type=Path)
+    parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform, no X")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    QCoreApplication.setOrganizationName("Handshake Doctor screenshots")
+    app = QApplication([sys.argv[0]])
+
+    from gui.request import FormState
+    from gui.window import MainWindow, app_icon
+    from tests.pki import DAY, NOW, Pki
+    from tests.sntp_server import SntpServer
+    from tests.tls_servers import TlsConfig, tls_server
+
+    app.setWindowIcon(app_icon())
+    pki = Pki()
+    work = Path(tempfile.mkdtemp(prefix="hd-shots-"))
+    root = pki.write_root(work)
+
+    def enter(stack: ExitStack, manager: AbstractContextManager[object]) -> object:
+        return stack.enter_context(manager)
+
+    def good(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        leaf = pki.leaf(("www.example.com", "example.com"))
+        server = enter(stack, tls_server(TlsConfig([leaf, pki.intermediate], leaf)))
+        return {"connect": server.address}  # type: ignore[attr-defined]
+
+    def expired(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        leaf = pki.leaf(("shop.example.com",), not_before=NOW - 400 * DAY, not_after=NOW - 12 * DAY)
+        server = enter(stack, tls_server(TlsConfig([leaf, pki.intermediate], leaf)))
+        return {"connect": server.address}  # type: ignore[attr-defined]
+
+    def wrong_clock(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # The correct time is two years ahead of this computer's clock: the time server says
+        # so, and the site's certificate is valid by the correct time.
+        ahead = 730 * DAY
+        leaf = pki.leaf(
+            ("mail.example.com",),
+            not_before=NOW + ahead - 30 * DAY,
+            not_after=NOW + ahead + 60 * DAY,
+        )
+        inter = pki.intermediate
+        server = enter(
+            stack, tls_server(TlsConfig([leaf, inter], leaf, date_offset=ahead.total_seconds()))
+        )
+        sntp = enter(stack, SntpServer(offset_s=ahead.total_seconds()))
+        return {
+            "connect": server.address,  # type: ignore[attr-defined]
+            "time_server": sntp.address,  # type: ignore[attr-defined]
+            "no_network_time": False,
+        }
+
+    def mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        leaf = pki.leaf(("legacy.example.com",))
+        config = TlsConfig(
+            [leaf, pki.intermediate],
+            leaf,
+            min_version=ssl.TLSVersion.TLSv1,
+            max_version=ssl.TLSVersion.TLSv1,
+            ciphers="DEFAULT:@SECLEVEL=0",
+        )
+        server = enter(stack, tls_server(config))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
+    shots = [
+        Shot("good-site", "www.example.com", "Handshake", good, ("Certificates",)),
+        Shot(
+            "expired-certificate",
+            "shop.example.com",
+            "Fix it",
+            expired,
+            ("Summary", "Certificates"),
+        ),
+        Shot("wrong-clock", "mail.example.com", "Fix it", wrong_clock, ("Clock",)),
+        Shot(
+            "cipher-mismatch",
+            "legacy.example.com",
+            "Summary",
+            mismatch,
+            ("Protocols & ciphers", "Handshake"),
+        ),
+    ]
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for shot in shots:
+        with ExitStack() as stack:
+            overrides = shot.server(stack, work)
+            state = FormState(
+                host="",
+                ca_file=str(root),
+                no_network_time=bool(overrides.get("no_network_time", True)),
+                quick=bool(overrides.get("quick", False)),
+                timeout=3.0,
+                connect=str(overrides["connect"]),
+                time_server=str(overrides.get("time_server", "")),
+            )
+            settings = QSettings(str(work / f"{shot.name}.ini"), QSettings.Format.IniFormat)
+            window = MainWindow(settings=settings, initial=state)
+            window.form.show_options(False)
+            window.resize(WIDTH, HEIGHT)
+            window.show()
+            window.form.host.setText(shot.host)
+            loop = QEventLoop()
+            window.checkEnded.connect(loop.quit)
+            QTimer.singleShot(30_000, loop.quit)
+            if not window.start_check():
+                print(
+                    f"{shot.name}: the check did not start: {window.form.error_text()}",
+                    file=sys.stderr,
+                )
+                return 1
+            loop.exec()
+            for tab in (shot.tab, *shot.extra_tabs):
+                _select_tab(window, tab)
+                _settle(app)
+                suffix = (
+                    ""
+                    if tab == shot.tab
+                    else "-" + tab.lower().replace(" & ", "-").replace(" ", "-")
+                )
+                path = args.outdir / f"{shot.name}{suffix}.png"
+                window.grab().save(str(path))
+                written.append(path)
+            window.close()
+            window.deleteLater()
+            _settle(app)
+    for path in written:
+        print(path)
+    return 0
+
+
+def _select_tab(window: object, title: str) -> None:
+    tabs = window.tabs  # type: ignore[attr-defined]
+    for index in range(tabs.count()):
+        text = tabs.tabText(index).replace("&&", "&")
+        if text == title or text.startswith(title + " ("):
+            tabs.setCurrentIndex(index)
+            return
+    raise KeyError(title)
+
+
+def _settle(app: object) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(150, loop.quit)
+    loop.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
