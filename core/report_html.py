@@ -417,7 +417,8 @@ def _finding(finding: Finding, cat: Catalogue) -> str:
 
 
 def _findings(report: CheckReport, cat: Catalogue) -> str:
-    out = [_h2("Findings", new_page=True)]
+    # With nothing found, the details follow page one directly instead of a near-empty page.
+    out = [_h2("Findings", new_page=bool(report.findings))]
     if not report.findings:
         out.append(
             "<p>No problems were found: the handshake works and the certificate is valid.</p>"
