@@ -36,6 +36,7 @@ def ticket_summary(report: CheckReport) -> str:
     others = [f for f in report.findings if f is not cause]
     for finding in others[: MAX_LINES - len(lines) - 1]:
         lines.append(f"Also: [{finding.severity.value}] {visible(cat.title(finding), limit=200)}")
-    if cause is not None and cause.fixes and len(lines) < MAX_LINES:
-        lines.append(f"First step: {cat.fix(cause.fixes[0]).title}")
+    first = cat.ordered_fixes(report.findings)[:1]  # the same first step as the PDF's page one
+    if first and len(lines) < MAX_LINES:
+        lines.append(f"First step: {first[0].title}")
     return "\n".join(lines[:MAX_LINES]) + "\n"
