@@ -615,3 +615,59 @@ def test_full_check_of_a_good_server(
         for c in report["clients"]
         if not c["name"].startswith(("Android 4", "Java 8"))
     )
+
+
+def test_summary_is_a_short_ticket(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 3 * DAY)
+    with serve([leaf, pki.intermediate], leaf) as server:
+        code = main(
+            [
+                "check",
+                "localhost",
+                "--connect",
+                server.address,
+                "--ca-file",
+                str(root_file),
+                "--summary",
+                "--quick",
+                "--no-network-time",
+                "--timeout",
+                "3",
+            ]
+        )
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert code == 1
+    assert 5 <= len(lines) <= 15
+    assert "localhost:443" in lines[0] and "127.0.0.1" in lines[0]
+    assert "Verdict: ERROR" in text
+    assert "expired" in text.lower()
+    assert any(line.startswith("First step: ") for line in lines)
+
+
+def test_text_report_is_readable_and_colourless_off_a_tty(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    leaf = pki.leaf(["www.example.test"])
+    with serve([leaf, pki.intermediate], leaf) as server:
+        code = main(
+            [
+                "check",
+                "shop.example.test",
+                "--connect",
+                server.address,
+                "--ca-file",
+                str(root_file),
+                "--quick",
+                "--no-network-time",
+                "--timeout",
+                "3",
+            ]
+        )
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "\x1b[" not in text
+    assert text.splitlines()[1].startswith("ERROR: ")
+    assert "(hostname-mismatch)" in text and "What to do:" in text
