@@ -128,8 +128,6 @@ class CheckRunner(QObject):
         # Direct: QThread.quit is thread-safe, and a queued call would wait for the GUI thread,
         # which may itself be waiting for this thread (closing the window during a check).
         worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        # Qt's documented pattern: the worker is deleted in its own thread as that thread ends.
-        thread.finished.connect(worker.deleteLater)
         thread.finished.connect(self._thread_finished)
         self._thread, self._worker = thread, worker
         thread.start()
@@ -160,6 +158,10 @@ class CheckRunner(QObject):
         thread = self._thread
         if thread is None:
             return
+        # ``finished`` is emitted from inside the thread, which still has a little cleanup to do;
+        # wait for it to end completely before the last references go. Python owns the thread
+        # and the worker (no Qt parent), so dropping them deletes both, here on the GUI thread,
+        # and never while the thread could still touch them.
+        thread.wait()
         self._thread = self._worker = None
-        thread.deleteLater()
         self.runningChanged.emit(False)
