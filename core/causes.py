@@ -17,6 +17,7 @@ from core.analyze.clock import clock_findings, is_skewed
 from core.catalogue import load_catalogue
 from core.models import (
     ClockResult,
+    Direction,
     Finding,
     FindingId,
     HandshakeObservation,
@@ -165,15 +166,16 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
     if explained:
         return explained
     if failure is NetworkFailure.CONNECTION_RESET:
-        stage = "after the ClientHello" if len(hs.steps) <= 1 else "during the handshake"
         return [
             Finding(
                 FindingId.CONNECTION_RESET,
                 Severity.ERROR,
-                evidence(address=address, stage=stage, detail=hs.failure_detail),
+                evidence(address=address, stage=_cut_stage(hs), detail=hs.failure_detail),
             )
         ]
-    alert = hs.alert or f"none (local error: {hs.failure_detail})"
+    # No alert: the server's reply broke the TLS rules (garbage after a ServerHello, a message
+    # too large to accept, ...). Its own logs will not say why; the reply is the evidence.
+    alert = hs.alert or f"no alert, but a reply that breaks the TLS rules ({hs.failure_detail})"
     return [
         Finding(
             FindingId.TLS_ALERT,
@@ -181,6 +183,14 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
             evidence(alert=alert, stage=_alert_stage(hs), detail=hs.failure_detail),
         )
     ]
+
+
+def _cut_stage(hs: HandshakeObservation) -> str:
+    """When the connection was cut: after the ClientHello, or after the server's last message."""
+    heard = [s for s in hs.steps if s.direction is Direction.SERVER]
+    if not heard:
+        return "after the ClientHello"
+    return f"after the {heard[-1].step.value.replace('-', ' ')}"
 
 
 def _alert_stage(hs: HandshakeObservation) -> str:
@@ -324,9 +334,24 @@ def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:
         )
     if not chain.valid and not any(f.id in _CHAIN_ERRORS for f in findings):
         findings.append(
-            Finding(FindingId.CHAIN_INVALID, Severity.ERROR, evidence(reason=chain.verifier_error))
+            Finding(
+                FindingId.CHAIN_INVALID,
+                Severity.ERROR,
+                evidence(reason=plain_verifier_error(chain.verifier_error, chain)),
+            )
         )
     return findings, clock_out
+
+
+def plain_verifier_error(reason: str | None, chain: ChainAnalysis) -> str | None:
+    """The verifier's reason in words a site owner can act on, where we know better words."""
+    if reason and "exceeds max depth" in reason:
+        sent = sum(1 for c in chain.certificates if c.sent_by_server)
+        return (
+            f"the chain is too long: the server sent {sent} certificates, more intermediates "
+            f"than verifiers follow, so none reached a trusted root ({reason})"
+        )
+    return reason
 
 
 def _symptom(finding: Finding) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import re
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -22,7 +24,7 @@ from core.analyze.chain import ChainAnalysis, aia_urls, analyze_chain, needs_iss
 from core.analyze.clock import measure_clock
 from core.budget import Budget, Cancelled
 from core.causes import Observations, decide
-from core.certs import CertificateFileError, load_certificates, signed_by
+from core.certs import CertificateFileError, signed_by
 from core.ciphers import iana_name_for_openssl
 from core.models import (
     CheckOptions,
@@ -354,11 +356,10 @@ def _certificates(
         stages.skip(StageId.CERTIFICATES, "no certificate was received")
         return None, None, None
     stages.start(StageId.CERTIFICATES)
-    try:
-        sent = [load_certificates(der)[0] for der in source.chain_der]
-    except CertificateFileError:
-        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, "the certificate cannot be read")
-        return None, "the server sent a certificate that cannot be read (it is malformed)", None
+    sent, unreadable = _read_chain(source.chain_der)
+    if unreadable:
+        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, "a certificate cannot be read")
+        return None, unreadable, None
     verify_at = clock.reference_time or local_now
     host = target.host_ascii
 
@@ -399,6 +400,35 @@ def _certificates(
         StageId.CERTIFICATES, StageStatus.OK if chain.valid else StageStatus.FAILED, summary[:200]
     )
     return chain, None, revocation
+
+
+def _read_chain(chain_der: tuple[bytes, ...]) -> tuple[list[x509.Certificate], str | None]:
+    """The chain as certificates, or why one of them cannot be read (which one, and what is
+    wrong with its encoding, in a sentence for the evidence)."""
+    sent: list[x509.Certificate] = []
+    for index, der in enumerate(chain_der):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a non-positive serial warns, and still loads
+                sent.append(x509.load_der_x509_certificate(der))
+        except ValueError as exc:
+            which = "its own certificate" if index == 0 else "an intermediate"
+            return sent, (
+                f"certificate {index + 1} of {len(chain_der)} that the server sent ({which}) "
+                f"breaks the encoding rules for certificates and cannot be read"
+                f"{_parse_problem(exc)}; lenient clients may accept it, strict ones refuse it"
+            )
+    return sent, None
+
+
+def _parse_problem(exc: Exception) -> str:
+    """cryptography's ParseError, shortened to its kind and the field it failed in."""
+    text = str(exc)
+    kind = re.search(r"kind: (\w+)", text)
+    fields = re.findall(r'"(\w+::\w+)"', text)
+    if kind is None:
+        return ""
+    return f" ({kind.group(1)}" + (f" in {fields[-1]})" if fields else ")")
 
 
 # --------------------------------------------------------------------------- protocols

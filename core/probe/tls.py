@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import select
 import socket
 import ssl
@@ -206,6 +207,8 @@ class _Channel:
         self.outgoing = ssl.MemoryBIO()
         self.first_bytes = b""
         self.received_any = False
+        self.received = 0
+        self.last_received = 0.0
 
     def flush(self) -> None:
         data = self.outgoing.read()
@@ -251,8 +254,23 @@ class _Channel:
                     NetworkFailure.NOT_TLS, "the server did not answer with TLS"
                 )
         if data:
+            self.received += len(data)
+            self.last_received = time.monotonic()
             self.incoming.write(data)
         return data
+
+    def stall_detail(self, started: float) -> str:
+        """Why the handshake ran out of time, in the words of what the server did."""
+        if not self.received_any:
+            return "the server accepted the connection but did not answer the ClientHello"
+        took = time.monotonic() - started
+        if time.monotonic() - self.last_received < min(2.5, took / 2):
+            # Bytes kept coming: a per-read timeout would never have fired.
+            return (
+                f"the server kept sending, but far too slowly: {self.received} bytes "
+                f"in {took:.1f} s"
+            )
+        return "the server stopped answering during the handshake"
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -303,17 +321,16 @@ def handshake(
         )
     except TimeoutError:
         sock.close()
-        detail = (
-            "the server accepted the connection but did not answer the ClientHello"
-            if not channel.received_any
-            else "the server stopped answering during the handshake"
-        )
+        detail = channel.stall_detail(started)
         return _failed(base, recorder, channel, started, NetworkFailure.HANDSHAKE_TIMEOUT, detail)
     except ssl.SSLError as exc:
         sock.close()
         alert = _alert_from_error(exc, recorder)
         kind = NetworkFailure.TLS_ALERT if alert else NetworkFailure.TLS_ERROR
-        if not alert and "WRONG_VERSION_NUMBER" in str(exc).upper():
+        server_spoke_tls = any(s.direction is Direction.SERVER for s in recorder.steps)
+        if not alert and not server_spoke_tls and "WRONG_VERSION_NUMBER" in str(exc).upper():
+            # Not TLS from the first record on. After a ServerHello the same error means the
+            # server's TLS broke off into something else: a protocol error, not "not TLS".
             kind = NetworkFailure.NOT_TLS
         return _failed(base, recorder, channel, started, kind, _ssl_reason(exc), alert)
     except Cancelled:
@@ -501,9 +518,15 @@ def _group_name(recorder: _Recorder) -> str | None:
     return None
 
 
+_SSL_NOISE = re.compile(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$")
+
+
 def _ssl_reason(exc: ssl.SSLError) -> str:
+    """OpenSSL's reason in plain words: "wrong version number", not
+    "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"."""
     reason = getattr(exc, "reason", None)
-    return str(reason or exc.strerror or exc).replace("_", " ").lower()
+    text = str(reason) if reason else _SSL_NOISE.sub("", str(exc.strerror or exc))
+    return text.replace("_", " ").lower().strip() or "unknown TLS error"
 
 
 def _peer(sock: socket.socket) -> str | None:
