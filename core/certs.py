@@ -7,7 +7,9 @@ either returns certificates or raises CertificateFileError with one sentence say
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import stat
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -112,21 +114,45 @@ def _load_pem(data: bytes) -> list[x509.Certificate]:
     return found
 
 
+def read_bounded(path: Path, limit: int = MAX_CERT_FILE_BYTES) -> bytes | None:
+    """The bytes of a regular file, or None when it holds more than ``limit`` bytes.
+
+    Only regular files: a named pipe would block forever on open, and a device such as
+    /dev/zero or /dev/urandom reports a size of 0 and never ends. The size is checked while
+    reading too, as the file may grow between the stat and the read. Raises OSError (with
+    ``IsADirectoryError`` for a folder) for anything that is not a readable regular file.
+    """
+    info = path.stat()
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    if info.st_size > limit:
+        return None
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
 def read_certificate_file(path: Path, *, password: bytes | None = None) -> list[x509.Certificate]:
     try:
-        if path.is_dir():
-            raise CertificateFileError(f"{path} is a folder, not a certificate file.")
-        size = path.stat().st_size
-        if size > MAX_CERT_FILE_BYTES:
+        data = read_bounded(path)
+        if data is None:
+            size = max(path.stat().st_size, MAX_CERT_FILE_BYTES + 1)
             raise CertificateFileError(
-                f"{path} is {size // 1_000_000} MB; certificate files are much smaller than that."
+                f"{path} is {size / 1_000_000:.0f} MB; certificate files are much smaller."
             )
-        data = path.read_bytes()
+    except IsADirectoryError:
+        raise CertificateFileError(f"{path} is a folder, not a certificate file.") from None
     except FileNotFoundError:
         raise CertificateFileError(f"There is no file {path}.") from None
     except PermissionError:
         raise CertificateFileError(f"This app may not read {path}.") from None
     except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            raise CertificateFileError(
+                f"{path} is not a regular file (a device or a pipe); give a certificate file."
+            ) from None
         raise CertificateFileError(f"{path} cannot be read: {exc.strerror}.") from None
     return load_certificates(data, password=password)
 

@@ -32,8 +32,38 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    _given: tuple[str, ...] = ()
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._given = tuple(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
+        if message.startswith(("the following arguments are required", "unrecognized arguments")):
+            stray = self._stray_dash()
+            if stray is not None:
+                raise UsageError(
+                    f"{visible(stray, limit=60)!r} is not an option, and not a host name either: "
+                    f"a host name cannot start with a dash (see {self.prog} --help)"
+                )
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def _stray_dash(self) -> str | None:
+        """The first word that looks like an option but is none of ours: ``-example.com``."""
+        for word in self._given:
+            if word == "--":
+                return None
+            name = word.split("=", 1)[0]
+            if (
+                word.startswith("-")
+                and not word.startswith("--")
+                and name not in self._option_string_actions
+                and not word[1:].replace(".", "", 1).isdigit()
+            ):
+                return word
+        return None
 
 
 def _timeout(text: str) -> float:
@@ -142,6 +172,8 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
         except CertificateFileError as exc:
             raise UsageError(f"--ca-file: {exc}") from None
     credentials = None
+    if args.client_cert_password_env is not None:
+        _env_name(args.client_cert_password_env, "--client-cert-password-env")
     if args.client_cert is not None:
         try:
             credentials = load_client_credentials(
@@ -151,8 +183,10 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
             raise UsageError(f"--client-cert: {exc}") from None
     elif args.client_key is not None:
         raise UsageError("--client-key needs --client-cert.")
+    elif args.client_cert_password_env is not None:
+        raise UsageError("--client-cert-password-env needs --client-cert.")
     time_servers: tuple[str, ...] = DEFAULT_TIME_SERVERS
-    if args.time_server:
+    if args.time_server is not None:
         from core.probe.sntp import parse_server
 
         try:
@@ -171,6 +205,16 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
         gentle=args.gentle,
     )
     return target, options
+
+
+def _env_name(name: str, option: str) -> str:
+    """The name of an environment variable: letters, digits and underscores."""
+    if not name or not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in name):
+        raise UsageError(
+            f"{option} takes the name of an environment variable (such as CERT_PASSWORD), "
+            f"not {visible(name, limit=40)!r}."
+        )
+    return name
 
 
 def exit_status(report: CheckReport) -> int:
@@ -233,14 +277,14 @@ def _run_inspect(args: argparse.Namespace) -> int:
     if args.no_default_trust and args.ca_file is None:
         raise UsageError("--no-default-trust needs --ca-file: otherwise nothing would be trusted.")
     password = None
-    if args.password_env:
-        value = os.environ.get(args.password_env)
+    if args.password_env is not None:
+        value = os.environ.get(_env_name(args.password_env, "--password-env"))
         if value is None:
             raise UsageError(f"The environment variable {args.password_env} is not set.")
         password = value.encode()
     at = _parse_time(args.at)
     host = None
-    if args.host:
+    if args.host is not None:
         try:
             host = parse_target(args.host).host_ascii
         except TargetError as exc:

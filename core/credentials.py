@@ -6,6 +6,7 @@ error message quotes the file's content.
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from core.certs import MAX_CERT_FILE_BYTES
+from core.certs import read_bounded
 from core.models import ClientCredentials
 
 
@@ -24,15 +25,20 @@ class CredentialsError(ValueError):
 
 def _read(path: Path, what: str) -> bytes:
     try:
-        if path.is_dir():
-            raise CredentialsError(f"The {what} {path} is a folder, not a file.")
-        if path.stat().st_size > MAX_CERT_FILE_BYTES:
-            raise CredentialsError(f"The {what} {path} is far too large to be a certificate file.")
-        return path.read_bytes()
+        data = read_bounded(path)
+    except IsADirectoryError:
+        raise CredentialsError(f"The {what} {path} is a folder, not a file.") from None
     except FileNotFoundError:
         raise CredentialsError(f"There is no {what} file {path}.") from None
     except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            raise CredentialsError(
+                f"The {what} {path} is not a regular file (a device or a pipe)."
+            ) from None
         raise CredentialsError(f"The {what} {path} cannot be read: {exc.strerror}.") from None
+    if data is None:
+        raise CredentialsError(f"The {what} {path} is far too large to be a certificate file.")
+    return data
 
 
 def _password(env_var: str | None, label: str) -> bytes | None:

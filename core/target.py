@@ -15,6 +15,7 @@ from core.models import Target
 _SCHEME_PORTS = {"https": 443, "wss": 443, "ldaps": 636, "imaps": 993, "pop3s": 995, "smtps": 465}
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 MAX_INPUT = 2048
+_IDEOGRAPHIC_DOTS = re.compile("[\u3002\uff0e\uff61]")
 
 
 class TargetError(ValueError):
@@ -39,6 +40,7 @@ def _show(text: str) -> str:
 
 def _idna(host: str) -> str:
     """Host name to its ASCII (punycode) form, label by label, with the rules of DNS."""
+    host = _IDEOGRAPHIC_DOTS.sub(".", host)  # 。．｡ separate labels too (UTS #46)
     if host.endswith("."):
         host = host[:-1]
     if not host:
@@ -70,12 +72,24 @@ def _idna(host: str) -> str:
     return name
 
 
+def _is_ipv6(text: str) -> bool:
+    try:
+        return isinstance(ipaddress.ip_address(text.split("%", 1)[0]), ipaddress.IPv6Address)
+    except ValueError:
+        return False
+
+
 def _split_host_port(text: str) -> tuple[str, int | None]:
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
             raise TargetError(f"{_show(text)} opens an IPv6 bracket '[' but never closes it.")
         host, rest = text[1:end], text[end + 1 :]
+        if host and not _is_ipv6(host):
+            raise TargetError(
+                f"Brackets [ ] hold an IPv6 address, and {_show(host)} is not one; "
+                "write a host name or an IPv4 address without brackets."
+            )
         if rest and not rest.startswith(":"):
             raise TargetError(f"Unexpected text after the IPv6 address in {_show(text)}.")
         return host, parse_port(rest[1:]) if rest else None
@@ -128,7 +142,13 @@ def parse_target(text: str, port: int | None = None) -> Target:
             raise TargetError(
                 f"{scheme}:// addresses are not supported; use https:// or a host name."
             )
-        parsed = urllib.parse.urlsplit(raw)
+        try:
+            parsed = urllib.parse.urlsplit(raw)
+        except ValueError:  # "Invalid IPv6 URL": brackets that do not hold an IPv6 address
+            netloc = re.split(r"[/?#]", raw.split("://", 1)[1], maxsplit=1)[0]
+            host, _ = _split_host_port(netloc.rsplit("@", 1)[-1])  # names a bracket problem
+            what = "no host name" if not host else "an address that cannot be read"
+            raise TargetError(f"{_show(raw)} has {what}.") from None
         netloc = parsed.netloc.rsplit("@", 1)[-1]  # drop user:password@
         if not netloc:
             raise TargetError(f"{_show(raw)} has no host name.")
@@ -158,7 +178,7 @@ def parse_connect(text: str, default_port: int) -> tuple[str, int]:
 
 
 def with_connect(target: Target, connect: str | None) -> Target:
-    if not connect:
+    if connect is None:
         return target
     address, port = parse_connect(connect, target.port)
     return Target(
