@@ -161,6 +161,14 @@ STAGE_NAMES: Mapping[StageId, str] = {
     StageId.CLOCK: "Clock",
     StageId.PROTOCOLS: "Protocols & ciphers",
 }
+RUNNING_WORDS: Mapping[StageId, str] = {
+    StageId.RESOLVE: "looking up the name…",
+    StageId.CONNECT: "connecting…",
+    StageId.HANDSHAKE: "saying hello, waiting for the server…",
+    StageId.CERTIFICATES: "checking the certificate chain…",
+    StageId.CLOCK: "comparing clocks…",
+    StageId.PROTOCOLS: "trying versions and cipher suites…",
+}
 MARKS: Mapping[StageStatus, str] = {
     StageStatus.PENDING: "○",
     StageStatus.RUNNING: "…",
@@ -300,7 +308,7 @@ class StageModel(QAbstractTableModel):
                 if row.status is StageStatus.PENDING:
                     return "waiting"
                 if row.status is StageStatus.RUNNING and not row.summary:
-                    return "running…"
+                    return RUNNING_WORDS[stage]
                 return visible(row.summary, limit=300)
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):

@@ -56,6 +56,8 @@ from core.models import (
     ClockResult,
     ClockSource,
     StageEvent,
+    StageId,
+    StageStatus,
     Target,
 )
 from core.render.summary import ticket_summary
@@ -212,6 +214,7 @@ class MainWindow(QMainWindow):
         self.offline_name = ""
         self._check_again_from: CheckReport | None = None
         self._last_target: Target | None = None
+        self._request: Request | None = None
         self._tasks: set[BackgroundTask] = set()
         self._closing = False
 
@@ -414,7 +417,17 @@ class MainWindow(QMainWindow):
         same_target = self._last_target == request.target and not self.offline_name
         if not same_target:
             self._show_report(None)
+            for pane in (
+                self.summary,
+                self.fixit,
+                self.handshake,
+                self.certificates,
+                self.protocols,
+                self.clock,
+            ):
+                pane.show_waiting("Checking… the results appear here when the check ends.")
         self._last_target = request.target
+        self._request = request
         self.offline_name = ""
         self._remember(self.form.host.text())
         self.stage_model.reset()
@@ -451,6 +464,22 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, event: StageEvent) -> None:
         self.stage_model.apply(event)
+        request = self._request
+        if request is None:
+            return
+        if event.stage is StageId.RESOLVE and request.target.connect_address:
+            address = visible(request.target.connect_address, limit=80)
+            self.stage_model.set_plain_summary(
+                StageId.RESOLVE, f"not needed: connecting to {address} (Options)"
+            )
+        elif (
+            event.stage is StageId.CLOCK
+            and event.status is StageStatus.RUNNING
+            and request.options.no_network_time
+        ):
+            self.stage_model.set_plain_summary(
+                StageId.CLOCK, "waiting for the server's clock (no time server)"
+            )
 
     def _on_report(self, report: CheckReport) -> None:
         self.stage_model.set_results(report.stages)

@@ -59,6 +59,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--offscreen", action="store_true", help="Qt's offscreen platform, no X")
+    parser.add_argument(
+        "--dark", action="store_true", help="a dark palette, files named dark-*.png"
+    )
+    parser.add_argument("--only", help="render only the situation with this name")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
@@ -75,6 +79,8 @@ def main(argv: list[str]) -> int:
     from tests.tls_servers import TlsConfig, tls_server
 
     app.setWindowIcon(app_icon())
+    if args.dark:
+        _dark_palette(app)
     pki = Pki()
     work = Path(tempfile.mkdtemp(prefix="hd-shots-"))
     root = pki.write_root(work)
@@ -144,7 +150,10 @@ def main(argv: list[str]) -> int:
     ]
     args.outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    prefix = "dark-" if args.dark else ""
     for shot in shots:
+        if args.only and shot.name != args.only:
+            continue
         with ExitStack() as stack:
             overrides = shot.server(stack, work)
             state = FormState(
@@ -180,7 +189,7 @@ def main(argv: list[str]) -> int:
                     if tab == shot.tab
                     else "-" + tab.lower().replace(" & ", "-").replace(" ", "-")
                 )
-                path = args.outdir / f"{shot.name}{suffix}.png"
+                path = args.outdir / f"{prefix}{shot.name}{suffix}.png"
                 window.grab().save(str(path))
                 written.append(path)
             window.close()
@@ -189,6 +198,31 @@ def main(argv: list[str]) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def _dark_palette(app: object) -> None:
+    """What a desktop in dark mode hands the app: Fusion with a dark palette."""
+    from PySide6.QtGui import QColor, QPalette
+
+    app.setStyle("Fusion")  # type: ignore[attr-defined]
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, "#2b2b2b"),
+        (QPalette.ColorRole.WindowText, "#e8e8e8"),
+        (QPalette.ColorRole.Base, "#1f1f1f"),
+        (QPalette.ColorRole.AlternateBase, "#262626"),
+        (QPalette.ColorRole.Text, "#e8e8e8"),
+        (QPalette.ColorRole.Button, "#353535"),
+        (QPalette.ColorRole.ButtonText, "#e8e8e8"),
+        (QPalette.ColorRole.Highlight, "#2f65ca"),
+        (QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QPalette.ColorRole.Mid, "#5a5a5a"),
+        (QPalette.ColorRole.PlaceholderText, "#9a9a9a"),
+        (QPalette.ColorRole.ToolTipBase, "#353535"),
+        (QPalette.ColorRole.ToolTipText, "#e8e8e8"),
+    ):
+        palette.setColor(role, QColor(colour))
+    app.setPalette(palette)  # type: ignore[attr-defined]
 
 
 def _select_tab(window: object, title: str) -> None:

@@ -62,7 +62,7 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
     assert model.index(0, 0).data() == "✓  Find the server"
     assert model.index(0, 1).data() == "2 ms"
     assert model.index(2, 0).data().startswith("…")
-    assert model.index(2, 2).data() == "running…"
+    assert model.index(2, 2).data() == "saying hello, waiting for the server…"
     model.stop_running("cancelled")
     assert model.status(StageId.HANDSHAKE) is StageStatus.SKIPPED
     assert model.index(5, 2).data() == "cancelled"

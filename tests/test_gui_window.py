@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.catalogue import load_catalogue
@@ -431,3 +431,51 @@ def test_checklist_buttons_and_ticks(qtbot: QtBot, window: MainWindow) -> None:
     assert windows_steps[0] in texts
     window.fixit.os_combo.setCurrentIndex(list(OsName).index(OsName.LINUX))
     assert window.fixit.cards[0].checks[0].isChecked()
+
+
+# --------------------------------------------------------------------------- accessibility
+
+
+def test_every_control_has_an_accessible_name(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSpinBox,
+        QComboBox,
+        QHeaderView,
+        QLineEdit,
+        QMenuBar,
+        QTabBar,
+    )
+
+    from core.models import Finding, Severity
+    from tests.test_gui_support import make_report
+
+    report = make_report(
+        findings=(
+            Finding(FindingId.INCOMPLETE_CHAIN, Severity.ERROR, fixes=(FixId.INSTALL_FULL_CHAIN,)),
+        )
+    )
+    window._show_report(report)
+    window.form.show_options(True)
+    unnamed = []
+    for widget in window.findChildren(QWidget):
+        parent = widget.parentWidget()
+        composite = (
+            QAbstractSpinBox | QComboBox | QTabBar | QLineEdit | QAbstractItemView | QMenuBar
+        )
+        if (
+            isinstance(parent, composite)
+            or isinstance(widget, QHeaderView)
+            or widget.window() is not window
+        ):
+            continue  # parts of a composite control (which carries the name) or popups
+        if isinstance(widget, QAbstractButton):
+            name = widget.accessibleName() or widget.text()
+        elif isinstance(widget, QLineEdit | QComboBox | QAbstractSpinBox | QAbstractItemView):
+            name = widget.accessibleName()
+        else:
+            continue
+        if not name.strip():
+            unnamed.append(f"{type(widget).__name__} in {type(parent).__name__}")
+    assert unnamed == [], "\n".join(unnamed)

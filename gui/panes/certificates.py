@@ -182,9 +182,13 @@ class CertificatesPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.trust_line)
-        layout.addWidget(self.empty)
+        layout.addWidget(self.empty, 0)
         layout.addWidget(self.splitter, 1)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.set_report(None)
+
+    def show_waiting(self, text: str) -> None:
+        self.empty.setText(text)
 
     def reference_now(self, report: CheckReport) -> dt.datetime:
         """Validity is judged by the correct time when the clock check found one."""

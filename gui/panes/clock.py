@@ -73,6 +73,9 @@ class ClockPane(QWidget):
         layout.addStretch(1)
         self.set_report(None)
 
+    def show_waiting(self, text: str) -> None:
+        self.verdict.setText(text)
+
     def set_report(self, report: CheckReport | None, *, offline: bool = False) -> None:
         if report is None or offline:
             self.verdict.setText(

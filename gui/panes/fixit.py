@@ -250,6 +250,9 @@ class FixItPane(QWidget):
         self.again.setEnabled(report is not None)
         self._rebuild()
 
+    def show_waiting(self, text: str) -> None:
+        self.intro.setText(text)
+
     def fixes(self) -> tuple[FixText, ...]:
         return self.catalogue.ordered_fixes(self.findings)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from core.models import CheckReport
+from core.models import CheckReport, NetworkFailure
 from core.untrusted import visible
 from gui.ladder import LadderWidget, ladder_text
 from gui.widgets import plain_label
@@ -16,10 +16,18 @@ def handshake_facts(report: CheckReport) -> str:
     if hs is None:
         return "No handshake took place."
     if not hs.ok:
-        what = visible(
-            hs.failure_detail or (hs.failure.value if hs.failure else "failed"), limit=200
-        )
-        return f"The handshake failed after {hs.duration_ms:.0f} ms: {what}."
+        took = f"{hs.duration_ms:.0f} ms"
+        if hs.alert:
+            alert = visible(hs.alert, limit=60)
+            return f"The server ended the handshake after {took} with the alert “{alert}”."
+        if hs.failure is NetworkFailure.HANDSHAKE_TIMEOUT:
+            return f"The server never answered; the check gave up after {took}."
+        if hs.failure is NetworkFailure.CONNECTION_RESET:
+            return f"The connection was closed during the handshake, after {took}."
+        if hs.failure is NetworkFailure.NOT_TLS:
+            return "The server answered with something that is not TLS."
+        what = visible(hs.failure_detail or (hs.failure.value if hs.failure else "failed"))
+        return f"The handshake failed after {took}: {what}."
     parts = [f"{visible(hs.protocol or '?', limit=20)} with {visible(hs.cipher or '?', limit=80)}"]
     if hs.group:
         parts.append(f"key agreement {visible(hs.group, limit=40)}")
@@ -71,6 +79,9 @@ class HandshakePane(QWidget):
         else:
             self.facts.setText(handshake_facts(report))
         self.ladder.set_report(self.report)
+
+    def show_waiting(self, text: str) -> None:
+        self.facts.setText(text)
 
     def _copy(self) -> None:
         if self.report is not None:

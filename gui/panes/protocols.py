@@ -88,6 +88,9 @@ class ProtocolsPane(QWidget):
         outer.addWidget(scroll)
         self.set_report(None)
 
+    def show_waiting(self, text: str) -> None:
+        self.note.setText(text)
+
     def _not_tested(self, report: CheckReport | None) -> str:
         if report is None:
             return "Run a check to see which versions and suites the server accepts."

@@ -56,8 +56,11 @@ class SummaryPane(QWidget):
         badges.addStretch(1)
         self.explanation = plain_label("", detail, selectable=True)
         self.explanation.setAccessibleName("Explanation")
+        self.todo_title = plain_label("What to do", detail, bold=True)
+        self.todo = plain_label("", detail)
+        self.todo.setAccessibleName("What to do")
         buttons = QHBoxLayout()
-        self.fixes_button = QPushButton("What to do…", detail)
+        self.fixes_button = QPushButton("Open the checklist", detail)
         self.fixes_button.setAccessibleName("Show the fixes for this finding")
         self.fixes_button.clicked.connect(self.showFixes)
         self.evidence_button = QPushButton("Show evidence", detail)
@@ -78,6 +81,9 @@ class SummaryPane(QWidget):
         dl.addWidget(self.title)
         dl.addLayout(badges)
         dl.addWidget(self.explanation)
+        dl.addSpacing(4)
+        dl.addWidget(self.todo_title)
+        dl.addWidget(self.todo)
         dl.addLayout(buttons)
         dl.addWidget(self.evidence, 1)
         dl.addStretch(0)
@@ -95,8 +101,10 @@ class SummaryPane(QWidget):
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(self.empty)
+        layout.addWidget(self.empty, 0)
         layout.addWidget(self.splitter, 1)
+        layout.addStretch(0)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.set_report(None)
 
     def set_report(self, report: CheckReport | None) -> None:
@@ -115,6 +123,9 @@ class SummaryPane(QWidget):
         if has:
             group = self.model.index(0, 0)
             self.tree.setCurrentIndex(self.model.index(0, 0, group))
+
+    def show_waiting(self, text: str) -> None:
+        self.empty.setText(text)
 
     def _size_columns(self) -> None:
         # The model's clear() drops the header's sections, so their modes are set again here.
@@ -150,7 +161,14 @@ class SummaryPane(QWidget):
         who = cat.finding(finding.id).who_acts
         self.who_badge.setText(f"Who acts: {cat.actor_label(who)}")
         self.explanation.setText(visible(cat.detail(finding), limit=2000))
-        self.fixes_button.setVisible(bool(cat.fix_ids_for(finding)))
+        fixes = cat.fixes_for(finding)
+        self.todo.setText(
+            "\n".join(
+                f"{n}. {fix.title} ({cat.actor_label(fix.who)})" for n, fix in enumerate(fixes, 1)
+            )
+        )
+        for widget in (self.todo_title, self.todo, self.fixes_button):
+            widget.setVisible(bool(fixes))
         self.evidence_button.setEnabled(bool(finding.evidence))
         self.evidence.resizeRowsToContents()
 
