@@ -61,12 +61,14 @@ def main(argv: Sequence[str]) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
-    )
+    existing = QApplication.instance()
+    if existing is None:
+        # Fractional scaling (150 %) as the desktop asks, not rounded to 100 % or 200 %.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
     QCoreApplication.setOrganizationName("Handshake Doctor")
     QCoreApplication.setApplicationName("Handshake Doctor")
-    existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     QGuiApplication.setDesktopFileName("handshake-doctor")
 

@@ -632,9 +632,9 @@ class CertificateModel(QStandardItemModel):
         palette = _palette()
         name = visible(cert_name(cert), limit=200)
         if not cert.sent_by_server:
-            name += "  (from the trust store)"
+            name += "  (from the store)"
         elif cert.trusted_by:
-            name += "  (trusted root)"
+            name += "  (root)"
         first = QStandardItem(name)
         first.setToolTip(tooltip(cert.subject))
         validity = QStandardItem(days_text(cert, now))

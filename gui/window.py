@@ -271,7 +271,7 @@ class MainWindow(QMainWindow):
         self.handshake = HandshakePane(self.tabs)
         self.certificates = CertificatesPane(self.tabs)
         self.protocols = ProtocolsPane(self.tabs, enumeration_available=overlap_available())
-        self.clock = ClockPane(self.tabs)
+        self.clock = ClockPane(self.catalogue, self.tabs)
         for pane, title in (
             (self.summary, "Summary"),
             (self.fixit, "Fix it"),

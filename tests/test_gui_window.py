@@ -479,3 +479,62 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, window: MainWindow) 
         if not name.strip():
             unnamed.append(f"{type(widget).__name__} in {type(parent).__name__}")
     assert unnamed == [], "\n".join(unnamed)
+
+
+def test_command_line_host_opens_the_window_and_checks_at_once(
+    qtbot: QtBot, pki: Pki, root_file: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    import gui.app
+    import gui.window
+
+    shown: list[MainWindow] = []
+    original_init = gui.window.MainWindow.__init__
+
+    def init(self: MainWindow, **kwargs: object) -> None:
+        settings = QSettings(str(tmp_path / "cli.ini"), QSettings.Format.IniFormat)
+        original_init(self, settings=settings, **kwargs)  # type: ignore[arg-type]
+        shown.append(self)
+
+    def run_until_checked(self: QApplication) -> int:
+        qtbot.waitUntil(
+            lambda: bool(shown) and shown[0].report is not None, timeout=CHECK_TIMEOUT_MS
+        )
+        shown[0].close()
+        return 0
+
+    monkeypatch.setattr(gui.window.MainWindow, "__init__", init)
+    monkeypatch.setattr(QApplication, "exec", run_until_checked)
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        argv = ["localhost", "--connect", server.address, "--ca-file", str(root_file)]
+        status = gui.app.main([*argv, "--no-network-time", "--quick", "--timeout", "2"])
+    assert status == 0
+    window = shown[0]
+    assert window.form.host.text() == "localhost"
+    assert window.report is not None
+    assert window.report.target.connect_address == "127.0.0.1"
+    assert "works" in window.banner.headline.text()
+
+
+def test_dropping_a_certificate_file_checks_it(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    path = tmp_path / "dropped.pem"
+    path.write_bytes(pki.leaf().pem + pki.intermediate.pem)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.reportShown, timeout=CHECK_TIMEOUT_MS):
+        window.dropEvent(event)
+    assert window.offline_name == "dropped.pem"

@@ -8,7 +8,8 @@ import datetime as dt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from core.analyze.clock import SKEW_THRESHOLD_S, describe_offset
-from core.models import CheckReport, ClockResult, ClockSource, Severity
+from core.catalogue import Catalogue
+from core.models import CheckReport, ClockResult, ClockSource, FindingId, Severity
 from core.untrusted import visible
 from gui import theme
 from gui.widgets import app_palette, heading, plain_label, set_text_colour
@@ -38,21 +39,25 @@ def offset_words(clock: ClockResult) -> tuple[str, bool]:
     elif not wrong:
         text = f"{offset:+.1f} s ({describe_offset(offset)}; close enough)"
     else:
-        text = f"{describe_offset(offset)} ({offset:+.0f} s)"
-    if uncertainty:
+        text = describe_offset(offset)
+    if uncertainty >= 0.05:
         text += f", measured to ± {uncertainty:.1f} s"
     return text, wrong
 
 
 class ClockPane(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, catalogue: Catalogue, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.catalogue = catalogue
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(10)
         self.verdict = heading("", self)
         self.verdict.setAccessibleName("Clock verdict")
         layout.addWidget(self.verdict)
+        self.explanation = plain_label("", self, selectable=True)
+        self.explanation.setAccessibleName("What this means")
+        layout.addWidget(self.explanation)
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.fields: dict[str, QLabel] = {}
@@ -87,7 +92,21 @@ class ClockPane(QWidget):
             for field in self.fields.values():
                 field.setText("—")
             self.notes.setText("")
+            self.explanation.setText("")
+            self.explanation.hide()
             return
+        finding = next(
+            (
+                f
+                for f in report.findings
+                if f.id in (FindingId.CLOCK_SKEW, FindingId.CLOCK_UNVERIFIED)
+            ),
+            None,
+        )
+        self.explanation.setText(
+            visible(self.catalogue.detail(finding), limit=1500) if finding else ""
+        )
+        self.explanation.setVisible(finding is not None)
         clock = report.clock
         words, wrong = offset_words(clock)
         palette = app_palette()

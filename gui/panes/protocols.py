@@ -40,7 +40,7 @@ def _table(model: RowsModel, name: str, parent: QWidget) -> QTableView:
 def fit_height(view: QTableView, max_rows: int = 14) -> None:
     """Show every row (up to ``max_rows``) without an inner scroll bar."""
     rows = min(view.model().rowCount(), max_rows)
-    height = view.horizontalHeader().height() + 2 * view.frameWidth() + 4
+    height = view.horizontalHeader().sizeHint().height() + 2 * view.frameWidth()
     height += (
         sum(view.rowHeight(r) for r in range(rows))
         if rows

@@ -24,6 +24,10 @@ from gui.models import OBJECT_ROLE, EvidenceModel, FindingsModel
 from gui.widgets import Badge, heading, plain_label
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 class SummaryPane(QWidget):
     showFixes = Signal()
 
@@ -164,7 +168,8 @@ class SummaryPane(QWidget):
         fixes = cat.fixes_for(finding)
         self.todo.setText(
             "\n".join(
-                f"{n}. {fix.title} ({cat.actor_label(fix.who)})" for n, fix in enumerate(fixes, 1)
+                f"{n}. {fix.title} ({_lower_first(cat.actor_label(fix.who))})"
+                for n, fix in enumerate(fixes, 1)
             )
         )
         for widget in (self.todo_title, self.todo, self.fixes_button):
