@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest screenshots package package-check bench clean
+.PHONY: ci-package run test lint typecheck pytest screenshots package package-check bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,12 @@ typecheck: $(STAMP)
 pytest: sysdeps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# On CI (CI=true) the test run also builds the double-clickable bundle and smoke-tests it.
+test: lint typecheck pytest $(if $(CI),ci-package)
+
+ci-package:
+	$(MAKE) package
+	$(MAKE) package-check
 
 screenshots: sysdeps-test $(STAMP)
 	xvfb-run -a -s "-screen 0 1400x1000x24" $(BIN)/python scripts/screenshots.py docs/screenshots

@@ -530,7 +530,7 @@ def test_cancel_stops_quickly(pki: Pki, root_file: Path) -> None:
     assert time.monotonic() - started < 1.3
 
 
-# --------------------------------------------------------------------------- full check with overlap
+# ------------------------------------------------------------------ full check with overlap
 
 
 def full_check(capsys: pytest.CaptureFixture[str], address: str, root_file: Path) -> dict[str, Any]:
