@@ -257,6 +257,10 @@ def test_check_again_says_what_changed(qtbot: QtBot, window: MainWindow, pki: Pk
 def test_ctrl_r_checks_again_and_ctrl_l_focuses_the_field(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
+    # Shortcuts go to the active window; under a bare X server (no window manager) a new
+    # window is not active until asked.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     leaf = pki.leaf()
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
         type_and_check(qtbot, window, "localhost", server.address)
