@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from core.budget import Cancelled
-from core.certs import CertificateFileError, is_ca, read_certificate_file
-from core.credentials import CredentialsError, load_client_credentials
 from core.models import DEFAULT_TIME_SERVERS, CheckOptions, CheckReport, Severity, Target
 from core.target import TargetError, parse_target, with_connect
 from core.untrusted import visible
@@ -159,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
     """Turn parsed options into the engine's request; raises UsageError with one sentence."""
+    # Imported here, not at the top: the window imports this module for its options, and
+    # cryptography's import would otherwise delay the window's first paint.
+    from core.certs import CertificateFileError, read_certificate_file
+    from core.credentials import CredentialsError, load_client_credentials
+
     try:
         target = parse_target(args.host, args.port)
         target = with_connect(target, args.connect)
@@ -258,6 +261,8 @@ def _parse_time(text: str | None) -> dt.datetime:
 
 def leaf_first(certs: Sequence[object]) -> list[object]:
     """Files list chains in either order; the leaf is the one certificate that is not a CA."""
+    from core.certs import is_ca
+
     items = list(certs)
     if items and is_ca(items[0]) and any(not is_ca(c) for c in items):  # type: ignore[arg-type]
         leaf = next(c for c in items if not is_ca(c))  # type: ignore[arg-type]
@@ -270,6 +275,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
     import os
 
     from core.catalogue import load_catalogue
+    from core.certs import CertificateFileError, read_certificate_file
     from core.inspect import inspect_chain
     from core.render.json_out import finding_dict
     from core.trust import build_stores
