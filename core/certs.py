@@ -50,6 +50,62 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+#: Most key-derivation rounds a PKCS#12 file may ask for. Real files use 1 to about 600,000;
+#: each round costs a hash, so a file asking for 2^31 would keep us busy for minutes.
+MAX_PKCS12_ROUNDS = 10_000_000
+_MAX_DER_DEPTH = 24
+
+
+def _der_items(data: bytes) -> Iterator[tuple[int, bytes]] | None:
+    """The (tag, content) pairs of a run of DER elements, or None if it is not exactly that."""
+    items: list[tuple[int, bytes]] = []
+    pos = 0
+    while pos < len(data):
+        if pos + 2 > len(data):
+            return None
+        tag, size = data[pos], data[pos + 1]
+        pos += 2
+        if size & 0x80:
+            count = size & 0x7F
+            if count == 0 or count > 4 or pos + count > len(data):
+                return None
+            size = int.from_bytes(data[pos : pos + count], "big")
+            pos += count
+        if pos + size > len(data):
+            return None
+        items.append((tag, data[pos : pos + size]))
+        pos += size
+    return iter(items)
+
+
+def pkcs12_rounds(data: bytes) -> int:
+    """The largest iteration count in a PKCS#12 file (MAC, PBE or PBKDF2 parameters): in DER,
+    an INTEGER that directly follows an OCTET STRING (the salt) in a SEQUENCE. 0 if none.
+
+    Read before the password is tried, because trying it costs that many rounds."""
+    largest = 0
+    budget = [20_000]  # elements visited: bounded work for any input
+
+    def walk(content: bytes, depth: int) -> None:
+        nonlocal largest
+        items = _der_items(content) if depth < _MAX_DER_DEPTH else None
+        if items is None:
+            return
+        previous = -1
+        for tag, value in items:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return
+            if tag == 0x02 and previous == 0x04:  # INTEGER after OCTET STRING: a round count
+                largest = max(largest, int.from_bytes(value[:8], "big", signed=True))
+            if tag in (0x30, 0x31) or 0xA0 <= tag <= 0xAF or tag == 0x04:
+                walk(value, depth + 1)
+            previous = tag
+
+    walk(data, 0)
+    return largest
+
+
 def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x509.Certificate]:
     """PEM (any number), DER, PKCS#7 (PEM or DER) or PKCS#12; raises CertificateFileError."""
     if not data.strip():
@@ -67,6 +123,11 @@ def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x50
             certs = []
     if certs:
         return list(certs)
+    if pkcs12_rounds(data) > MAX_PKCS12_ROUNDS:
+        raise CertificateFileError(
+            "This PKCS#12 file asks for an unreasonable amount of password work; "
+            "it is damaged or made to stall whoever opens it."
+        )
     try:
         bundle = pkcs12.load_pkcs12(data, password)
     except (ValueError, TypeError) as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from core.certs import read_bounded
+from core.certs import MAX_PKCS12_ROUNDS, pkcs12_rounds, read_bounded
 from core.models import ClientCredentials
 
 
@@ -95,6 +95,11 @@ def load_client_credentials(
 
 
 def _from_pkcs12(data: bytes, path: Path, password_env: str | None) -> ClientCredentials:
+    if pkcs12_rounds(data) > MAX_PKCS12_ROUNDS:
+        raise CredentialsError(
+            f"{path} asks for an unreasonable amount of password work; "
+            "it is damaged or made to stall whoever opens it."
+        )
     password = _password(password_env, str(path))
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)

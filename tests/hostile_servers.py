@@ -333,3 +333,51 @@ def hostile_chain(text: str, sans: Sequence[str] = ()) -> tuple[Issued, Issued]:
         .sign(root_key, hashes.SHA256())
     )
     return Issued(root_cert, root_key), Issued(leaf_cert, leaf_key)
+
+
+# --------------------------------------------------------------------------- hostile files
+
+
+def _der_children(data: bytes) -> list[bytes]:
+    """The complete TLVs inside one DER SEQUENCE ``data`` (short or long lengths)."""
+
+    def header(buf: bytes, at: int) -> tuple[int, int]:
+        size = buf[at + 1]
+        start = at + 2
+        if size & 0x80:
+            count = size & 0x7F
+            size = int.from_bytes(buf[start : start + count], "big")
+            start += count
+        return start, size
+
+    start, size = header(data, 0)
+    children, at = [], start
+    while at < start + size:
+        body, length = header(data, at)
+        children.append(data[at : body + length])
+        at = body + length
+    return children
+
+
+def _der_sequence(content: bytes) -> bytes:
+    size = len(content)
+    if size < 128:
+        return b"\x30" + bytes([size]) + content
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return b"\x30" + bytes([0x80 | len(raw)]) + raw + content
+
+
+def stalling_pkcs12(leaf: Issued, password: bytes = b"pw", rounds: int = 2**31 - 1) -> bytes:
+    """A PKCS#12 file whose MAC asks for ``rounds`` key-derivation rounds: opening it (with any
+    password) would keep a CPU busy for minutes. Otherwise a normal file for ``leaf``."""
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+    good = pkcs12.serialize_key_and_certificates(
+        b"stall", leaf.key, leaf.cert, None, BestAvailableEncryption(password)
+    )
+    parts = _der_children(good)  # version, authSafe, macData
+    mac = _der_children(parts[-1])  # mac, macSalt, iterations
+    value = rounds.to_bytes(rounds.bit_length() // 8 + 1, "big")  # minimal, positive
+    iterations = b"\x02" + bytes([len(value)]) + value
+    mac_data = _der_sequence(b"".join(mac[:-1]) + iterations)
+    return _der_sequence(b"".join(parts[:-1]) + mac_data)

@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from handshake_doctor.main import main
+from tests.hostile_servers import stalling_pkcs12
 from tests.pki import Pki
 from tests.tls_servers import TlsConfig, tls_server
 
@@ -70,6 +72,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "key": leaf.key_pem,
         "csr": b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
         "p12": p12,
+        "stalling_p12": stalling_pkcs12(leaf),
         "chain": leaf.pem + pki.intermediate.pem,
     }
     files = {name: folder / name for name in contents}
@@ -221,6 +224,12 @@ ROWS = [
         USAGE,
         "needs --client-cert",
     ),
+    Row(
+        "client-p12-stalling",
+        [*CHECK, "localhost", "--client-cert", "{stalling_p12}"],
+        USAGE,
+        "unreasonable amount of password work",
+    ),
     # ---- check: well-formed targets (valid input; the outcome is the server's)
     Row(
         "pasted-url",
@@ -283,6 +292,13 @@ ROWS = [
     Row("inspect-30mb", ["inspect", "{huge}"], USAGE, "31 MB", subprocess=True),
     Row("inspect-fifo", ["inspect", "{fifo}"], USAGE, "not a regular file", subprocess=True),
     Row("inspect-private-key", ["inspect", "{key}"], USAGE, "private key", subprocess=True),
+    Row(
+        "inspect-p12-stalling",
+        ["inspect", "{stalling_p12}", "--password-env", WRONG_PASSWORD_ENV],
+        USAGE,
+        "unreasonable amount of password work",
+        subprocess=True,
+    ),
     Row("inspect-csr", ["inspect", "{csr}"], USAGE, "holds no certificate"),
     Row(
         "inspect-p12-wrong-password",
@@ -399,9 +415,12 @@ def test_bad_input(
 ) -> None:
     monkeypatch.setenv(WRONG_PASSWORD_ENV, "not the password")
     monkeypatch.delenv("HD_TEST_UNSET", raising=False)
+    started = time.monotonic()
     code = main(world.expand(row.args))
+    took = time.monotonic() - started
     out = capsys.readouterr()
     _assert_outcome(row, code, out.out, out.err)
+    assert took < 5, f"{row.id} took {took:.1f} s"
 
 
 def test_as_real_processes(world: World) -> None:
