@@ -46,6 +46,8 @@ class VerdictBanner(QFrame):
         texts.setSpacing(3)
         self.headline = plain_label("", self, bold=True, scale=1.25, selectable=True)
         self.headline.setAccessibleName("Verdict headline")
+        # Selectable for copying, but never the focus (a caret in the banner looks like a glitch).
+        self.headline.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.subline = plain_label("", self)
         self.subline.setAccessibleName("Verdict details")
         texts.addWidget(self.headline)

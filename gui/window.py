@@ -216,7 +216,6 @@ class MainWindow(QMainWindow):
         self._last_target: Target | None = None
         self._request: Request | None = None
         self._tasks: set[BackgroundTask] = set()
-        self._closing = False
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -583,8 +582,10 @@ class MainWindow(QMainWindow):
             self.banner.show_problem(visible(message, limit=400))
             self.show_status("The file could not be read.")
 
-        task.signals.done.connect(done)
-        task.signals.error.connect(error)
+        # Queued: the task emits from a pool thread; the handlers touch widgets, so they run on
+        # the GUI thread, where the signals object lives.
+        task.signals.done.connect(done, Qt.ConnectionType.QueuedConnection)
+        task.signals.error.connect(error, Qt.ConnectionType.QueuedConnection)
         QThreadPool.globalInstance().start(task)
 
     def _show_offline(self, report: CheckReport, name: str) -> None:
@@ -651,6 +652,9 @@ class MainWindow(QMainWindow):
         )
 
     def show_about(self) -> None:
+        self.about_box().exec()
+
+    def about_box(self) -> QMessageBox:
         from gui.about import versions_text
 
         box = QMessageBox(self)
@@ -661,7 +665,7 @@ class MainWindow(QMainWindow):
             "Handshake Doctor finds out why a secure (TLS) connection fails, and how to fix it."
         )
         box.setInformativeText(versions_text())
-        box.exec()
+        return box
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -686,7 +690,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing during a check cancels it and waits for the worker, so no thread outlives
         the window (the engine honours a cancel within about 0.1 s)."""
-        self._closing = True
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.sync()
         self.runner.shutdown(5000)

@@ -542,3 +542,12 @@ def test_dropping_a_certificate_file_checks_it(
     with qtbot.waitSignal(window.reportShown, timeout=CHECK_TIMEOUT_MS):
         window.dropEvent(event)
     assert window.offline_name == "dropped.pem"
+
+
+def test_about_names_the_versions(window: MainWindow) -> None:
+    box = window.about_box()
+    text = box.informativeText()
+    for name in ("Python", "OpenSSL", "Qt", "cryptography", "certifi"):
+        assert name in text
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    box.deleteLater()
