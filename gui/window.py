@@ -126,7 +126,7 @@ class BackgroundTask(QRunnable):
 
 def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckReport:
     """Offline validation of a certificate file, shaped as a report the panes can show."""
-    from core.certs import read_certificate_file
+    from core.certs import CertificateFileError, read_certificate_file
     from core.cli import leaf_first
     from core.inspect import inspect_chain
     from core.trust import build_stores
@@ -134,7 +134,11 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
     started = dt.datetime.now(dt.UTC)
     certs = read_certificate_file(path, password=password)
     stores = build_stores(None, no_default_trust=False)
-    result = inspect_chain(leaf_first(certs), stores, host=host, at=started)  # type: ignore[arg-type]
+    try:
+        result = inspect_chain(leaf_first(certs), stores, host=host, at=started)  # type: ignore[arg-type]
+    except Exception as exc:  # a damaged certificate must not surface as a traceback
+        damaged = f"{path.name} could not be checked: a certificate in it is damaged"
+        raise CertificateFileError(f"{damaged} ({type(exc).__name__}).") from exc
     took = (dt.datetime.now(dt.UTC) - started).total_seconds() * 1000
     return CheckReport(
         target=Target(host=host or path.name, port=443, sni=host),
