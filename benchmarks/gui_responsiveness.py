@@ -169,10 +169,11 @@ def main() -> int:
     shown = time_to_window()
     worst = max(stalls)
     print(
-        f"longest event-loop stall during a full check: {worst:.1f} ms "
-        f"(target < {STALL_TARGET_MS:.0f} ms; per check: "
+        f"longest event-loop stall during a full check: {worst:.1f} ms, median of checks "
+        f"{statistics.median(stalls):.1f} ms (target < {STALL_TARGET_MS:.0f} ms; per check: "
         + ", ".join(f"{s:.1f}" for s in stalls)
-        + " ms; the first loads the trust stores)"
+        + " ms; the first loads the trust stores; load average "
+        + f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     )
     print(
         f"start to window shown: median {statistics.median(shown):.3f} s, "
