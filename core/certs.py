@@ -11,7 +11,7 @@ import errno
 import hashlib
 import stat
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -107,7 +107,41 @@ def pkcs12_rounds(data: bytes) -> int:
 
 
 def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x509.Certificate]:
-    """PEM (any number), DER, PKCS#7 (PEM or DER) or PKCS#12; raises CertificateFileError."""
+    """PEM (any number), DER, PKCS#7 (PEM or DER) or PKCS#12; raises CertificateFileError.
+
+    Every certificate returned has readable names, dates and serial: cryptography parses some
+    fields only when asked, and a damaged one would otherwise raise deep inside the analysis.
+    (Unreadable extensions are the analysis's to report: see :func:`extensions_problem`.)"""
+    certs = _load_any(data, password)
+    for number, cert in enumerate(certs, 1):
+        problem = unreadable_field(cert)
+        if problem is not None:
+            raise CertificateFileError(
+                f"Certificate {number} in the file is damaged and cannot be read ({problem})."
+            )
+    return certs
+
+
+def unreadable_field(cert: x509.Certificate) -> str | None:
+    """The first field the app relies on that cannot be parsed, as "its issuer name", or None."""
+    readers: tuple[tuple[str, Callable[[], object]], ...] = (
+        ("its version", lambda: cert.version),
+        ("its serial number", lambda: _serial(cert)),
+        ("its subject name", lambda: cert.subject),
+        ("its issuer name", lambda: cert.issuer),
+        ("its start date", lambda: cert.not_valid_before_utc),
+        ("its end date", lambda: cert.not_valid_after_utc),
+        ("its signature algorithm", lambda: cert.signature_algorithm_oid),
+    )
+    for what, read in readers:
+        try:
+            read()
+        except (ValueError, TypeError, x509.InvalidVersion):
+            return what
+    return None
+
+
+def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
     if not data.strip():
         raise CertificateFileError("The file is empty.")
     if b"-----BEGIN" in data:
@@ -119,7 +153,7 @@ def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x50
             pass
         try:
             certs = pkcs7.load_der_pkcs7_certificates(data)
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):  # not PKCS#7, or not its signedData kind
             certs = []
     if certs:
         return list(certs)
@@ -130,7 +164,7 @@ def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x50
         )
     try:
         bundle = pkcs12.load_pkcs12(data, password)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         if "password" in str(exc).lower() or "mac" in str(exc).lower():
             raise CertificateFileError(
                 "This looks like a PKCS#12 file, and the password is wrong or missing."
@@ -157,7 +191,7 @@ def _load_pem(data: bytes) -> list[x509.Certificate]:
         try:
             with _quiet():
                 return list(pkcs7.load_pem_pkcs7_certificates(data))
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):
             raise CertificateFileError("The PEM file holds no certificate.") from None
     found: list[x509.Certificate] = []
     for block in data.split(marker)[1:]:
@@ -274,7 +308,7 @@ def key_description(cert: x509.Certificate) -> tuple[str, int]:
     """(human text, bits) such as ("RSA 2048", 2048) or ("EC P-256", 256)."""
     try:
         key = cert.public_key()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # e.g. a curve nobody knows
         return ("unknown key", 0)
     if isinstance(key, rsa.RSAPublicKey):
         return (f"RSA {key.key_size}", key.key_size)

@@ -24,7 +24,7 @@ from core.analyze.chain import ChainAnalysis, aia_urls, analyze_chain, needs_iss
 from core.analyze.clock import measure_clock
 from core.budget import Budget, Cancelled
 from core.causes import Observations, decide
-from core.certs import CertificateFileError, signed_by
+from core.certs import CertificateFileError, signed_by, unreadable_field
 from core.ciphers import iana_name_for_openssl
 from core.models import (
     CheckOptions,
@@ -407,17 +407,24 @@ def _read_chain(chain_der: tuple[bytes, ...]) -> tuple[list[x509.Certificate], s
     wrong with its encoding, in a sentence for the evidence)."""
     sent: list[x509.Certificate] = []
     for index, der in enumerate(chain_der):
+        problem: str | None = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a non-positive serial warns, and still loads
-                sent.append(x509.load_der_x509_certificate(der))
+                cert = x509.load_der_x509_certificate(der)
         except ValueError as exc:
+            problem = _parse_problem(exc)
+        else:
+            field = unreadable_field(cert)  # fields cryptography parses only when asked
+            problem = f" ({field})" if field else None
+        if problem is not None:
             which = "its own certificate" if index == 0 else "an intermediate"
             return sent, (
                 f"certificate {index + 1} of {len(chain_der)} that the server sent ({which}) "
                 f"breaks the encoding rules for certificates and cannot be read"
-                f"{_parse_problem(exc)}; lenient clients may accept it, strict ones refuse it"
+                f"{problem}; lenient clients may accept it, strict ones refuse it"
             )
+        sent.append(cert)
     return sent, None
 
 
@@ -425,7 +432,7 @@ def _parse_problem(exc: Exception) -> str:
     """cryptography's ParseError, shortened to its kind and the field it failed in."""
     text = str(exc)
     kind = re.search(r"kind: (\w+)", text)
-    fields = re.findall(r'"(\w+::\w+)"', text)
+    fields = re.findall(r'"([\w:]+)"', text)
     if kind is None:
         return ""
     return f" ({kind.group(1)}" + (f" in {fields[-1]})" if fields else ")")
