@@ -12,10 +12,18 @@ import os
 import sys
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from core.certs import MAX_PKCS12_ROUNDS, pkcs12_rounds, read_bounded
+from core.certs import (
+    MAX_PKCS12_ROUNDS,
+    CertificateFileError,
+    load_certificates,
+    pkcs12_rounds,
+    read_bounded,
+)
 from core.models import ClientCredentials
 
 
@@ -79,7 +87,7 @@ def load_client_credentials(
     blocks = [b for b in key_data[start:].split(b"-----BEGIN") if b"PRIVATE KEY-----" in b]
     try:
         key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], password)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise CredentialsError(
             "The client key cannot be opened: the password is wrong or missing, "
             "or the key is damaged."
@@ -91,7 +99,41 @@ def load_client_credentials(
         for block in data.split(b"-----BEGIN")
         if block.startswith(b" CERTIFICATE-----")
     )
-    return ClientCredentials(cert_pem, _pem_key(key), source=str(cert_path))
+    try:
+        chain = load_certificates(cert_pem)
+    except CertificateFileError as exc:
+        raise CredentialsError(f"The client certificate {cert_path}: {exc}") from None
+    return _pair(chain, key, cert_path, key_path or cert_path)
+
+
+def _public(key: object) -> bytes | None:
+    try:
+        return key.public_bytes(  # type: ignore[attr-defined, no-any-return]
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    except (AttributeError, ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+
+
+def _pair(
+    chain: list[x509.Certificate], key: object, path: Path, key_path: Path
+) -> ClientCredentials:
+    """The certificate that belongs to ``key`` first, then the rest; refuses a key that
+    belongs to none of them (the server would be blamed for our mistake)."""
+    own = _public(key.public_key())  # type: ignore[attr-defined]
+    for index, cert in enumerate(chain):
+        try:
+            theirs = _public(cert.public_key())
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            continue
+        if own is not None and theirs == own:
+            ordered = [cert, *chain[:index], *chain[index + 1 :]]
+            cert_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in ordered)
+            return ClientCredentials(cert_pem, _pem_key(key), source=str(path))
+    where = f"in {key_path}" if key_path == path else f"in {key_path} (--client-key)"
+    raise CredentialsError(
+        f"The private key {where} does not belong to the client certificate in {path}."
+    )
 
 
 def _from_pkcs12(data: bytes, path: Path, password_env: str | None) -> ClientCredentials:
@@ -103,13 +145,11 @@ def _from_pkcs12(data: bytes, path: Path, password_env: str | None) -> ClientCre
     password = _password(password_env, str(path))
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, password)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         raise CredentialsError(
             f"{path} cannot be opened as PKCS#12: the password is wrong or missing, "
             "or the file is not a certificate with its key."
         ) from None
     if key is None or cert is None:
         raise CredentialsError(f"{path} does not hold both a certificate and its private key.")
-    chain = [cert, *extra]
-    cert_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
-    return ClientCredentials(cert_pem, _pem_key(key), source=str(path))
+    return _pair([cert, *extra], key, path, path)

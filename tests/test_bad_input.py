@@ -60,6 +60,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("bad-input")
     pki = Pki()
     leaf = pki.leaf()
+    client = pki.leaf(["alice"], client=True)
     p12 = pkcs12.serialize_key_and_certificates(
         b"client", leaf.key, leaf.cert, None, BestAvailableEncryption(b"the right one")
     )
@@ -73,6 +74,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "csr": b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
         "p12": p12,
         "stalling_p12": stalling_pkcs12(leaf),
+        "client_cert": client.pem,
+        "wrong_key": pki.leaf(["mallory"], client=True).key_pem,
         "chain": leaf.pem + pki.intermediate.pem,
     }
     files = {name: folder / name for name in contents}
@@ -223,6 +226,13 @@ ROWS = [
         [*CHECK, "localhost", "--client-cert-password-env", "X"],
         USAGE,
         "needs --client-cert",
+    ),
+    Row(
+        "client-key-of-another-certificate",
+        [*CHECK, "localhost", "--client-cert", "{client_cert}", "--client-key", "{wrong_key}"],
+        USAGE,
+        "does not belong to the client certificate",
+        subprocess=True,
     ),
     Row(
         "client-p12-stalling",
