@@ -10,6 +10,7 @@ import errno
 import getpass
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -67,11 +68,25 @@ def _pem_key(key: object) -> bytes:
 
 
 def load_client_credentials(
-    cert_path: Path, key_path: Path | None = None, *, password_env: str | None = None
+    cert_path: Path,
+    key_path: Path | None = None,
+    *,
+    password_env: str | None = None,
+    password: bytes | None = None,
 ) -> ClientCredentials:
+    """The certificate (PEM or PKCS#12) and its key; raises CredentialsError with one sentence.
+
+    The password is ``password`` when given (the window passes what was typed), else the
+    variable ``password_env``, else a prompt on a terminal, and only asked for when needed."""
     data = _read(cert_path, "client certificate")
+    ask: Callable[[str | None, str], bytes | None] = _password
+    if password is not None:
+        given = password or None
+
+        def ask(_env: str | None, _label: str) -> bytes | None:
+            return given
     if b"-----BEGIN" not in data:
-        return _from_pkcs12(data, cert_path, password_env)
+        return _from_pkcs12(data, cert_path, password_env, ask)
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise CredentialsError(f"{cert_path} holds no certificate.")
     key_data = _read(key_path, "client key") if key_path else data
@@ -80,13 +95,13 @@ def load_client_credentials(
             "The client certificate needs its private key: give it with --client-key, "
             "or put it in the same PEM file."
         )
-    password = None
+    secret = None
     if b"ENCRYPTED" in key_data:
-        password = _password(password_env, str(key_path or cert_path))
+        secret = ask(password_env, str(key_path or cert_path))
     start = key_data.index(b"-----BEGIN")
     blocks = [b for b in key_data[start:].split(b"-----BEGIN") if b"PRIVATE KEY-----" in b]
     try:
-        key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], password)
+        key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], secret)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise CredentialsError(
             "The client key cannot be opened: the password is wrong or missing, "
@@ -136,15 +151,20 @@ def _pair(
     )
 
 
-def _from_pkcs12(data: bytes, path: Path, password_env: str | None) -> ClientCredentials:
+def _from_pkcs12(
+    data: bytes,
+    path: Path,
+    password_env: str | None,
+    ask: Callable[[str | None, str], bytes | None],
+) -> ClientCredentials:
     if pkcs12_rounds(data) > MAX_PKCS12_ROUNDS:
         raise CredentialsError(
             f"{path} asks for an unreasonable amount of password work; "
             "it is damaged or made to stall whoever opens it."
         )
-    password = _password(password_env, str(path))
+    secret = ask(password_env, str(path))
     try:
-        key, cert, extra = pkcs12.load_key_and_certificates(data, password)
+        key, cert, extra = pkcs12.load_key_and_certificates(data, secret)
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise CredentialsError(
             f"{path} cannot be opened as PKCS#12: the password is wrong or missing, "
