@@ -372,22 +372,36 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings += chain_findings
     findings += [f for f in obs.overlap_findings if not any(f.id == g.id for g in findings)]
     findings += clock_out
-    for check, error in obs.internal_errors:
-        findings.append(
-            Finding(FindingId.INTERNAL_ERROR, Severity.WARNING, evidence(check=check, error=error))
-        )
+    findings += [internal_error_finding(check, error) for check, error in obs.internal_errors]
     return tuple(
         sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank)
     )
 
 
+def internal_error_finding(check: str, error: str) -> Finding:
+    """A bug of ours in one check. ``error`` is the exception's line, then its traceback: the
+    words show the line, ``details`` keeps everything for the user to copy into a report."""
+    first = error.splitlines()[0] if error else "unknown error"
+    return Finding(
+        FindingId.INTERNAL_ERROR,
+        Severity.WARNING,
+        evidence(check=check, error=first, details=error),
+        (),
+    )
+
+
 def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
-    seen: set[FindingId] = set()
+    """One finding per cause; internal errors stay one per check."""
+    seen: set[tuple[FindingId, object]] = set()
     out = []
     for finding in findings:
-        if finding.id in seen:
+        key = (
+            finding.id,
+            finding.evidence.get("check") if finding.id is FindingId.INTERNAL_ERROR else None,
+        )
+        if key in seen:
             continue
-        seen.add(finding.id)
+        seen.add(key)
         out.append(finding)
     return out
 

@@ -1,7 +1,8 @@
 """The command line: ``check``, ``inspect`` and the options every checking command shares.
 
 Exit status: 0 the handshake works and nothing is above warning; 1 something is error or
-critical; 2 bad usage or bad input, with one clear line on stderr and never a traceback.
+critical; 2 bad usage or bad input, with one clear line on stderr and never a traceback;
+70 a bug in Handshake Doctor itself, also one line (the traceback with HANDSHAKE_DOCTOR_DEBUG=1).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from core.untrusted import visible
 
 PROG = "handshake-doctor"
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+#: A bug in Handshake Doctor itself (sysexits' EX_SOFTWARE); beyond the contract's 0/1/2.
+EXIT_INTERNAL = 70
+DEBUG_ENV = "HANDSHAKE_DOCTOR_DEBUG"
 MAX_TIMEOUT = 300.0
 
 
@@ -369,3 +373,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
+    except Exception as exc:  # a bug of ours: one line, not a traceback, unless asked for
+        return internal_error(exc)
+
+
+def internal_error(exc: BaseException) -> int:
+    """Report a bug in Handshake Doctor itself as one line (the traceback with
+    HANDSHAKE_DOCTOR_DEBUG=1) and return EXIT_INTERNAL."""
+    import os
+    import traceback
+
+    if os.environ.get(DEBUG_ENV):
+        traceback.print_exception(exc, file=sys.stderr)
+    where = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    place = f" in {Path(where[0].filename).name}:{where[0].lineno}" if where else ""
+    sys.stderr.write(
+        f"{PROG}: internal error ({type(exc).__name__}{place}: "
+        f"{visible(str(exc), limit=160)}); this is a bug in Handshake Doctor, please report "
+        f"it (set {DEBUG_ENV}=1 for the details)\n"
+    )
+    return EXIT_INTERNAL

@@ -23,7 +23,7 @@ from cryptography import x509
 from core.analyze.chain import ChainAnalysis, aia_urls, analyze_chain, needs_issuer
 from core.analyze.clock import measure_clock
 from core.budget import Budget, Cancelled
-from core.causes import Observations, decide
+from core.causes import Observations, decide, internal_error_finding
 from core.certs import CertificateFileError, signed_by, unreadable_field
 from core.ciphers import iana_name_for_openssl
 from core.models import (
@@ -59,6 +59,10 @@ _RETRY_LEGACY = frozenset(
 )
 
 
+_CertificateOutcome = tuple[ChainAnalysis | None, str | None, RevocationStatus | None]
+_NO_CHAIN: _CertificateOutcome = (None, None, None)
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -91,6 +95,12 @@ class _Stages:
     def _emit(self, event: StageEvent) -> None:
         if self.progress is not None:
             self.progress(event)
+
+    def fail_unfinished(self) -> None:
+        """Stages a crashed step started but never ended: failed, with an internal error."""
+        for stage in list(self.started):
+            if stage not in self.results:
+                self.end(stage, StageStatus.FAILED, "internal error")
 
     def ordered(self) -> tuple[StageResult, ...]:
         return tuple(self.results[s] for s in StageId if s in self.results)
@@ -125,18 +135,34 @@ def run_check(
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clock") as pool:
         sntp_future = _start_clock(pool, options, budget, stages)
         try:
-            obs = _connect_and_handshake(target, options, budget, stages, resolver)
+            obs = (
+                _guarded(
+                    "handshake",
+                    errors,
+                    lambda: _connect_and_handshake(target, options, budget, stages, resolver),
+                    None,
+                )
+                or _NetworkObs()
+            )
             hs = obs.handshake
             date_from = hs if hs is not None and hs.http_date else obs.legacy
             ref_clock = _finish_clock(sntp_future, date_from, options, target, now, stages, errors)
+            stages.fail_unfinished()
         except Cancelled:
             sntp_future.cancel()
             raise
     local_now = now()
-    chain, chain_unreadable, revocation = _certificates(
-        target, options, budget, stages, hs, obs.legacy, stores, ref_clock, local_now, errors
+    chain, chain_unreadable, revocation = _guarded(
+        "certificates",
+        errors,
+        lambda: _certificates(
+            target, options, budget, stages, hs, obs.legacy, stores, ref_clock, local_now, errors
+        ),
+        _NO_CHAIN,
     )
+    stages.fail_unfinished()
     overlap = _protocols(target, options, budget, stages, obs, errors)
+    stages.fail_unfinished()
     observations = Observations(
         target=target,
         local_now=local_now,
@@ -155,8 +181,11 @@ def run_check(
         timeout_s=options.timeout,
         internal_errors=tuple(errors),
     )
-    no_findings: tuple[Finding, ...] = ()
-    findings = _guarded("findings", errors, lambda: decide(observations), no_findings)
+    findings = _guarded("findings", errors, lambda: decide(observations), None)
+    if findings is None:
+        # The one place that words causes failed: say so as a finding of its own, so that the
+        # verdict cannot read "works, nothing to fix" for a check we could not judge.
+        findings = tuple(internal_error_finding(check, error) for check, error in errors)
     if hs is not None and hs.cipher_openssl and not hs.cipher:
         hs = _with_iana(hs)
     return CheckReport(
