@@ -85,6 +85,7 @@ def load_client_credentials(
 
         def ask(_env: str | None, _label: str) -> bytes | None:
             return given
+
     if b"-----BEGIN" not in data:
         return _from_pkcs12(data, cert_path, password_env, ask)
     if b"-----BEGIN CERTIFICATE-----" not in data:
