@@ -135,5 +135,10 @@ class VerdictBanner(QFrame):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
+        # A widget with a style sheet gets no palette events when the system switches between
+        # light and dark; the main window calls restyle() then. This covers a standalone use.
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
             self._restyle()
+
+    def restyle(self) -> None:
+        self._restyle()

@@ -266,6 +266,10 @@ class CheckForm(QWidget):
 
     # -- errors
 
+    def follow_palette(self) -> None:
+        for field in self.fields.values():
+            set_text_colour(field.error, theme.failure_colour(app_palette()))
+
     def show_error(self, field: str, message: str) -> None:
         self.clear_errors()
         target = self.fields.get(field, self.host_field)

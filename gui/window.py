@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QObject,
     QRunnable,
     QSettings,
@@ -72,7 +73,7 @@ from gui.panes.handshake import HandshakePane
 from gui.panes.protocols import ProtocolsPane
 from gui.panes.summary import SummaryPane
 from gui.request import FormError, FormState, Request, build_request
-from gui.widgets import plain_label
+from gui.widgets import Badge, plain_label
 from gui.worker import CheckRunner, overlap_available
 
 APP_NAME = "Handshake Doctor"
@@ -673,6 +674,24 @@ class MainWindow(QMainWindow):
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    # -- light and dark
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self.follow_palette()
+
+    def follow_palette(self) -> None:
+        """Recolour what carries its own colours (style sheets, severity tones) after the
+        system switched between light and dark; everything else follows the palette itself."""
+        self.banner.restyle()
+        for badge in self.findChildren(Badge):
+            badge.restyle()
+        self.form.follow_palette()
+        self.clock.set_report(self.report, offline=bool(self.offline_name))
+        for view in self.findChildren(QAbstractItemView):
+            view.viewport().update()
 
     # -- drag and drop
 

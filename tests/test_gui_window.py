@@ -551,3 +551,46 @@ def test_about_names_the_versions(window: MainWindow) -> None:
         assert name in text
     assert box.textFormat() == Qt.TextFormat.PlainText
     box.deleteLater()
+
+
+def test_save_pem_writes_the_selected_certificate(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    target = tmp_path / "saved.pem"
+    window.certificates.ask_path = lambda suggested: str(target)
+    qtbot.mouseClick(window.certificates.save_button, Qt.MouseButton.LeftButton)
+    assert target.read_bytes().strip() == leaf.pem.strip()
+    window.certificates.save_chain()
+    assert target.read_text().count("BEGIN CERTIFICATE") >= 2
+
+
+def test_banner_follows_a_switch_to_a_dark_palette(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from gui.theme import tone
+
+    leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette()
+    assert tone(window.report.verdict, light).background.name() in window.banner.styleSheet()  # type: ignore[union-attr]
+    dark = QPalette(QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(
+            lambda: (
+                tone(window.report.verdict, dark).background.name() in window.banner.styleSheet()
+            ),  # type: ignore[union-attr]
+            timeout=2000,
+        )
+    finally:
+        app.setPalette(light)
