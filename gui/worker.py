@@ -15,10 +15,18 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.budget import Budget, Cancelled, DeadlineExceeded
 from core.credentials import CredentialsError
-from core.models import CheckReport, StageEvent
-from gui.request import Request
+from core.models import CheckReport, ClientCredentials, StageEvent
+from gui.request import ClientCertSpec, Request
 
 _ORPHANS: set[QThread] = set()
+
+
+def load_credentials(spec: ClientCertSpec) -> ClientCredentials:
+    """The client certificate with the password typed into the form (never a terminal prompt:
+    an empty field means "no password"). Raises CredentialsError with one sentence."""
+    from core.credentials import load_client_credentials
+
+    return load_client_credentials(spec.cert, spec.key, password=spec.password.encode())
 
 
 def overlap_available() -> bool:
@@ -60,7 +68,6 @@ class CheckWorker(QObject):
     def run(self) -> None:
         from core.catalogue import load_catalogue
         from core.diagnose import CheckError, run_check
-        from gui.credentials import load_credentials
 
         try:
             load_catalogue()  # parse it here, not on the GUI thread when the report arrives

@@ -12,9 +12,9 @@ from core.credentials import CredentialsError
 from core.models import DEFAULT_TIME_SERVERS, Severity
 from gui.about import certifi_date, versions_text
 from gui.app import main, parse_args
-from gui.credentials import load_credentials
 from gui.request import ClientCertSpec, FormError, FormState, build_request, state_from_args
 from gui.theme import is_dark, tone
+from gui.worker import load_credentials
 from tests.pki import Pki, write_chain
 
 
