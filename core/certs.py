@@ -135,7 +135,8 @@ def unreadable_field(cert: x509.Certificate) -> str | None:
     )
     for what, read in readers:
         try:
-            read()
+            with _quiet():  # a 10,000-character name warns on every read
+                read()
         except (ValueError, TypeError, x509.InvalidVersion):
             return what
     return None
