@@ -594,3 +594,32 @@ def test_banner_follows_a_switch_to_a_dark_palette(
         )
     finally:
         app.setPalette(light)
+
+
+def test_client_certificate_from_the_options_is_used(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    from tests.pki import write_chain
+
+    client = pki.leaf(("client",), client=True)
+    cert, key = write_chain(tmp_path, "client", [client, pki.intermediate], client)
+    window.form.client_cert.setText(str(cert))
+    window.form.client_key.setText(str(key))
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf, client_ca=pki.root)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    assert window.report is not None
+    assert FindingId.CLIENT_CERT_REQUIRED not in {f.id for f in window.report.findings}
+    assert "works" in window.banner.headline.text()
+
+
+def test_unusable_client_certificate_is_explained_under_options(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "client.pem"
+    bogus.write_text("not a certificate")
+    window.form.client_cert.setText(str(bogus))
+    with raw_server(silent) as server:
+        assert type_and_check(qtbot, window, "localhost", server.address) == "invalid"
+    assert window.form.options.isVisible()
+    assert window.form.fields["client_cert"].error.text()
