@@ -1,6 +1,7 @@
-"""PySide6 6.12 drops references to True (each Python ``emit``) and None (each C++ signal that
-calls a Python slot) on CPython 3.11; importing ``gui`` must make that harmless (gui/_refcount.py).
-Run in child processes: a crash there must not take the test session with it."""
+"""PySide6 6.12 on CPython 3.11 drops a reference to True on each Python ``emit`` and to None on
+each C++ signal that calls a Python slot, until the interpreter aborts ("bool_dealloc").
+pyproject.toml keeps 3.11 on PySide6 < 6.12; this test fails if a version with the leak comes
+back. It runs in a child process: a crash there must not take the test session with it."""
 
 from __future__ import annotations
 
@@ -10,16 +11,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
-from gui._refcount import BOOST, protect_singletons, singletons_are_immortal
-
 ROOT = Path(__file__).resolve().parent.parent
 
 STRESS = textwrap.dedent(
     """
     import sys
-    {guard}
     from PySide6.QtCore import QObject, Signal
     from PySide6.QtWidgets import QApplication, QCheckBox
     app = QApplication([])
@@ -34,15 +30,15 @@ STRESS = textwrap.dedent(
         probe.ping.emit(i)
         box.setChecked(i % 2 == 0)
     after = sys.getrefcount(True), sys.getrefcount(None)
-    print("lost", before[0] - after[0], before[1] - after[1])
+    print(before[0] - after[0], before[1] - after[1])
     """
 )
 
 
-def _run(guard: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    return subprocess.run(
-        [sys.executable, "-c", STRESS.format(guard=guard)],
+def test_thousands_of_emits_and_slot_calls_lose_no_references() -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run(
+        [sys.executable, "-c", STRESS],
         capture_output=True,
         text=True,
         timeout=60,
@@ -50,29 +46,7 @@ def _run(guard: str) -> subprocess.CompletedProcess[str]:
         cwd=ROOT,
         check=False,
     )
-
-
-def test_importing_gui_survives_thousands_of_emits_and_slot_calls() -> None:
-    result = _run("import gui")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("lost ")
-
-
-@pytest.mark.skipif(singletons_are_immortal(), reason="None and True are immortal here")
-def test_the_leak_is_real_without_the_guard() -> None:
-    """Documents why the guard exists; if PySide fixes the bug this shows "lost 0 0" (or the
-    process survives) and the guard can go."""
-    result = _run("")
-    leaked = result.returncode != 0 or result.stdout.strip() != "lost 0 0"
-    if not leaked:
-        pytest.skip("this PySide6 no longer leaks: gui/_refcount.py may be removed")
-    assert leaked
-
-
-def test_protect_singletons_is_idempotent() -> None:
-    protect_singletons()
-    if singletons_are_immortal():
-        assert protect_singletons() is False
-        return
-    assert sys.getrefcount(None) > BOOST
-    assert protect_singletons() is False
+    lost_true, lost_none = (int(n) for n in result.stdout.split())
+    # A reference or two may be held by the loop's own frames; a leak loses thousands.
+    assert lost_true < 10 and lost_none < 10, result.stdout
