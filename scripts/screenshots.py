@@ -118,6 +118,19 @@ def main(argv: list[str]) -> int:
             "no_network_time": False,
         }
 
+    def cipher_mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # An old server that still offers only RSA key exchange with SHA-1 MACs: browsers
+        # connect, this computer's client (no SHA-1 suites, no RSA key exchange) does not.
+        leaf = pki.leaf(("intranet.example.com",), key_kind="rsa2048")
+        config = TlsConfig(
+            [leaf, pki.intermediate],
+            leaf,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers="AES128-SHA:AES256-SHA",
+        )
+        server = enter(stack, tls_server(config))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
     def mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
         leaf = pki.leaf(("legacy.example.com",))
         config = TlsConfig(
@@ -142,6 +155,13 @@ def main(argv: list[str]) -> int:
         Shot("wrong-clock", "mail.example.com", "Fix it", wrong_clock, ("Clock",)),
         Shot(
             "cipher-mismatch",
+            "intranet.example.com",
+            "Summary",
+            cipher_mismatch,
+            ("Protocols & ciphers",),
+        ),
+        Shot(
+            "protocol-mismatch",
             "legacy.example.com",
             "Summary",
             mismatch,
