@@ -23,6 +23,7 @@ import string
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -207,8 +208,25 @@ def render_value(value: EvidenceValue | object) -> str:
         items = [render_value(v) for v in value]
         return ", ".join(items) if items else NONE_WORD
     if isinstance(value, str):
-        return value if value.strip() else UNKNOWN
+        if not value.strip():
+            return UNKNOWN
+        return _readable_moment(value) or value
     return str(value)
+
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _readable_moment(text: str) -> str | None:
+    """Evidence keeps times as ISO 8601 for scripts; sentences for people say
+    "27 November 2026, 07:57 UTC" instead."""
+    if not _ISO_MOMENT.match(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
 
 
 def fill(template: str, values: Mapping[str, EvidenceValue]) -> str:

@@ -467,3 +467,22 @@ def test_expired_headline_names_date_and_owner(cat: Catalogue) -> None:
     headline = cat.headline(finding)
     assert "3 March 2024" in headline
     assert "owner" in headline
+
+
+def test_times_in_sentences_read_as_dates_not_iso() -> None:
+    from core.catalogue import load_catalogue
+    from core.models import Finding, FindingId, Severity, evidence
+
+    finding = Finding(
+        FindingId.CLOCK_SKEW,
+        Severity.CRITICAL,
+        evidence(
+            local_time="2024-11-27T07:57:26+00:00",
+            reference_time="2026-11-27T07:57:26+00:00",
+            offset_human="2 years behind",
+            source="a time server",
+        ),
+    )
+    detail = load_catalogue().detail(finding)
+    assert "27 November 2024, 07:57 UTC" in detail
+    assert "T07:57" not in detail
