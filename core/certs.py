@@ -150,11 +150,19 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
     with _quiet():
         try:
             return [x509.load_der_x509_certificate(data)]
+        except x509.InvalidVersion:
+            raise CertificateFileError(
+                "The certificate is damaged and cannot be read (its version)."
+            ) from None
         except ValueError:
             pass
         try:
             certs = pkcs7.load_der_pkcs7_certificates(data)
-        except (ValueError, UnsupportedAlgorithm):  # not PKCS#7, or not its signedData kind
+        except (
+            ValueError,
+            UnsupportedAlgorithm,
+            x509.InvalidVersion,
+        ):  # not PKCS#7, or not its signedData kind
             certs = []
     if certs:
         return list(certs)
@@ -165,7 +173,7 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
         )
     try:
         bundle = pkcs12.load_pkcs12(data, password)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         if "password" in str(exc).lower() or "mac" in str(exc).lower():
             raise CertificateFileError(
                 "This looks like a PKCS#12 file, and the password is wrong or missing."
@@ -192,7 +200,7 @@ def _load_pem(data: bytes) -> list[x509.Certificate]:
         try:
             with _quiet():
                 return list(pkcs7.load_pem_pkcs7_certificates(data))
-        except (ValueError, UnsupportedAlgorithm):
+        except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
             raise CertificateFileError("The PEM file holds no certificate.") from None
     found: list[x509.Certificate] = []
     for block in data.split(marker)[1:]:
@@ -203,7 +211,7 @@ def _load_pem(data: bytes) -> list[x509.Certificate]:
         try:
             with _quiet():
                 found.append(x509.load_pem_x509_certificate(pem))
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             raise CertificateFileError(
                 f"Certificate {len(found) + 1} in the file is damaged and cannot be read."
             ) from None

@@ -166,7 +166,7 @@ def _from_pkcs12(
     secret = ask(password_env, str(path))
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, secret)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
         raise CredentialsError(
             f"{path} cannot be opened as PKCS#12: the password is wrong or missing, "
             "or the file is not a certificate with its key."

@@ -441,6 +441,8 @@ def _read_chain(chain_der: tuple[bytes, ...]) -> tuple[list[x509.Certificate], s
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a non-positive serial warns, and still loads
                 cert = x509.load_der_x509_certificate(der)
+        except x509.InvalidVersion:
+            problem = " (its version)"
         except ValueError as exc:
             problem = _parse_problem(exc)
         else:
