@@ -480,6 +480,8 @@ class _Overlap:
     server_preference: bool | None
     clients: tuple[ClientResult, ...]
     findings: tuple[Finding, ...]
+    #: The prober's first note (a timeout, a reset...), for a stage summary.
+    note: str = ""
 
 
 def _protocols(
@@ -527,6 +529,7 @@ def _protocols(
             server_preference=result.server_preference,
             clients=tuple(result.clients),
             findings=tuple(result.findings),
+            note=scan.errors[0] if scan.errors else "",
         )
 
     overlap = _guarded("protocols", errors, work, None)
@@ -534,10 +537,17 @@ def _protocols(
         stages.end(StageId.PROTOCOLS, StageStatus.FAILED, "internal error")
         return None
     accepted = [name for name, ok in overlap.protocols.items() if ok]
+    if accepted:
+        summary = "accepts " + ", ".join(accepted)
+    elif all(ok is None for ok in overlap.protocols.values()):
+        # Nothing answered: that is "not tested", not "refused".
+        summary = "not tested" + (f": {overlap.note}" if overlap.note else "")
+    else:
+        summary = "no version accepted"
     stages.end(
         StageId.PROTOCOLS,
         StageStatus.OK if accepted else StageStatus.FAILED,
-        ("accepts " + ", ".join(accepted)) if accepted else "no version accepted",
+        summary[:200],
     )
     return overlap
 

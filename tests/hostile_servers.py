@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import os
 import socket
+import ssl
 import struct
 import threading
 import warnings
@@ -26,7 +27,13 @@ from cryptography.x509.oid import NameOID
 from core.wire.parse import ClientHello, parse_client_hello_records
 from core.wire.records import encode_handshake, encode_record
 from tests.pki import Issued, Pki, make_ca, make_leaf, new_key
-from tests.tls_servers import Handler, alert_record, read_client_hello
+from tests.tls_servers import (
+    Handler,
+    _read_request,
+    alert_record,
+    http_response,
+    read_client_hello,
+)
 
 #: The fatal alerts servers commonly end a handshake with (RFC 8446 §6, RFC 5246 §7.2).
 COMMON_FATAL_ALERTS: dict[str, int] = {
@@ -192,6 +199,26 @@ def flood(conn: socket.socket, stop: threading.Event) -> None:
         except OSError:
             return
         sent += len(chunk)
+
+
+def tls_first_then(context: ssl.SSLContext, then: Handler) -> Handler:
+    """The first connection gets a real TLS server (one HTTP answer with a Date); every later
+    one, such as the protocol prober's, gets ``then``."""
+    lock = threading.Lock()
+    served = [0]
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        with lock:
+            served[0] += 1
+            first = served[0] == 1
+        if not first:
+            then(conn, stop)
+            return
+        with context.wrap_socket(conn, server_side=True) as tls:
+            if _read_request(tls):
+                tls.sendall(http_response())
+
+    return handle
 
 
 def fatal_alert(description: int) -> Handler:

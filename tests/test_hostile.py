@@ -28,6 +28,7 @@ from tests.tls_servers import (
     LoopbackServer,
     TlsConfig,
     banner,
+    make_server_context,
     raw_server,
     reset_after_hello,
     tls_server,
@@ -252,6 +253,24 @@ def test_one_byte_every_two_seconds_is_bounded_by_the_whole_handshake(
     assert "kept sending, but far too slowly" in outcome.evidence["detail"]
     assert timeout - 0.1 < outcome.took < timeout + 1
     assert outcome.code == 1
+
+
+def test_probes_answered_one_byte_at_a_time(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path, tmp_path: Path
+) -> None:
+    """A server that handshakes properly but trickles to the protocol prober: the versions are
+    "not tested" (null), never "refused", and no finding is invented from silence. Bound: the
+    prober waits one timeout per hello, and once more with short hellos after a timeout."""
+    leaf = pki.leaf()
+    context = make_server_context(TlsConfig([leaf, pki.intermediate], leaf), tmp_path)
+    handler = hostile.tls_first_then(context, hostile.trickle(0.5))
+    with no_leaks(), raw_server(handler) as server:
+        outcome = run_check(capsys, server, root_file, quick=False)
+    assert outcome.ids == [] and outcome.code == 0
+    assert set(outcome.report["protocols"].values()) == {None}
+    protocols = next(s for s in outcome.report["stages"] if s["stage"] == "protocols")
+    assert protocols["summary"].startswith("not tested: ")
+    assert outcome.took < 2 * TIMEOUT + 1
 
 
 # --------------------------------------------------------------------------- odd certificates
