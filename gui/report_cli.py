@@ -21,7 +21,9 @@ from core.cli import (
     UsageError,
     build_parser,
     exit_status,
+    internal_error,
     options_from_args,
+    quiet_library_warnings,
 )
 from core.untrusted import visible
 
@@ -91,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] != "report":
         args = ["report", *args]
     try:
-        return _run(args)
+        with quiet_library_warnings():
+            return _run(args)
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
         return EXIT_USAGE
@@ -101,3 +104,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
+    except Exception as exc:  # a bug of ours: one line, as for check and inspect
+        return internal_error(exc)
