@@ -20,9 +20,16 @@ from typing import TypeVar
 
 from cryptography import x509
 
-from core.analyze.chain import ChainAnalysis, aia_urls, analyze_chain, needs_issuer
+from core.analyze.chain import (
+    ChainAnalysis,
+    aia_urls,
+    analyze_chain,
+    needs_issuer,
+    validity_findings,
+)
 from core.analyze.clock import measure_clock
 from core.budget import Budget, Cancelled
+from core.catalogue import load_catalogue
 from core.causes import Observations, decide, internal_error_finding
 from core.certs import CertificateFileError, signed_by, unreadable_field
 from core.ciphers import iana_name_for_openssl
@@ -36,6 +43,7 @@ from core.models import (
     HandshakeObservation,
     NetworkFailure,
     ResolveResult,
+    Severity,
     StageEvent,
     StageId,
     StageResult,
@@ -422,9 +430,7 @@ def _certificates(
                 lambda: check_revocation(sent[0], issuer, ocsp_urls[0], budget.child()),
                 None,
             )
-    summary = f"{len(sent)} sent; " + (
-        "valid" if chain.valid else f"not valid: {chain.verifier_error}"
-    )
+    summary = f"{len(sent)} sent; " + ("valid" if chain.valid else _chain_problem(chain, verify_at))
     stages.end(
         StageId.CERTIFICATES, StageStatus.OK if chain.valid else StageStatus.FAILED, summary[:200]
     )
@@ -467,6 +473,17 @@ def _parse_problem(exc: Exception) -> str:
     if kind is None:
         return ""
     return f" ({kind.group(1)}" + (f" in {fields[-1]})" if fields else ")")
+
+
+def _chain_problem(chain: ChainAnalysis, at: dt.datetime) -> str:
+    """The stage line names the problem in plain words; the verifier's own message stays in the
+    evidence of chain-invalid, where no structured check explains the failure."""
+    problems = validity_findings(chain.path.certs, chain.path.anchor, at) + list(chain.findings)
+    serious = [f for f in problems if f.severity.rank >= Severity.ERROR.rank]
+    if not serious:
+        return "not valid"
+    title = load_catalogue().title(serious[0])
+    return f"not valid: {title[:1].lower()}{title[1:]}"
 
 
 # --------------------------------------------------------------------------- protocols
