@@ -5,10 +5,11 @@
 
 "Start-up" is the wall time from starting the executable to its window being shown. The app
 reports that moment itself when HANDSHAKE_DOCTOR_EXIT_AFTER_SHOW=1 is set: gui/app.py prints
-``shown`` right after ``window.show()`` once the event loop has run (``QTimer.singleShot(0, ...)``)
-and quits. packaging/bare_window.py does exactly the same, so the two numbers compare like for
-like. Until gui/app.py has that hook, the moment is taken from outside instead: on an X server
-(Xvfb is started if there is no DISPLAY), the time the window with the app's title is mapped.
+``shown`` right after ``window.show()`` once the event loop has run (``QTimer.singleShot(0, ...)``);
+packaging/bare_window.py does exactly the same, so the two numbers compare like for like. (The app
+then builds the rest of its window, prints ``ready`` and quits; that is not timed here.) Until
+gui/app.py has that hook, the moment is taken from outside instead: on an X server (Xvfb is
+started if there is no DISPLAY), the time the window with the app's title is mapped.
 
 The bare window is built by packaging/HandshakeDoctor.spec with ``--bare`` (same excludes, same
 Qt trimming, onedir) into build/bench/ on first use. Runs alternate app, bare, app, bare, ... so

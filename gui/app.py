@@ -8,14 +8,22 @@ option the engine refuses (a bad name, a missing CA file) is shown next to its f
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from core.cli import PROG, add_check_options
-from core.untrusted import visible
+if TYPE_CHECKING:
+    from gui.request import FormState
 
 EXIT_USAGE = 2
+#: The name of packaging/org.handshakedoctor.HandshakeDoctor.desktop without ".desktop" (the
+#: app ID): Wayland compositors and the desktops find the window's icon and name through it.
+DESKTOP_FILE_NAME = "org.handshakedoctor.HandshakeDoctor"
+#: With this set to 1, the app prints ``shown`` once the window is shown and the event loop has
+#: run (packaging/bare_window.py does the same), then ``ready`` once the rest of the window is
+#: built, and quits: benchmarks/startup.py times ``shown``; packaging/smoke.py wants both.
+EXIT_AFTER_SHOW = "HANDSHAKE_DOCTOR_EXIT_AFTER_SHOW"
 
 
 class UsageError(Exception):
@@ -28,6 +36,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from core.cli import PROG, add_check_options
+
     parser = _Parser(prog=PROG, description="Open the window; with HOST, check it at once.")
     parser.add_argument(
         "host", nargs="?", metavar="HOST[:PORT]", help="host name, host:port or an https:// URL"
@@ -40,43 +50,67 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Raises UsageError with one line."""
     args = build_parser().parse_args(list(argv))
     if args.host is not None and args.host.startswith("-"):
+        from core.cli import PROG
+        from core.untrusted import visible
+
         raise UsageError(f"unknown option {visible(args.host, limit=60)!r} (see {PROG} --help)")
     return args
 
 
+def form_from_argv(argv: Sequence[str]) -> FormState | None:
+    """The form as the command line fills it; None without arguments (a double-click), which
+    needs neither the parser nor the engine's modules. Raises UsageError with one line."""
+    if not argv:
+        return None
+    args = parse_args(argv)
+    from gui.request import FormError, state_from_args
+
+    try:
+        return state_from_args(args)
+    except FormError as exc:
+        raise UsageError(exc.message) from None
+
+
 def main(argv: Sequence[str]) -> int:
     try:
-        args = parse_args(argv)
-        from gui.request import FormError, state_from_args
-
-        try:
-            state = state_from_args(args)
-        except FormError as exc:
-            raise UsageError(exc.message) from None
+        state = form_from_argv(argv)
     except UsageError as exc:
+        from core.cli import PROG
+        from core.untrusted import visible
+
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
         return EXIT_USAGE
 
-    from PySide6.QtCore import QCoreApplication, Qt, QTimer
+    from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    existing = QApplication.instance()
-    if existing is None:
-        # Fractional scaling (150 %) as the desktop asks, not rounded to 100 % or 200 %.
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
-        )
+    # Fractional scaling (150 %) as the desktop asks is Qt 6's default (PassThrough rounding):
+    # nothing to set, and nothing here touches the Qt namespace before the first paint.
     QCoreApplication.setOrganizationName("Handshake Doctor")
     QCoreApplication.setApplicationName("Handshake Doctor")
+    existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
-    QGuiApplication.setDesktopFileName("handshake-doctor")
+    QGuiApplication.setDesktopFileName(DESKTOP_FILE_NAME)
 
-    from gui.window import MainWindow, app_icon
+    from gui.window import MainWindow
 
-    app.setWindowIcon(app_icon())
-    window = MainWindow(initial=state)
+    # The form, the menus and an empty results area first; the panes, the catalogue and the
+    # engine's modules once that has been painted (MainWindow's ``deferred``).
+    window = MainWindow(initial=state, deferred=True)
     window.show()
-    if state.host:
-        QTimer.singleShot(0, window.start_check)
+    if os.environ.get(EXIT_AFTER_SHOW) == "1":
+
+        def done() -> None:
+            print("shown", flush=True)
+            # Quit once the rest is built too, so a smoke test also proves the panes load.
+            window.when_ready(finished)
+
+        def finished() -> None:
+            print("ready", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, done)
+    if state is not None and state.host:
+        window.when_ready(window.start_check)
     return int(app.exec())

@@ -1,39 +1,41 @@
 """The form: one field for host, host:port or a pasted URL, the Check/Cancel button, and the
-Options disclosure. Problems are shown as one sentence under the field they are about."""
+Options disclosure. Problems are shown as one sentence under the field they are about.
+
+The host row is all the first paint needs, so it is built from Qt alone: no engine module and no
+``Qt`` namespace (PySide6 creates that namespace's ~90 enums, some 13 ms, on first use). The
+Options panel and the error lines are built when first needed (``build_options``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QStringListModel, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QCompleter,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from core.models import DEFAULT_TIME_SERVERS
-from gui import theme
-from gui.request import DEFAULT_TIME_SERVER, DEFAULT_TIMEOUT, FormState
-from gui.widgets import app_palette, plain_label, set_text_colour
+if TYPE_CHECKING:
+    from gui.request import FormState
 
 PLACEHOLDER = "Host to check: example.com, example.com:8443 or a pasted https:// address"
+#: The Options toggle's text with its disclosure triangle: text, so the first paint needs no
+#: Qt enum (QToolButton.setArrowType takes only Qt.ArrowType).
+OPTIONS_CLOSED, OPTIONS_OPEN = "▸ Options", "▾ Options"
 
 
 class _Field(QWidget):
-    """An editor with its error line under it."""
+    """An editor with its error line under it (the line is made the first time it is needed)."""
 
-    def __init__(self, editor: QWidget, parent: QWidget, *extra: QWidget) -> None:
+    def __init__(
+        self, editor: QWidget, parent: QWidget, *extra: QWidget, error_name: str = ""
+    ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -44,25 +46,51 @@ class _Field(QWidget):
         for widget in extra:
             row.addWidget(widget)
         layout.addLayout(row)
-        self.error = plain_label("", self)
-        self.error.setAccessibleName("Problem with this field")
-        set_text_colour(self.error, theme.failure_colour(app_palette()))
-        self.error.hide()
-        layout.addWidget(self.error)
+        self._layout = layout
+        self._error: QLabel | None = None
+        self._error_name = error_name or "Problem with this field"
         self.editor = editor
 
+    @property
+    def error(self) -> QLabel:
+        if self._error is None:
+            from gui.widgets import plain_label
+
+            label = plain_label("", self)
+            label.setAccessibleName(self._error_name)
+            label.hide()
+            self._layout.addWidget(label)
+            self._error = label
+            self.recolour()
+        return self._error
+
+    def recolour(self) -> None:
+        if self._error is not None:
+            from gui import theme
+            from gui.widgets import app_palette, set_text_colour
+
+            set_text_colour(self._error, theme.failure_colour(app_palette()))
+
     def show_error(self, message: str) -> None:
+        if not message and self._error is None:
+            return
         self.error.setText(message)
         self.error.setVisible(bool(message))
+
+    def error_text(self) -> str:
+        label = self._error
+        return label.text() if label is not None and (label.isVisible() or label.text()) else ""
 
 
 class CheckForm(QWidget):
     submitted = Signal()
     cancelRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, light: bool = False) -> None:
+        """``light``: only the host row now; the Options panel waits for ``build_options``."""
         super().__init__(parent)
         self._running = False
+        self._options_built = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(4)
@@ -74,10 +102,6 @@ class CheckForm(QWidget):
         self.host.setMaxLength(2048)
         self.host.returnPressed.connect(self._enter)
         self.recent_model = QStringListModel(self)
-        completer = QCompleter(self.recent_model, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.host.setCompleter(completer)
         font = self.host.font()
         if font.pointSizeF() > 0:
             font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -91,22 +115,50 @@ class CheckForm(QWidget):
         self.button.setMinimumHeight(self.host.minimumHeight())
         self.button.clicked.connect(self._button)
         self.toggle = QToolButton(self)
-        self.toggle.setText("Options")
+        self.toggle.setText(OPTIONS_CLOSED)
         self.toggle.setCheckable(True)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setAccessibleName("Show options")
         self.toggle.toggled.connect(self.show_options)
         self.toggle.setMinimumHeight(self.host.minimumHeight())
 
-        self.host_field = _Field(self.host, self, self.button, self.toggle)
-        self.host_field.error.setAccessibleName("Problem with the host")
+        self.host_field = _Field(
+            self.host, self, self.button, self.toggle, error_name="Problem with the host"
+        )
         outer.addWidget(self.host_field)
-
+        # The panel's place; its contents are made by build_options.
         self.options = QWidget(self)
         self.options.setAccessibleName("Options")
+        self.options.hide()
+        outer.addWidget(self.options)
+        self.fields: dict[str, _Field] = {"host": self.host_field}
+        if not light:
+            self.build_options()
+
+    def build_options(self) -> None:
+        """The Options panel's fields and the recent-hosts completer; builds them once."""
+        if self._options_built:
+            return
+        self._options_built = True
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import (
+            QCheckBox,
+            QCompleter,
+            QDoubleSpinBox,
+            QFormLayout,
+            QSpinBox,
+        )
+
+        from core.models import DEFAULT_TIME_SERVERS
+        from gui.request import DEFAULT_TIME_SERVER, DEFAULT_TIMEOUT
+
+        completer = QCompleter(self.recent_model, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.host.setCompleter(completer)
+
+        options = self.options
         # Two columns side by side: where and how to connect | trust and identity.
-        columns = QHBoxLayout(self.options)
+        columns = QHBoxLayout(options)
         columns.setContentsMargins(4, 6, 4, 4)
         columns.setSpacing(24)
         left, right = QFormLayout(), QFormLayout()
@@ -117,61 +169,61 @@ class CheckForm(QWidget):
         columns.addLayout(left, 1)
         columns.addLayout(right, 1)
 
-        self.port = QSpinBox(self.options)
+        self.port = QSpinBox(options)
         self.port.setRange(0, 65535)
         self.port.setSpecialValueText("from the address (443)")
         self.port.setAccessibleName("Port")
-        self.connect_to = QLineEdit(self.options)
+        self.connect_to = QLineEdit(options)
         self.connect_to.setPlaceholderText("optional: another address, e.g. 10.0.0.5:8443")
         self.connect_to.setAccessibleName("Connect address")
-        self.ca_file = QLineEdit(self.options)
+        self.ca_file = QLineEdit(options)
         self.ca_file.setPlaceholderText("optional: your company's CA (PEM)")
         self.ca_file.setAccessibleName("Extra CA file")
-        self.only_ca = QCheckBox("Trust only this CA file", self.options)
+        self.only_ca = QCheckBox("Trust only this CA file", options)
         self.only_ca.setAccessibleName("Trust only the CA file")
-        self.client_cert = QLineEdit(self.options)
+        self.client_cert = QLineEdit(options)
         self.client_cert.setPlaceholderText("optional: PEM or PKCS#12")
         self.client_cert.setAccessibleName("Client certificate")
-        self.client_key = QLineEdit(self.options)
+        self.client_key = QLineEdit(options)
         self.client_key.setPlaceholderText("optional: if not in the certificate file")
         self.client_key.setAccessibleName("Client key")
-        self.password = QLineEdit(self.options)
+        self.password = QLineEdit(options)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("kept in memory only, never saved")
         self.password.setAccessibleName("Client certificate password")
-        self.timeout = QDoubleSpinBox(self.options)
+        self.timeout = QDoubleSpinBox(options)
         self.timeout.setRange(0.1, 300.0)
         self.timeout.setDecimals(1)
         self.timeout.setSingleStep(1.0)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(DEFAULT_TIMEOUT)
         self.timeout.setAccessibleName("Timeout per step")
-        self.time_server = QLineEdit(self.options)
+        self.time_server = QLineEdit(options)
         self.time_server.setText(DEFAULT_TIME_SERVER)
         self.time_server.setPlaceholderText("default: " + ", ".join(DEFAULT_TIME_SERVERS))
         self.time_server.setAccessibleName("Time server")
-        self.no_network_time = QCheckBox("No time server (use the server's clock)", self.options)
+        self.no_network_time = QCheckBox("No time server (use the server's clock)", options)
         self.no_network_time.setAccessibleName("No network time")
         self.no_network_time.toggled.connect(lambda on: self.time_server.setEnabled(not on))
-        self.quick = QCheckBox("Quick check (skip versions and cipher suites)", self.options)
+        self.quick = QCheckBox("Quick check (skip versions and cipher suites)", options)
         self.quick.setAccessibleName("Quick check")
-        self.gentle = QCheckBox("Gentle (one connection at a time)", self.options)
+        self.gentle = QCheckBox("Gentle (one connection at a time)", options)
         self.gentle.setAccessibleName("Gentle mode")
 
         def browse(target: QLineEdit, title: str, filters: str) -> QPushButton:
-            button = QPushButton("Browse…", self.options)
+            button = QPushButton("Browse…", options)
             button.setAccessibleName(f"Browse for the {title.lower()}")
             button.clicked.connect(lambda: self._browse(target, title, filters))
             return button
 
         pem = "Certificates (*.pem *.crt *.cer *.der);;All files (*)"
-        self.fields: dict[str, _Field] = {
-            "port": _Field(self.port, self.options),
-            "connect": _Field(self.connect_to, self.options),
-            "ca_file": _Field(self.ca_file, self.options, browse(self.ca_file, "CA file", pem)),
+        fields: dict[str, _Field] = {
+            "port": _Field(self.port, options),
+            "connect": _Field(self.connect_to, options),
+            "ca_file": _Field(self.ca_file, options, browse(self.ca_file, "CA file", pem)),
             "client_cert": _Field(
                 self.client_cert,
-                self.options,
+                options,
                 browse(
                     self.client_cert,
                     "Client certificate",
@@ -179,11 +231,11 @@ class CheckForm(QWidget):
                 ),
             ),
             "client_key": _Field(
-                self.client_key, self.options, browse(self.client_key, "Client key", pem)
+                self.client_key, options, browse(self.client_key, "Client key", pem)
             ),
-            "password": _Field(self.password, self.options),
-            "timeout": _Field(self.timeout, self.options),
-            "time_server": _Field(self.time_server, self.options),
+            "password": _Field(self.password, options),
+            "timeout": _Field(self.timeout, options),
+            "time_server": _Field(self.time_server, options),
         }
         labels = {
             "port": "Port",
@@ -196,8 +248,8 @@ class CheckForm(QWidget):
             "time_server": "Time server",
         }
         right_side = ("ca_file", "client_cert", "client_key", "password")
-        for key, field in self.fields.items():
-            label = QLabel(labels[key], self.options)
+        for key, field in fields.items():
+            label = QLabel(labels[key], options)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setBuddy(field.editor)
             (right if key in right_side else left).addRow(label, field)
@@ -216,13 +268,14 @@ class CheckForm(QWidget):
             self.time_server,
         ):
             edit.returnPressed.connect(self._enter)
-        self.options.hide()
-        outer.addWidget(self.options)
-        self.fields["host"] = self.host_field
+        self.fields = {**fields, "host": self.host_field}
 
     # -- state
 
     def state(self) -> FormState:
+        from gui.request import FormState
+
+        self.build_options()
         return FormState(
             host=self.host.text(),
             port=self.port.value() or None,
@@ -240,6 +293,9 @@ class CheckForm(QWidget):
         )
 
     def set_state(self, state: FormState) -> None:
+        from gui.request import DEFAULT_TIMEOUT
+
+        self.build_options()
         self.host.setText(state.host)
         self.port.setValue(state.port or 0)
         self.connect_to.setText(state.connect)
@@ -268,9 +324,10 @@ class CheckForm(QWidget):
 
     def follow_palette(self) -> None:
         for field in self.fields.values():
-            set_text_colour(field.error, theme.failure_colour(app_palette()))
+            field.recolour()
 
     def show_error(self, field: str, message: str) -> None:
+        self.build_options()
         self.clear_errors()
         target = self.fields.get(field, self.host_field)
         if target is not self.host_field:
@@ -283,9 +340,7 @@ class CheckForm(QWidget):
             field.show_error("")
 
     def error_text(self) -> str:
-        return " ".join(
-            f.error.text() for f in self.fields.values() if f.error.isVisible() or f.error.text()
-        )
+        return " ".join(text for f in self.fields.values() if (text := f.error_text()))
 
     # -- running
 
@@ -305,8 +360,10 @@ class CheckForm(QWidget):
         if self.toggle.isChecked() != shown:
             self.toggle.setChecked(shown)
             return
+        if shown:
+            self.build_options()
         self.options.setVisible(shown)
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.toggle.setText(OPTIONS_OPEN if shown else OPTIONS_CLOSED)
         self.toggle.setAccessibleName("Hide options" if shown else "Show options")
 
     def _enter(self) -> None:
@@ -320,6 +377,8 @@ class CheckForm(QWidget):
             self.submitted.emit()
 
     def _browse(self, target: QLineEdit, title: str, filters: str) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(self, title, target.text(), filters)
         if path:
             target.setText(path)

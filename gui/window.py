@@ -1,85 +1,59 @@
 """The main window: the form, the live stage list, the verdict banner and the result panes,
-with the File and Help menus. The check itself runs in a worker thread (gui.worker)."""
+with the File and Help menus. The check itself runs in a worker thread (gui.worker).
+
+The app opens it ``deferred``: the first frame has only the form, the menus and an empty results
+area, which need nothing but Qt; the engine's modules, the catalogue and the panes are imported
+and built right after that frame is on the screen (``ensure_ready``). So this module imports no
+engine module and no ``Qt`` namespace at the top; the methods import what they use."""
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QByteArray,
-    QEvent,
-    QObject,
-    QRunnable,
-    QSettings,
-    Qt,
-    QThreadPool,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDropEvent,
-    QGuiApplication,
-    QIcon,
-    QKeySequence,
-)
+from PySide6.QtCore import QByteArray, QObject, QRunnable, QSettings, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
     QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QInputDialog,
+    QFrame,
     QLayout,
-    QLineEdit,
     QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QTableView,
-    QTabWidget,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from core.catalogue import Catalogue, load_catalogue
-from core.models import (
-    CheckOptions,
-    CheckReport,
-    ClockResult,
-    ClockSource,
-    StageEvent,
-    StageId,
-    StageStatus,
-    Target,
-)
-from core.render.summary import ticket_summary
-from core.untrusted import visible
-from gui.banner import VerdictBanner
 from gui.form import CheckForm
-from gui.models import StageModel, format_ms, plain_stage_lines
-from gui.panes.certificates import CertificatesPane
-from gui.panes.clock import ClockPane
-from gui.panes.fixit import FixItPane
-from gui.panes.handshake import HandshakePane
-from gui.panes.protocols import ProtocolsPane
-from gui.panes.summary import SummaryPane
-from gui.request import FormError, FormState, Request, build_request
-from gui.widgets import Badge, plain_label
-from gui.worker import CheckRunner, overlap_available
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import (
+        QCloseEvent,
+        QDragEnterEvent,
+        QDropEvent,
+        QIcon,
+        QPaintEvent,
+        QShowEvent,
+    )
+    from PySide6.QtWidgets import QMessageBox
+
+    from core.catalogue import Catalogue
+    from core.models import CheckReport, StageEvent, Target
+    from gui.request import FormState, Request
 
 APP_NAME = "Handshake Doctor"
 MAX_RECENT = 15
 RECENT_KEY = "recent/hosts"
 GEOMETRY_KEY = "window/geometry"
+MIN_WIDTH, MIN_HEIGHT = 760, 560
+#: The window icon's sizes, from resources/icons/ (packaging/make_icons.py renders them).
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+#: A deferred window builds the rest after its first paint; this long after being shown at the
+#: latest (a window that starts minimised is not painted).
+BUILD_FALLBACK_MS = 500
 
 
 def pdf_export_available() -> bool:
@@ -90,13 +64,21 @@ def pdf_export_available() -> bool:
 
 
 def app_icon() -> QIcon:
+    """The app icon from the PNGs rendered from resources/app-icon.svg: PNG is built into
+    QtGui, while the SVG needs Qt's SVG icon engine plugin and QtSvg loaded first."""
     from importlib import resources
 
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
     try:
-        path = resources.files("resources").joinpath("app-icon.svg")
-        return QIcon(str(path))
+        folder = resources.files("resources")
+        for size in ICON_SIZES:
+            icon.addFile(str(folder.joinpath(f"icons/app-{size}.png")), QSize(size, size))
     except (ModuleNotFoundError, FileNotFoundError, TypeError):
         return QIcon()
+    return icon
 
 
 # --------------------------------------------------------------------------- background tasks
@@ -127,9 +109,12 @@ class BackgroundTask(QRunnable):
 
 def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckReport:
     """Offline validation of a certificate file, shaped as a report the panes can show."""
+    import datetime as dt
+
     from core.certs import CertificateFileError, read_certificate_file
     from core.cli import leaf_first
     from core.inspect import inspect_chain
+    from core.models import CheckOptions, CheckReport, ClockResult, ClockSource, Target
     from core.trust import build_stores
 
     started = dt.datetime.now(dt.UTC)
@@ -165,6 +150,16 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
 
 class ExportDialog(QDialog):
     def __init__(self, suggested: str, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import (
+            QCheckBox,
+            QDialogButtonBox,
+            QHBoxLayout,
+            QLineEdit,
+            QPushButton,
+        )
+
+        from gui.widgets import plain_label
+
         super().__init__(parent)
         self.setWindowTitle("Export report")
         layout = QVBoxLayout(self)
@@ -191,6 +186,8 @@ class ExportDialog(QDialog):
         self.resize(520, self.sizeHint().height())
 
     def _browse(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getSaveFileName(
             self, "Export report", self.path.text(), "PDF (*.pdf)"
         )
@@ -204,6 +201,8 @@ class ExportDialog(QDialog):
 class MainWindow(QMainWindow):
     reportShown = Signal(object)
     checkEnded = Signal(str)
+    #: The whole window is built (see ``deferred``).
+    ready = Signal()
 
     def __init__(
         self,
@@ -211,9 +210,13 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         initial: FormState | None = None,
         catalogue: Catalogue | None = None,
+        deferred: bool = False,
     ) -> None:
+        """``deferred``: build only the form (its Options too when ``initial`` fills them), the
+        menus and an empty results area now, and the rest (catalogue, banner, stage list, panes,
+        the check's runner, the icon) once the window has been painted, or as soon as something
+        needs it. Without it, the window is complete when the constructor returns."""
         super().__init__()
-        self.catalogue = catalogue or load_catalogue()
         self.settings = settings if settings is not None else QSettings()
         self.report: CheckReport | None = None
         self.offline_name = ""
@@ -221,10 +224,113 @@ class MainWindow(QMainWindow):
         self._last_target: Target | None = None
         self._request: Request | None = None
         self._tasks: set[BackgroundTask] = set()
+        self._catalogue = catalogue
+        self._ready = False
+        self._build_scheduled = False
+        self._when_ready: list[Callable[[], object]] = []
+        self._shortcuts: list[tuple[QAction, QKeySequence]] = []
 
         self.setWindowTitle(APP_NAME)
-        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(12, 10, 12, 6)
+        layout.setSpacing(8)
+        self.form = CheckForm(central, light=deferred)
+        self.form.submitted.connect(self.start_check)
+        self.form.cancelRequested.connect(self.cancel_check)
+        layout.addWidget(self.form)
+        # The verdict banner, the stage list and the result tabs come here (_build_results), in
+        # an area that scrolls when the window is too short for them: a layout given less than
+        # its minimum squeezes its largest item first, which is the form with its Options open,
+        # and the Options' rows (the three check boxes above all) were drawn on top of each
+        # other; started with ``HOST --connect ...`` in a window last left small, for one.
+        self.results_area = QScrollArea(central)
+        self.results_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.results_area.setWidgetResizable(True)
+        layout.addWidget(self.results_area, 1)
+        self.setCentralWidget(central)
+        self.statusBar().setSizeGripEnabled(True)
+        self._build_menus()
+        for action in (self.export_action, self.copy_action, self.again_action):
+            action.setEnabled(False)
+        self.cancel_action.setEnabled(False)
+
+        # A fixed minimum instead of one that follows the content: the window's minimum size then
+        # never changes while results come in (and nothing jumps when a long line arrives).
+        main_layout = self.layout()
+        if main_layout is not None:
+            main_layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.setMinimumSize(MIN_WIDTH, MIN_HEIGHT)
+        self.resize(1100, 820)
+        geometry = self.settings.value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        if initial is not None:
+            # Now, not with the rest: what is typed meanwhile must not be overwritten.
+            self.form.set_state(initial)
+        self.form.host.setFocus()
+        if not deferred:
+            self.ensure_ready()
+
+    # -- building the rest after the first paint
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready
+
+    def when_ready(self, slot: Callable[[], object]) -> None:
+        """Call ``slot`` once the whole window is built: now if it is."""
+        if self._ready:
+            slot()
+        else:
+            self._when_ready.append(slot)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._ready:
+            QTimer.singleShot(BUILD_FALLBACK_MS, self, self.ensure_ready)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._ready and not self._build_scheduled:
+            # The first frame is being drawn: build the rest once it is on the screen.
+            self._build_scheduled = True
+            QTimer.singleShot(0, self, self.ensure_ready)
+
+    def ensure_ready(self) -> None:
+        """Build the rest of the window now, if that has not happened yet."""
+        if self._ready:
+            return
+        self._ready = True
+        self._build_results()
+        self.ready.emit()
+        waiting, self._when_ready = self._when_ready, []
+        for slot in waiting:
+            slot()
+
+    def _build_results(self) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget
+
+        from core.catalogue import load_catalogue
+        from gui.banner import VerdictBanner
+        from gui.models import StageModel
+        from gui.panes.certificates import CertificatesPane
+        from gui.panes.clock import ClockPane
+        from gui.panes.fixit import FixItPane
+        from gui.panes.handshake import HandshakePane
+        from gui.panes.protocols import ProtocolsPane
+        from gui.panes.summary import SummaryPane
+        from gui.worker import CheckRunner, overlap_available
+
+        if QGuiApplication.windowIcon().isNull():
+            # The title bar's and the task bar's icon, for the dialogs too: nothing in the
+            # first frame shows it, so it is loaded here (importlib.resources and the PNGs).
+            QGuiApplication.setWindowIcon(app_icon())
+        self.catalogue = self._catalogue or load_catalogue()
+        self.form.build_options()
         self.runner = CheckRunner(self)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_report)
@@ -233,19 +339,15 @@ class MainWindow(QMainWindow):
         self.runner.failed.connect(self._on_failed)
         self.runner.runningChanged.connect(self._on_running)
 
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(12, 10, 12, 6)
+        results = QWidget()
+        layout = QVBoxLayout(results)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        self.form = CheckForm(central)
-        self.form.submitted.connect(self.start_check)
-        self.form.cancelRequested.connect(self.cancel_check)
-        layout.addWidget(self.form)
-        self.banner = VerdictBanner(central)
+        self.banner = VerdictBanner(results)
         layout.addWidget(self.banner)
 
         self.stage_model = StageModel(self)
-        self.stages = QTableView(central)
+        self.stages = QTableView(results)
         self.stages.setModel(self.stage_model)
         self.stages.setAccessibleName("Check progress")
         self.stages.verticalHeader().hide()
@@ -267,7 +369,7 @@ class MainWindow(QMainWindow):
         self.stages.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.stages)
 
-        self.tabs = QTabWidget(central)
+        self.tabs = QTabWidget(results)
         self.tabs.setAccessibleName("Results")
         self.tabs.setDocumentMode(True)
         self.summary = SummaryPane(self.catalogue, self.tabs)
@@ -291,29 +393,22 @@ class MainWindow(QMainWindow):
         self.fixit.status.connect(self.show_status)
         self.certificates.status.connect(self.show_status)
         layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
-        self.statusBar().setSizeGripEnabled(True)
+        # Shown at once (children added to a shown widget would wait for the event loop).
+        self.results_area.setWidget(results)
+        self.results_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its contents take the focus
+        self.results = results
 
         self.ticker = QTimer(self)
         self.ticker.setInterval(100)
         self.ticker.timeout.connect(self.stage_model.tick)
 
-        self._build_menus()
+        for action, keys in self._shortcuts:
+            action.setShortcut(keys)
+        if self.help_action.shortcut().isEmpty():  # no standard Help key on this desktop
+            self.help_action.setShortcut(QKeySequence("F1"))
+
         self.form.set_recent(self.recent_hosts())
-        if initial is not None:
-            self.form.set_state(initial)
         self._update_actions()
-        # A fixed minimum instead of one that follows the content: the window's minimum size then
-        # never changes while results come in (and nothing jumps when a long line arrives).
-        main_layout = self.layout()
-        if main_layout is not None:
-            main_layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
-        self.setMinimumSize(760, 560)
-        self.resize(1100, 820)
-        geometry = self.settings.value(GEOMETRY_KEY)
-        if isinstance(geometry, QByteArray | bytes):
-            self.restoreGeometry(QByteArray(geometry))
-        self.form.host.setFocus()
 
     # -- menus
 
@@ -325,7 +420,8 @@ class MainWindow(QMainWindow):
     ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
+            # Set in _build_results: QAction.setShortcut makes PySide6 create the Qt namespace.
+            self._shortcuts.append((action, QKeySequence(shortcut)))
         action.triggered.connect(slot)
         self.addAction(action)
         return action
@@ -357,8 +453,6 @@ class MainWindow(QMainWindow):
         self.help_action = self._action(
             "&How to use Handshake Doctor", self.show_help, QKeySequence.StandardKey.HelpContents
         )
-        if self.help_action.shortcut().isEmpty():
-            self.help_action.setShortcut(QKeySequence("F1"))
         self.about_action = self._action("&About Handshake Doctor", self.show_about)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.help_action)
@@ -406,6 +500,10 @@ class MainWindow(QMainWindow):
 
     def start_check(self, *, again: bool = False) -> bool:
         """Start a check from the form; False if it could not start (the form says why)."""
+        from core.untrusted import visible
+        from gui.request import FormError, build_request
+
+        self.ensure_ready()
         if self.runner.running:
             return False
         self.form.clear_errors()
@@ -442,6 +540,7 @@ class MainWindow(QMainWindow):
         return True
 
     def check_again(self) -> None:
+        self.ensure_ready()
         if self.runner.running:
             return
         if (
@@ -452,7 +551,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.fixit)
 
     def cancel_check(self) -> None:
-        if self.runner.running:
+        if self._ready and self.runner.running:
             self.runner.cancel()
             self.form.button.setEnabled(False)
             self.show_status("Cancelling…")
@@ -467,6 +566,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_progress(self, event: StageEvent) -> None:
+        from core.models import StageId, StageStatus
+        from core.untrusted import visible
+
         self.stage_model.apply(event)
         request = self._request
         if request is None:
@@ -486,6 +588,9 @@ class MainWindow(QMainWindow):
             )
 
     def _on_report(self, report: CheckReport) -> None:
+        from core.untrusted import visible
+        from gui.models import format_ms, plain_stage_lines
+
         self.stage_model.set_results(report.stages)
         for stage, line in plain_stage_lines(report, self.catalogue).items():
             self.stage_model.set_plain_summary(stage, line)
@@ -511,6 +616,8 @@ class MainWindow(QMainWindow):
     def _on_invalid(self, field: str, message: str) -> None:
         self.stage_model.reset()
         self.banner.show_idle()
+        if self.report is None:
+            self._show_report(None)  # the panes said "Checking…"; nothing was checked
         self.form.show_error(field, message)
         self.show_status("The check could not start.")
         self.checkEnded.emit("invalid")
@@ -543,6 +650,8 @@ class MainWindow(QMainWindow):
     # -- file menu
 
     def open_certificate_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(
             self,
             "Open certificate file",
@@ -554,6 +663,13 @@ class MainWindow(QMainWindow):
 
     def open_certificate_file(self, path: Path, password: bytes | None = None) -> None:
         """Validate a chain from a file, offline, in the background."""
+        from PySide6.QtCore import Qt
+
+        from core.models import CheckReport
+        from core.untrusted import visible
+        from gui.request import FormError, build_request
+
+        self.ensure_ready()
         if self.runner.running:
             self.show_status("Wait for the check to finish, or cancel it, first.")
             return
@@ -578,6 +694,8 @@ class MainWindow(QMainWindow):
         def error(message: str) -> None:
             self._tasks.discard(task)
             if "PKCS#12" in message and "password" in message and password is None:
+                from PySide6.QtWidgets import QInputDialog, QLineEdit
+
                 secret, ok = QInputDialog.getText(
                     self, "Password", f"Password for {path.name}:", QLineEdit.EchoMode.Password
                 )
@@ -594,6 +712,8 @@ class MainWindow(QMainWindow):
         QThreadPool.globalInstance().start(task)
 
     def _show_offline(self, report: CheckReport, name: str) -> None:
+        from core.untrusted import visible
+
         self.stage_model.reset()
         self._show_report(report, offline=visible(name, limit=120))
         self.offline_name = name
@@ -614,6 +734,8 @@ class MainWindow(QMainWindow):
             self.export_to(Path(dialog.path.text().strip()), redact=dialog.redact.isChecked())
 
     def export_to(self, path: Path, *, redact: bool) -> bool:
+        from PySide6.QtCore import Qt
+
         if self.report is None:
             return False
         pdf = importlib.import_module(
@@ -631,6 +753,8 @@ class MainWindow(QMainWindow):
         return True
 
     def copy_summary(self) -> None:
+        from core.render.summary import ticket_summary
+
         if self.report is None or self.offline_name:
             return
         QGuiApplication.clipboard().setText(ticket_summary(self.report))
@@ -639,6 +763,8 @@ class MainWindow(QMainWindow):
     # -- help
 
     def show_help(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.information(
             self,
             "How to use Handshake Doctor",
@@ -660,6 +786,9 @@ class MainWindow(QMainWindow):
         self.about_box().exec()
 
     def about_box(self) -> QMessageBox:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
         from gui.about import versions_text
 
         box = QMessageBox(self)
@@ -679,12 +808,20 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
+        if not self._ready:
+            return  # nothing with its own colours exists before the rest is built
+        from PySide6.QtCore import QEvent
+
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self.follow_palette()
 
     def follow_palette(self) -> None:
         """Recolour what carries its own colours (style sheets, severity tones) after the
         system switched between light and dark; everything else follows the palette itself."""
+        from PySide6.QtWidgets import QAbstractItemView
+
+        from gui.widgets import Badge
+
         self.banner.restyle()
         for badge in self.findChildren(Badge):
             badge.restyle()
@@ -697,7 +834,8 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        if len(urls) == 1 and urls[0].isLocalFile() and not self.runner.running:
+        running = self._ready and self.runner.running
+        if len(urls) == 1 and urls[0].isLocalFile() and not running:
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -715,6 +853,7 @@ class MainWindow(QMainWindow):
         the window (the engine honours a cancel within about 0.1 s)."""
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.sync()
-        self.runner.shutdown(5000)
+        if self._ready:
+            self.runner.shutdown(5000)
         QThreadPool.globalInstance().waitForDone(5000)
         event.accept()

@@ -14,11 +14,20 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.budget import Budget, Cancelled, DeadlineExceeded
-from core.credentials import CredentialsError
 from core.models import CheckReport, ClientCredentials, StageEvent
 from gui.request import ClientCertSpec, Request
 
 _ORPHANS: set[QThread] = set()
+
+#: core.credentials words its errors for the command line ("give it with --client-key"); the
+#: window names its own fields instead. Longest first: one option's name starts another's.
+_OPTION_WORDS = (
+    ("give it with --client-key", "choose the key file in the Client key field"),
+    (" (--client-key)", ""),  # "The private key in key.pem (--client-key) does not belong ..."
+    ("--client-cert-password-env", "the Password field"),
+    ("--client-key", "the Client key field"),
+    ("--client-cert", "the Client certificate field"),
+)
 
 
 def load_credentials(spec: ClientCertSpec) -> ClientCredentials:
@@ -27,6 +36,15 @@ def load_credentials(spec: ClientCertSpec) -> ClientCredentials:
     from core.credentials import load_client_credentials
 
     return load_client_credentials(spec.cert, spec.key, password=spec.password.encode())
+
+
+def credentials_problem(message: str) -> tuple[str, str]:
+    """The form field a client-certificate problem belongs under, and its sentence in the
+    window's words: a missing, unreadable or mismatched key goes under Client key."""
+    about_key = "--client-key" in message or "client key" in message.lower()
+    for option, words in _OPTION_WORDS:
+        message = message.replace(option, words)
+    return ("client_key" if about_key else "client_cert"), message
 
 
 def overlap_available() -> bool:
@@ -66,7 +84,10 @@ class CheckWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        # Imported here, on the worker's thread: the engine (and cryptography) never delays
+        # the window's first paint.
         from core.catalogue import load_catalogue
+        from core.credentials import CredentialsError
         from core.diagnose import CheckError, run_check
 
         try:
@@ -84,7 +105,7 @@ class CheckWorker(QObject):
         except Cancelled:
             self.cancelled.emit()
         except CredentialsError as exc:
-            self.invalid.emit("client_cert", str(exc))
+            self.invalid.emit(*credentials_problem(str(exc)))
         except CheckError as exc:
             self.invalid.emit("ca_file", str(exc).removeprefix("--ca-file: "))
         except DeadlineExceeded:

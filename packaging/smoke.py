@@ -88,9 +88,11 @@ def check_args(address: str, root: Path, *extra: str) -> list[str]:
 
 def window_shows(exe: Path, env: dict[str, str], wrapper: Sequence[str] = ()) -> str:
     """Start the window with HANDSHAKE_DOCTOR_EXIT_AFTER_SHOW=1. If gui/app.py honours it, the app
-    prints ``shown`` and exits 0; if not (yet), it must at least still be running after a few
-    seconds, which proves the window came up without crashing. QT_DEBUG_PLUGINS=1 makes Qt say
-    when a plugin it tried cannot load (a library trimmed away too eagerly): that fails too."""
+    prints ``shown`` (the first frame: the form), then ``ready`` (the panes, the catalogue and
+    the icon, built after that frame), and exits 0; if not (yet), it must at least still be
+    running after a few seconds, which proves the window came up without crashing.
+    QT_DEBUG_PLUGINS=1 makes Qt say when a plugin it tried cannot load (a library trimmed away
+    too eagerly): that fails too."""
     env = {**env, "HANDSHAKE_DOCTOR_EXIT_AFTER_SHOW": "1", "QT_DEBUG_PLUGINS": "1"}
     started = time.monotonic()
     with subprocess.Popen(
@@ -104,17 +106,19 @@ def window_shows(exe: Path, env: dict[str, str], wrapper: Sequence[str] = ()) ->
     ) as proc:
         try:
             out, err = proc.communicate(timeout=SHOWN_TIMEOUT if _has_hook() else 5)
-            detail = f"shown after {time.monotonic() - started:.2f} s"
+            detail = f"shown and ready, exited after {time.monotonic() - started:.2f} s"
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGTERM)
             out, err = proc.communicate(timeout=10)
             if _has_hook():
+                said = " then ".join(out.split()) or "nothing"
                 raise SmokeFailure(
-                    f"the window did not report `shown` within {SHOWN_TIMEOUT} s\n{err[-2000:]}"
+                    f"the window did not report `shown` then `ready` within {SHOWN_TIMEOUT} s "
+                    f"(it said {said})\n{err[-2000:]}"
                 ) from None
             detail = "up for 5 s without crashing (gui/app.py has no exit hook yet)"
         else:
-            if proc.returncode != 0 or "shown" not in out.split():
+            if proc.returncode != 0 or not {"shown", "ready"} <= set(out.split()):
                 raise SmokeFailure(
                     f"the window exited {proc.returncode}\n"
                     f"--- stdout\n{out[-2000:]}\n--- stderr\n{err[-3000:]}"

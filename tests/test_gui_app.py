@@ -3,6 +3,12 @@ good ones fill the form the way the CLI would fill CheckOptions."""
 
 from __future__ import annotations
 
+import configparser
+import json
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -11,10 +17,10 @@ from PySide6.QtGui import QColor, QPalette
 from core.credentials import CredentialsError
 from core.models import DEFAULT_TIME_SERVERS, Severity
 from gui.about import certifi_date, versions_text
-from gui.app import main, parse_args
+from gui.app import DESKTOP_FILE_NAME, EXIT_AFTER_SHOW, form_from_argv, main, parse_args
 from gui.request import ClientCertSpec, FormError, FormState, build_request, state_from_args
 from gui.theme import is_dark, tone
-from gui.worker import load_credentials
+from gui.worker import credentials_problem, load_credentials
 from tests.pki import Pki, write_chain
 
 
@@ -159,3 +165,132 @@ def test_tones_follow_light_and_dark_palettes(qapp: object) -> None:
         # Text on its banner stays readable: far apart in lightness, in both themes.
         assert abs(fg_light.foreground.lightness() - fg_light.background.lightness()) > 90
         assert abs(fg_dark.foreground.lightness() - fg_dark.background.lightness()) > 90
+
+
+# --------------------------------------------------------------------------- starting up
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python(code: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``code`` in a fresh interpreter (nothing imported yet), offscreen, with its own settings."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_CONFIG_HOME": str(tmp_path),
+            **env,
+        },
+        check=False,
+    )
+
+
+FIRST_FRAME = textwrap.dedent(
+    """
+    import json, sys
+    import PySide6.QtCore as QtCore
+    from PySide6.QtWidgets import QApplication
+    app = QApplication([])
+    eager = "Qt" in QtCore.__dict__  # bindings that make the Qt namespace at once: nothing to save
+    from gui.app import form_from_argv
+    from gui.window import MainWindow
+    window = MainWindow(initial=form_from_argv([]), deferred=True)
+    window.show()
+    first = {
+        "engine": sorted(m for m in sys.modules if m.split(".")[0] in ("core", "cryptography")),
+        "qt_namespace": not eager and "Qt" in QtCore.__dict__,
+        "ready": window.is_ready,
+        "panes": hasattr(window, "tabs"),
+    }
+    window.when_ready(app.quit)
+    app.exec()
+    tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    print(json.dumps({**first, "tabs": tabs, "icon": not app.windowIcon().isNull()}))
+    """
+)
+
+
+def test_the_first_frame_needs_neither_the_engine_nor_the_qt_namespace(tmp_path: Path) -> None:
+    """What the app paints first (the form, the menus, an empty results area) imports no engine
+    module and never makes PySide6 create its Qt namespace (~13 ms of enums); the panes, the
+    catalogue and the icon come once the window has been painted."""
+    result = _python(FIRST_FRAME, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["engine"] == []
+    assert seen["qt_namespace"] is False
+    assert seen["ready"] is False and seen["panes"] is False
+    assert seen["tabs"][0] == "Summary" and len(seen["tabs"]) == 6
+    assert seen["icon"] is True
+
+
+def test_exit_after_show_hook_says_shown_then_ready(tmp_path: Path) -> None:
+    """packaging/smoke.py and benchmarks/startup.py switch to this hook when they find its name
+    in gui/app.py; the bare window of packaging/bare_window.py prints the same ``shown``."""
+    code = "import sys; from gui.app import main; sys.exit(main([]))"
+    result = _python(code, tmp_path, **{EXIT_AFTER_SHOW: "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["shown", "ready"]
+    assert EXIT_AFTER_SHOW in (ROOT / "benchmarks" / "startup.py").read_text(encoding="utf-8")
+    assert EXIT_AFTER_SHOW in (ROOT / "packaging" / "smoke.py").read_text(encoding="utf-8")
+
+
+def test_no_arguments_fill_no_form() -> None:
+    assert form_from_argv([]) is None
+    state = form_from_argv(["localhost", "--quick"])
+    assert state is not None and state.host == "localhost" and state.quick
+
+
+def test_desktop_file_name_is_the_packaged_desktop_file() -> None:
+    desktop = ROOT / "packaging" / f"{DESKTOP_FILE_NAME}.desktop"
+    assert desktop.is_file()
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(desktop, encoding="utf-8")
+    assert parser["Desktop Entry"]["Icon"] == DESKTOP_FILE_NAME
+
+
+# --------------------------------------------------------------------------- client certificates
+
+
+def test_a_missing_client_key_is_explained_in_the_windows_words(tmp_path: Path) -> None:
+    pki = Pki()
+    client = pki.leaf(("client",), client=True)
+    cert, _ = write_chain(tmp_path, "client", [client], client)
+    with pytest.raises(CredentialsError) as caught:
+        load_credentials(ClientCertSpec(cert, None))
+    field, message = credentials_problem(str(caught.value))
+    assert field == "client_key"
+    assert "Client key field" in message
+    assert "--" not in message
+
+
+@pytest.mark.parametrize(
+    ("engine", "field", "window"),
+    [
+        (
+            "The private key in /k.pem (--client-key) does not belong to the client certificate "
+            "in /c.pem.",
+            "client_key",
+            "The private key in /k.pem does not belong to the client certificate in /c.pem.",
+        ),
+        (
+            "The private key in /c.pem does not belong to the client certificate in /c.pem.",
+            "client_cert",
+            "The private key in /c.pem does not belong to the client certificate in /c.pem.",
+        ),
+        (
+            "There is no client key file /k.pem.",
+            "client_key",
+            "There is no client key file /k.pem.",
+        ),
+        ("/c.p12 holds no certificate.", "client_cert", "/c.p12 holds no certificate."),
+    ],
+)
+def test_credentials_problems_name_the_windows_fields(engine: str, field: str, window: str) -> None:
+    assert credentials_problem(engine) == (field, window)

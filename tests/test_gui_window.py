@@ -4,6 +4,7 @@ address given under Options, and network time is off (the server's Date header i
 
 from __future__ import annotations
 
+import itertools
 import socket
 import ssl
 import time
@@ -623,3 +624,81 @@ def test_unusable_client_certificate_is_explained_under_options(
         assert type_and_check(qtbot, window, "localhost", server.address) == "invalid"
     assert window.form.options.isVisible()
     assert window.form.fields["client_cert"].error.text()
+
+
+def test_a_certificate_without_its_key_is_explained_under_client_key(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    from tests.pki import write_chain
+
+    client = pki.leaf(("client",), client=True)
+    cert, _ = write_chain(tmp_path, "client", [client], client)  # the key stays in its own file
+    window.form.client_cert.setText(str(cert))
+    with raw_server(silent) as server:
+        assert type_and_check(qtbot, window, "localhost", server.address) == "invalid"
+    error = window.form.fields["client_key"].error
+    assert error.isVisible()
+    assert "Client key field" in error.text()
+    assert "--client-key" not in window.form.error_text()
+    assert "Checking" not in window.summary.empty.text()  # nothing was checked
+
+
+# --------------------------------------------------------------------------- starting up
+
+
+def test_a_deferred_window_paints_the_form_first_and_the_rest_right_after(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings, deferred=True)
+    qtbot.addWidget(win)
+    assert not win.is_ready and not hasattr(win, "tabs")
+    with qtbot.waitSignal(win.ready, timeout=5000):
+        win.show()
+    assert win.tabs.count() == 6 and win.banner.isVisible()
+    win.close()
+
+
+def test_enter_before_the_rest_is_built_still_checks(
+    qtbot: QtBot, tmp_path: Path, pki: Pki, root_file: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    initial = FormState(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    win = MainWindow(settings=settings, initial=initial, deferred=True)
+    qtbot.addWidget(win)
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        win.form.host.setText("localhost")
+        assert not win.is_ready
+        win.form.build_options()  # what a click on Options does before the rest is built
+        win.form.connect_to.setText(server.address)
+        with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+            assert win.start_check()
+    assert ended.args == ["report"]
+    assert "works" in win.banner.headline.text()
+    assert win.form.state().ca_file == str(root_file)  # the initial form was applied too
+    win.close()
+
+
+def test_open_options_keep_their_rows_apart_in_a_short_window(
+    qtbot: QtBot, tmp_path: Path, root_file: Path
+) -> None:
+    """Started with ``HOST --connect ...`` in a window last left small, the Options panel used to
+    be squeezed until its three check boxes lay on top of each other; now the results area
+    scrolls instead."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    initial = FormState(host="localhost", connect="127.0.0.1:1", ca_file=str(root_file))
+    win = MainWindow(settings=settings, initial=initial)
+    qtbot.addWidget(win)
+    win.resize(1000, 600)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.form.options.isVisible()
+    boxes = [win.form.no_network_time, win.form.quick, win.form.gentle]
+    for box in boxes:
+        assert box.height() >= box.sizeHint().height(), box.text()
+    for upper, lower in itertools.pairwise(boxes):
+        assert upper.geometry().bottom() < lower.geometry().top(), (upper.text(), lower.text())
+    assert win.form.height() >= win.form.sizeHint().height()
+    assert win.results_area.verticalScrollBar().maximum() > 0  # the results scroll instead
+    win.close()
