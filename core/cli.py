@@ -133,7 +133,14 @@ def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Find out why a TLS (SSL) handshake fails.")
+    parser = _Parser(
+        prog=PROG,
+        description="Find out why a TLS (SSL) handshake fails.",
+        epilog=(
+            f"Without a command, {PROG} opens its window; '{PROG} HOST [options]' opens it and "
+            f"checks HOST at once. Exit status: 0 works, 1 a problem was found, 2 bad input."
+        ),
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     check = sub.add_parser("check", help="check a server without the window")
     add_check_options(check)
