@@ -27,7 +27,7 @@ from core.analyze.chain import (
     needs_issuer,
     validity_findings,
 )
-from core.analyze.clock import measure_clock
+from core.analyze.clock import describe_offset, measure_clock
 from core.budget import Budget, Cancelled
 from core.catalogue import load_catalogue
 from core.causes import Observations, decide, internal_error_finding
@@ -288,7 +288,12 @@ def _finish_clock(
             if abs(offset) > 120 + (result.uncertainty_s or 0)
             else StageStatus.OK
         )
-        stages.end(StageId.CLOCK, status, f"offset {offset:+.1f} s ({result.reference.value})")
+        words = (
+            f"this computer is {describe_offset(offset)}"
+            if status is StageStatus.FAILED
+            else f"offset {offset:+.1f} s"
+        )
+        stages.end(StageId.CLOCK, status, f"{words} ({result.reference.value})")
     return result
 
 
