@@ -30,9 +30,6 @@ from core.models import (
 from core.probe.ocsp import RevocationStatus
 from core.probe.tls import CLIENT_CERT_ALERTS
 
-_VALIDITY = frozenset(
-    {FindingId.CERT_EXPIRED, FindingId.CERT_NOT_YET_VALID, FindingId.EXPIRES_SOON}
-)
 _CHAIN_ERRORS = frozenset(
     {
         FindingId.CERT_EXPIRED,
