@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clock import clock_findings, is_skewed
+from core.analyze.overlap import local_client_profile
 from core.catalogue import load_catalogue
 from core.models import (
     ClockResult,
@@ -234,7 +235,9 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
                 Severity.ERROR,
                 evidence(
                     server_versions=_version_name(legacy.protocol),
-                    client_versions="TLS 1.2, TLS 1.3",
+                    client_versions=", ".join(
+                        _version_name(v) for v in local_client_profile().versions
+                    ),
                     clients_that_connect="older clients only",
                 ),
             )
@@ -257,7 +260,9 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
 
 def _version_name(protocol: str | None) -> str:
     return {
+        "SSLv3": "SSL 3.0",
         "TLSv1": "TLS 1.0",
+        "TLSv1.0": "TLS 1.0",
         "TLSv1.1": "TLS 1.1",
         "TLSv1.2": "TLS 1.2",
         "TLSv1.3": "TLS 1.3",
