@@ -72,7 +72,29 @@ class Cell:
     align_right: bool = False
 
 
-class RowsModel(QAbstractTableModel):
+class _HeaderedTable(QAbstractTableModel):
+    """Fixed horizontal headers and read-only, selectable cells: what every table here shares."""
+
+    _headers: tuple[str, ...] = ()
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self._headers)
+        ):
+            return self._headers[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class RowsModel(_HeaderedTable):
     """A flat table of ``Cell`` rows with fixed headers; the object behind each row in
     OBJECT_ROLE."""
 
@@ -125,22 +147,6 @@ class RowsModel(QAbstractTableModel):
         if role == OBJECT_ROLE:
             return self._objects[index.row()]
         return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self._headers)
-        ):
-            return self._headers[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 # --------------------------------------------------------------------------- stages
@@ -196,10 +202,11 @@ class _StageRow:
     detail: str = ""
 
 
-class StageModel(QAbstractTableModel):
+class StageModel(_HeaderedTable):
     """The six stages of a check, filled live from StageEvents."""
 
     HEADERS = ("Step", "Time", "What happened")
+    _headers = HEADERS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -327,22 +334,6 @@ class StageModel(QAbstractTableModel):
         if role == OBJECT_ROLE:
             return stage
         return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 #: Findings about the certificate chain, for the plain line of the Certificates stage.
