@@ -24,11 +24,11 @@ from core.models import (
     HandshakeObservation,
     NetworkFailure,
     ResolveResult,
+    RevocationStatus,
     Severity,
     Target,
     evidence,
 )
-from core.probe.ocsp import RevocationStatus
 from core.probe.tls import CLIENT_CERT_ALERTS
 
 _CHAIN_ERRORS = frozenset(

@@ -31,6 +31,7 @@ from core.analyze.clock import describe_offset, measure_clock
 from core.budget import Budget, Cancelled
 from core.catalogue import load_catalogue
 from core.causes import Observations, decide, internal_error_finding
+from core.cert_urls import display_url
 from core.certs import CertificateFileError, signed_by, unreadable_field
 from core.ciphers import iana_name_for_openssl
 from core.models import (
@@ -43,6 +44,7 @@ from core.models import (
     HandshakeObservation,
     NetworkFailure,
     ResolveResult,
+    RevocationStatus,
     Severity,
     StageEvent,
     StageId,
@@ -53,7 +55,7 @@ from core.models import (
 )
 from core.probe import net, tls
 from core.probe.fetch import fetch_issuers
-from core.probe.ocsp import RevocationStatus, check_revocation
+from core.probe.ocsp import check_revocation
 from core.probe.sntp import SntpSample, best_sntp
 from core.trust import TrustStores, build_stores
 
@@ -164,7 +166,17 @@ def run_check(
         "certificates",
         errors,
         lambda: _certificates(
-            target, options, budget, stages, hs, obs.legacy, stores, ref_clock, local_now, errors
+            target,
+            options,
+            budget,
+            stages,
+            hs,
+            obs.legacy,
+            stores,
+            ref_clock,
+            local_now,
+            errors,
+            obs.connect_address,
         ),
         _NO_CHAIN,
     )
@@ -213,6 +225,7 @@ def run_check(
         findings=findings,
         stages=stages.ordered(),
         internal_errors=tuple(f"{name}: {text}" for name, text in errors),
+        revocation=revocation,
     )
 
 
@@ -392,6 +405,7 @@ def _certificates(
     clock: ClockResult,
     local_now: dt.datetime,
     errors: list[tuple[str, str]],
+    site_address: str | None,
 ) -> tuple[ChainAnalysis | None, str | None, RevocationStatus | None]:
     source = hs if hs is not None and hs.chain_der else legacy
     if source is None or not source.chain_der:
@@ -415,7 +429,13 @@ def _certificates(
     if needs_issuer(chain) and options.fetch_aia:
         urls = aia_urls(sent[0])
         if urls:
-            fetched, status = fetch_issuers(urls[0], budget.child())
+            # Whatever the fetch meets, the chain is still judged: a failure is evidence.
+            fetched, status = _guarded(
+                "aia-fetch",
+                errors,
+                lambda: fetch_issuers(urls[0], budget.child(), site_address=site_address),
+                (list[x509.Certificate](), "fetch failed: an internal error"),
+            )
             chain = _guarded("certificates", errors, lambda: analyse(fetched, status), chain)
         else:
             chain = _guarded(
@@ -432,8 +452,10 @@ def _certificates(
             revocation = _guarded(
                 "revocation",
                 errors,
-                lambda: check_revocation(sent[0], issuer, ocsp_urls[0], budget.child()),
-                None,
+                lambda: check_revocation(
+                    sent[0], issuer, ocsp_urls[0], budget.child(), site_address=site_address
+                ),
+                RevocationStatus(False, False, display_url(ocsp_urls[0]), "an internal error"),
             )
     summary = f"{len(sent)} sent; " + ("valid" if chain.valid else _chain_problem(chain, verify_at))
     stages.end(

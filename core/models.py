@@ -372,6 +372,18 @@ class StageResult:
 
 
 @dataclass(frozen=True)
+class RevocationStatus:
+    """What the leaf's OCSP responder said, or why it said nothing (``note``)."""
+
+    checked: bool
+    revoked: bool
+    responder: str | None  # as it may be shown: no userinfo
+    note: str
+    revoked_at: datetime | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckReport:
     target: Target
     options: CheckOptions
@@ -389,6 +401,7 @@ class CheckReport:
     findings: tuple[Finding, ...]
     stages: tuple[StageResult, ...] = ()
     internal_errors: tuple[str, ...] = ()
+    revocation: RevocationStatus | None = None
     schema: int = SCHEMA_VERSION
 
     @property

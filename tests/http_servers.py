@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import http.server
+import socket
 import threading
 from collections.abc import Callable, Iterator
 
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from tests.pki import Issued
+from tests.tls_servers import Handler
 
 Responder = Callable[[bytes], bytes]
 
@@ -83,3 +85,91 @@ def ocsp_responder(issuer: Issued, *, revoked: bool, sign_with: Issued | None = 
         return response.public_bytes(serialization.Encoding.DER)
 
     return respond
+
+
+# --------------------------------------------------------------------------- hostile HTTP answers
+# Raw handlers for :class:`tests.tls_servers.LoopbackServer`: each reads the request, then
+# misbehaves as a stranger's AIA or OCSP address could. Every wait looks at ``stop``.
+
+
+def _read_http_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < 65536:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def http_drip(interval: float = 1.0) -> Handler:
+    """``200 OK``, then one byte of body every ``interval`` seconds, for as long as allowed."""
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        _read_http_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\n\r\n")
+        while not stop.wait(interval):
+            conn.sendall(b"0")
+
+    return handle
+
+
+def http_redirect(location: Callable[[bytes], str]) -> Handler:
+    """``302`` to wherever ``location(request)`` says."""
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        request = _read_http_request(conn)
+        target = location(request)
+        conn.sendall(
+            f"HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        stop.wait(0.2)
+
+    return handle
+
+
+def http_huge(size: int = 10 * 1024 * 1024, *, announce: bool = True) -> Handler:
+    """A ``size``-byte body, with or without a Content-Length saying so."""
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        _read_http_request(conn)
+        head = b"HTTP/1.1 200 OK\r\n"
+        if announce:
+            head += f"Content-Length: {size}\r\n".encode()
+        conn.sendall(head + b"\r\n")
+        block = b"\x30" * 65536
+        sent = 0
+        while sent < size and not stop.is_set():
+            conn.sendall(block)
+            sent += len(block)
+
+    return handle
+
+
+def http_raw(answer: bytes) -> Handler:
+    """Exactly ``answer`` as the reply, whatever it is, then close."""
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        _read_http_request(conn)
+        conn.sendall(answer)
+        stop.wait(0.1)
+
+    return handle
+
+
+def http_recorder(requests: list[bytes], answer: bytes) -> Handler:
+    """Answers ``answer`` and keeps each request it received, to assert what was sent."""
+
+    def handle(conn: socket.socket, stop: threading.Event) -> None:
+        requests.append(_read_http_request(conn))
+        conn.sendall(answer)
+        stop.wait(0.1)
+
+    return handle
+
+
+def http_ok(body: bytes, content_type: str = "application/pkix-cert") -> bytes:
+    return (
+        f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode() + body

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from core.cert_urls import display_url
 from core.certs import (
     common_name,
     describe,
@@ -548,8 +549,9 @@ def _describe_path(
 
 
 def _aia_url(cert: x509.Certificate) -> str | None:
+    """The address as it may be shown: never with the ``user:pass@`` a stranger put in it."""
     urls = aia_urls(cert)
-    return urls[0] if urls else None
+    return display_url(urls[0]) if urls else None
 
 
 def aia_urls(cert: x509.Certificate, *, ocsp: bool = False) -> list[str]:

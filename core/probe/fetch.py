@@ -1,57 +1,417 @@
 """Small HTTP fetches for certificate plumbing: the issuer named by a leaf's AIA address, and
-OCSP answers. Bounded in time and size: the addresses come from a stranger's certificate."""
+OCSP answers.
+
+The addresses come from a stranger's certificate, so the fetch is ours end to end rather than
+``urllib``'s: one deadline for resolve, connect, request, every redirect and the body together; at
+most three redirects, each to http(s) and each checked like the first address; the body stopped at
+the cap; only addresses that :func:`core.cert_urls.fetch_refusal` allows; and a parser that turns
+any malformed answer into a failure with a reason, never an exception.
+"""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import enum
+import select
+import socket
+import ssl
+import time
 from dataclasses import dataclass
 
 from cryptography import x509
 
-from core.budget import Budget
+from core.budget import Budget, Cancelled, wait_slice
+from core.cert_urls import (
+    AddressRefusal,
+    FetchUrl,
+    UrlProblem,
+    describe_url_problem,
+    display_url,
+    fetch_refusal,
+    parse_fetch_url,
+)
 from core.certs import CertificateFileError, load_certificates
+from core.probe.net import connect_one, resolve
 
+#: A CA certificate or an OCSP answer is a few KB; anything past this is not one.
 MAX_FETCH_BYTES = 256 * 1024
+MAX_REDIRECTS = 3
+MAX_HEADER_BYTES = 16 * 1024
+MAX_HEADERS = 100
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_READ_CHUNK = 16 * 1024
+
+
+class FetchFailure(enum.StrEnum):
+    BAD_URL = "bad-url"
+    REFUSED_ADDRESS = "refused-address"
+    UNRESOLVED = "unresolved"
+    UNREACHABLE = "unreachable"
+    TIMED_OUT = "timed-out"
+    TOO_LARGE = "too-large"
+    TOO_MANY_REDIRECTS = "too-many-redirects"
+    HTTP_STATUS = "http-status"
+    MALFORMED = "malformed"
 
 
 @dataclass(frozen=True)
 class FetchResult:
-    url: str
+    url: str  # as it may be shown: no userinfo
     data: bytes | None
-    error: str | None
+    failure: FetchFailure | None = None
+    reason: str | None = None  # the facts behind the failure, for the evidence
+    redirects: int = 0
+
+    @property
+    def error(self) -> str | None:
+        """Why nothing came back, in words for the evidence; None when the fetch worked."""
+        return self.reason if self.failure is not None else None
+
+    @property
+    def refused(self) -> bool:
+        """True when nothing was sent at all: the address or the URL itself was refused."""
+        return self.failure in (FetchFailure.BAD_URL, FetchFailure.REFUSED_ADDRESS)
+
+
+class _Stop(Exception):
+    """Ends one fetch with a failure; never leaves this module."""
+
+    def __init__(self, failure: FetchFailure, reason: str) -> None:
+        super().__init__(reason)
+        self.failure = failure
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
 
 
 def http_fetch(
-    url: str, budget: Budget, *, body: bytes | None = None, content_type: str | None = None
+    url: str,
+    budget: Budget,
+    *,
+    body: bytes | None = None,
+    content_type: str | None = None,
+    site_address: str | None = None,
 ) -> FetchResult:
-    if not url.lower().startswith(("http://", "https://")):
-        return FetchResult(url, None, "only http and https addresses are fetched")
-    timeout = max(0.1, min(budget.step_timeout, budget.remaining()))
-    request = urllib.request.Request(url, data=body, method="POST" if body else "GET")  # noqa: S310 - scheme checked above
-    request.add_header("User-Agent", "HandshakeDoctor")
-    if content_type:
-        request.add_header("Content-Type", content_type)
+    """GET (or POST ``body``) a certificate-supplied ``url`` within the budget's step timeout.
+
+    ``site_address`` is the IP address of the checked server: it decides which non-public
+    addresses the URL may point to. Only :class:`Cancelled` is raised.
+    """
+    started = time.monotonic()
+    deadline = budget.step_deadline()
+    timeout_s = max(0.0, deadline - started)
+    parsed = parse_fetch_url(url)
+    if isinstance(parsed, UrlProblem):
+        return FetchResult(
+            display_url(url), None, FetchFailure.BAD_URL, describe_url_problem(parsed)
+        )
+    current = parsed
+    method = "POST" if body is not None else "GET"
+    for hop in range(MAX_REDIRECTS + 1):
+        try:
+            response = _exchange(
+                current, method, body, content_type, budget, deadline, site_address
+            )
+        except _Stop as stop:
+            reason = stop.reason
+            if stop.failure is FetchFailure.TIMED_OUT:
+                reason = f"no complete answer within {timeout_s:.3g} s"
+            if hop:
+                reason += f" (at {current.display}, after {hop} redirect{'s' * (hop > 1)})"
+            return FetchResult(parsed.display, None, stop.failure, reason, hop)
+        if response.status in _REDIRECTS:
+            location = response.headers.get("location", "")
+            if hop == MAX_REDIRECTS:
+                return FetchResult(
+                    parsed.display,
+                    None,
+                    FetchFailure.TOO_MANY_REDIRECTS,
+                    f"redirected more than {MAX_REDIRECTS} times",
+                    hop,
+                )
+            following = parse_fetch_url(location, base=current)
+            if isinstance(following, UrlProblem):
+                shown = display_url(location) or "(none)"
+                return FetchResult(
+                    parsed.display,
+                    None,
+                    FetchFailure.BAD_URL,
+                    f"redirected to {shown}: {describe_url_problem(following)}",
+                    hop + 1,
+                )
+            current = following
+            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                method, body, content_type = "GET", None, None
+            continue
+        if response.status != 200:
+            return FetchResult(
+                parsed.display,
+                None,
+                FetchFailure.HTTP_STATUS,
+                f"the server answered HTTP {response.status}",
+                hop,
+            )
+        return FetchResult(parsed.display, response.body, redirects=hop)
+    raise AssertionError("unreachable: the loop returns on its last hop")
+
+
+def _exchange(
+    url: FetchUrl,
+    method: str,
+    body: bytes | None,
+    content_type: str | None,
+    budget: Budget,
+    deadline: float,
+    site_address: str | None,
+) -> _Response:
+    address = _pick_address(url, budget, deadline, site_address)
+    connected = connect_one(address, url.port, _until(deadline, budget))
+    if connected.sock is None:
+        if time.monotonic() >= deadline:
+            raise _Stop(FetchFailure.TIMED_OUT, "timed out")
+        raise _Stop(FetchFailure.UNREACHABLE, f"{url.display} is unreachable ({connected.detail})")
+    conn = _Connection(connected.sock, budget, deadline)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - scheme checked above
-            data = response.read(MAX_FETCH_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return FetchResult(url, None, f"the server answered HTTP {exc.code}")
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return FetchResult(url, None, f"unreachable ({reason})")
-    if len(data) > MAX_FETCH_BYTES:
-        return FetchResult(url, None, f"the answer is larger than {MAX_FETCH_BYTES // 1024} KB")
-    return FetchResult(url, data, None)
+        if url.scheme == "https":
+            conn.start_tls(url.host)
+        conn.send_all(_request_bytes(url, method, body, content_type))
+        return _read_response(conn)
+    finally:
+        conn.close()
 
 
-def fetch_issuers(url: str, budget: Budget) -> tuple[list[x509.Certificate], str]:
-    """Certificates found at a caIssuers address, and a status word for the evidence."""
-    result = http_fetch(url, budget)
+def _until(deadline: float, budget: Budget) -> Budget:
+    """A budget for one part of the fetch that ends with the fetch's own deadline."""
+    left = max(0.0, deadline - time.monotonic())
+    return Budget(left, total=left, cancel_event=budget.cancel_event)
+
+
+def _pick_address(url: FetchUrl, budget: Budget, deadline: float, site_address: str | None) -> str:
+    answer = resolve(url.host, url.port, _until(deadline, budget))
+    if not answer.addresses:
+        if time.monotonic() >= deadline:
+            raise _Stop(FetchFailure.TIMED_OUT, "timed out")
+        raise _Stop(FetchFailure.UNRESOLVED, f"{url.host} does not resolve ({answer.error})")
+    refusals: list[AddressRefusal] = []
+    for address in answer.addresses:
+        refusal = fetch_refusal(address, site_address)
+        if refusal is None:
+            return address
+        refusals.append(refusal)
+    raise _Stop(FetchFailure.REFUSED_ADDRESS, f"not fetched: {refusals[0]}")
+
+
+def _request_bytes(
+    url: FetchUrl, method: str, body: bytes | None, content_type: str | None
+) -> bytes:
+    lines = [
+        f"{method} {url.target} HTTP/1.1",
+        f"Host: {url.host_header}",
+        "User-Agent: HandshakeDoctor",
+        "Accept: */*",
+        "Connection: close",
+    ]
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+        if content_type:
+            lines.append(f"Content-Type: {content_type}")
+    # One write for head and body: a request split over two segments can wait on a delayed ACK.
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + (body or b"")
+
+
+class _Connection:
+    """A socket read and written in slices, so the deadline and a cancel both hold."""
+
+    def __init__(self, sock: socket.socket, budget: Budget, deadline: float) -> None:
+        self._sock: socket.socket = sock
+        self._budget = budget
+        self._deadline = deadline
+        self._buffer = b""
+        self._eof = False
+
+    def close(self) -> None:
+        self._sock.close()  # the TLS wrapper closes the socket under it too
+
+    def _wait(self, *, write: bool) -> None:
+        if self._budget.cancelled:
+            raise Cancelled
+        if time.monotonic() >= self._deadline:
+            raise _Stop(FetchFailure.TIMED_OUT, "timed out")
+        want = ([], [self._sock]) if write else ([self._sock], [])
+        select.select(want[0], want[1], [], wait_slice(self._deadline))
+
+    def start_tls(self, host: str) -> None:
+        # What is fetched is verified on its own (a certificate against the trust stores, an
+        # OCSP answer by its signature), so this channel needs no authentication of its own.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the content is verified, see above
+        tls = context.wrap_socket(self._sock, server_hostname=host, do_handshake_on_connect=False)
+        self._sock = tls
+        while True:
+            try:
+                tls.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                self._wait(write=False)
+            except ssl.SSLWantWriteError:
+                self._wait(write=True)
+            except (ssl.SSLError, OSError) as exc:
+                raise _Stop(
+                    FetchFailure.UNREACHABLE, f"TLS to the address failed ({exc})"
+                ) from None
+
+    def send_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self._sock.send(view)
+            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                self._wait(write=True)
+                continue
+            except OSError as exc:
+                raise _Stop(FetchFailure.UNREACHABLE, f"the connection failed ({exc})") from None
+            view = view[sent:]
+
+    def _fill(self) -> bool:
+        """Read more into the buffer; False at the end of the stream."""
+        if self._eof:
+            return False
+        while True:
+            try:
+                chunk = self._sock.recv(_READ_CHUNK)
+            except (BlockingIOError, ssl.SSLWantReadError):
+                self._wait(write=False)
+                continue
+            except ssl.SSLWantWriteError:
+                self._wait(write=True)
+                continue
+            except ssl.SSLZeroReturnError:
+                chunk = b""
+            except OSError as exc:
+                raise _Stop(FetchFailure.UNREACHABLE, f"the connection failed ({exc})") from None
+            if not chunk:
+                self._eof = True
+                return False
+            self._buffer += chunk
+            return True
+
+    def read_head(self) -> bytes:
+        while b"\r\n\r\n" not in self._buffer:
+            if len(self._buffer) > MAX_HEADER_BYTES:
+                raise _Stop(FetchFailure.MALFORMED, "the answer's headers are too long")
+            if not self._fill():
+                raise _Stop(FetchFailure.MALFORMED, "the answer ended inside its headers")
+        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
+        if len(head) > MAX_HEADER_BYTES:
+            raise _Stop(FetchFailure.MALFORMED, "the answer's headers are too long")
+        return head
+
+    def read_line(self, limit: int) -> bytes:
+        while b"\r\n" not in self._buffer:
+            if len(self._buffer) > limit:
+                raise _Stop(FetchFailure.MALFORMED, "the answer's chunk framing is broken")
+            if not self._fill():
+                raise _Stop(FetchFailure.MALFORMED, "the answer ended early")
+        line, _, self._buffer = self._buffer.partition(b"\r\n")
+        return line
+
+    def read_exact(self, count: int) -> bytes:
+        while len(self._buffer) < count:
+            if not self._fill():
+                raise _Stop(FetchFailure.MALFORMED, "the answer ended before its announced length")
+        data, self._buffer = self._buffer[:count], self._buffer[count:]
+        return data
+
+    def read_to_end(self, cap: int) -> bytes:
+        while len(self._buffer) <= cap and self._fill():
+            pass
+        if len(self._buffer) > cap:
+            raise _too_large()
+        data, self._buffer = self._buffer, b""
+        return data
+
+
+def _too_large() -> _Stop:
+    return _Stop(FetchFailure.TOO_LARGE, f"the answer is larger than {MAX_FETCH_BYTES // 1024} KB")
+
+
+def _read_response(conn: _Connection) -> _Response:
+    head = conn.read_head()
+    try:
+        text = head.decode("iso-8859-1")
+    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
+        raise _Stop(FetchFailure.MALFORMED, "the answer is not HTTP") from None
+    status_line, *header_lines = text.split("\r\n")
+    status = _status(status_line)
+    if len(header_lines) > MAX_HEADERS:
+        raise _Stop(FetchFailure.MALFORMED, f"the answer has more than {MAX_HEADERS} headers")
+    headers: dict[str, str] = {}
+    for line in header_lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip() or _has_bad_bytes(line):
+            raise _Stop(FetchFailure.MALFORMED, "the answer has a malformed header line")
+        headers[name.lower()] = value.strip()
+    if status in _REDIRECTS or status != 200:
+        return _Response(status, headers, b"")  # the body of a redirect or an error is not read
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return _Response(status, headers, _read_chunked(conn))
+    length = headers.get("content-length")
+    if length is not None:
+        if not length.isdigit() or len(length) > 12:
+            raise _Stop(FetchFailure.MALFORMED, "the answer's Content-Length is not a number")
+        if int(length) > MAX_FETCH_BYTES:
+            raise _too_large()
+        return _Response(status, headers, conn.read_exact(int(length)))
+    return _Response(status, headers, conn.read_to_end(MAX_FETCH_BYTES))
+
+
+def _status(line: str) -> int:
+    version, _, rest = line.partition(" ")
+    code = rest[:3]
+    if not version.startswith("HTTP/1.") or len(version) != 8 or not code.isdigit():
+        raise _Stop(FetchFailure.MALFORMED, "the answer is not HTTP (a malformed status line)")
+    if len(rest) > 3 and rest[3] != " ":
+        raise _Stop(FetchFailure.MALFORMED, "the answer is not HTTP (a malformed status line)")
+    return int(code)
+
+
+def _has_bad_bytes(line: str) -> bool:
+    return any(ord(c) < 0x20 and c != "\t" for c in line) or "\x7f" in line
+
+
+def _read_chunked(conn: _Connection) -> bytes:
+    body = b""
+    while True:
+        size_text = conn.read_line(64).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise _Stop(FetchFailure.MALFORMED, "the answer's chunk framing is broken") from None
+        if size < 0:
+            raise _Stop(FetchFailure.MALFORMED, "the answer's chunk framing is broken")
+        if size == 0:
+            return body
+        if len(body) + size > MAX_FETCH_BYTES:
+            raise _too_large()
+        body += conn.read_exact(size)
+        if conn.read_exact(2) != b"\r\n":
+            raise _Stop(FetchFailure.MALFORMED, "the answer's chunk framing is broken")
+
+
+def fetch_issuers(
+    url: str, budget: Budget, *, site_address: str | None = None
+) -> tuple[list[x509.Certificate], str]:
+    """Certificates found at a caIssuers address, and a status phrase for the evidence."""
+    result = http_fetch(url, budget, site_address=site_address)
     if result.data is None:
-        return [], f"fetch failed: {result.error}"
+        prefix = "" if (result.reason or "").startswith("not fetched") else "fetch failed: "
+        return [], f"{prefix}{result.error}"
     try:
         return load_certificates(result.data), "fetched"
-    except CertificateFileError as exc:
-        return [], f"fetch failed: {exc}"
+    except CertificateFileError:
+        return [], "fetch failed: the answer is not a certificate"

@@ -3,9 +3,6 @@ unreachable responder or an unverifiable answer is noted as evidence, never as a
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -14,17 +11,10 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from core.budget import Budget
+from core.models import RevocationStatus
 from core.probe.fetch import http_fetch
 
-
-@dataclass(frozen=True)
-class RevocationStatus:
-    checked: bool
-    revoked: bool
-    responder: str | None
-    note: str
-    revoked_at: dt.datetime | None = None
-    reason: str | None = None
+__all__ = ["RevocationStatus", "check_revocation"]
 
 
 def _signature_ok(response: ocsp.OCSPResponse, signer: x509.Certificate) -> bool:
@@ -62,8 +52,18 @@ def _authorised_signer(
 
 
 def check_revocation(
-    leaf: x509.Certificate, issuer: x509.Certificate, url: str, budget: Budget
+    leaf: x509.Certificate,
+    issuer: x509.Certificate,
+    url: str,
+    budget: Budget,
+    *,
+    site_address: str | None = None,
 ) -> RevocationStatus:
+    """Ask the responder; whatever it answers, the result is a status with a reason.
+
+    The answer comes from an address a stranger wrote, so a reply that the parser cannot make
+    sense of, or that makes it raise, is "not readable": it never decides anything.
+    """
     request = (
         ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA1()).build()  # noqa: S303 - OCSP CertID uses SHA-1 by convention
     )
@@ -72,11 +72,24 @@ def check_revocation(
         budget,
         body=request.public_bytes(serialization.Encoding.DER),
         content_type="application/ocsp-request",
+        site_address=site_address,
     )
+    shown = fetched.url
     if fetched.data is None:
-        return RevocationStatus(False, False, url, f"OCSP responder {fetched.error}")
+        reason = fetched.error or "gave nothing"
+        prefix = "" if reason.startswith("not fetched") else "OCSP responder: "
+        return RevocationStatus(False, False, shown, f"{prefix}{reason}")
     try:
-        response = ocsp.load_der_ocsp_response(fetched.data)
+        return _interpret(fetched.data, leaf, issuer, shown)
+    except Exception:  # a stranger's bytes: any surprise means "unreadable"
+        return RevocationStatus(False, False, shown, "the OCSP answer is not readable")
+
+
+def _interpret(
+    data: bytes, leaf: x509.Certificate, issuer: x509.Certificate, url: str
+) -> RevocationStatus:
+    try:
+        response = ocsp.load_der_ocsp_response(data)
     except ValueError:
         return RevocationStatus(False, False, url, "the OCSP answer is not readable")
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:

@@ -86,6 +86,7 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             "offset_s": report.clock.offset_s,
             "uncertainty_s": report.clock.uncertainty_s,
         },
+        "revocation": _revocation(report),
         "findings": [finding_dict(f, cat) for f in report.findings],
         "stages": [
             {
@@ -96,6 +97,19 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             }
             for s in report.stages
         ],
+    }
+
+
+def _revocation(report: CheckReport) -> dict[str, Any] | None:
+    """What the OCSP responder said, or why nothing was asked or heard (``status``)."""
+    rev = report.revocation
+    if rev is None:
+        return None
+    return {
+        "checked": rev.checked,
+        "revoked": rev.revoked if rev.checked else None,
+        "responder": rev.responder,
+        "status": rev.note,
     }
 
 

@@ -75,6 +75,8 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
             lines.append(f"     issuer {t(cert.issuer, limit=200)}")
             window = f"{cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}"
             lines.append(f"     valid {window}, {cert.key}, {t(cert.signature_algorithm)}")
+    if report.revocation is not None:
+        lines.append(f"Revocation (OCSP): {t(report.revocation.note, limit=300)}")
     accepted = [name for name, ok in report.protocols.items() if ok]
     if accepted:
         lines.append("")
