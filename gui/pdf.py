@@ -15,6 +15,8 @@ Needs a QGuiApplication (offscreen is fine).
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -306,11 +308,53 @@ def render_document(
     environment: Environment | None = None,
     page_size: QPageSize.PageSizeId | None = None,
 ) -> int:
-    """Lay out and print ``report`` as it is (redact it first if wanted). Returns pages written."""
+    """Lay out and print ``report`` as it is (redact it first if wanted). Returns pages written.
+
+    Qt prints into a private temporary file and says nothing when the disk is full; the bytes
+    are then written to ``path`` by Python, whose errors are real, so a report that was not
+    written is never announced as written.
+    """
+    with tempfile.TemporaryDirectory(prefix="hd-pdf-") as scratch:
+        printed = Path(scratch) / "report.pdf"
+        pages = _print(report, printed, path, redacted, environment, page_size)
+        try:
+            data = printed.read_bytes()
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {_why(exc)}") from None
+    if not data.startswith(b"%PDF-"):
+        raise ExportError(f"cannot write {path}: the PDF could not be produced")
+    _write_exactly(path, data)
+    return pages
+
+
+def _why(exc: OSError) -> str:
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
+
+
+def _write_exactly(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` and check that all of it was taken: a full disk shows at the
+    write or at the close, both inside the ``with``."""
+    try:
+        with open(path, "wb") as out:
+            written = out.write(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_why(exc)}") from None
+    if written != len(data) or (path.is_file() and path.stat().st_size != len(data)):
+        raise ExportError(f"cannot write {path}: only part of the report was written")
+
+
+def _print(
+    report: CheckReport,
+    printed: Path,
+    path: Path,
+    redacted: bool,
+    environment: Environment | None,
+    page_size: QPageSize.PageSizeId | None,
+) -> int:
     _require_app()
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(path))
+    printer.setOutputFileName(str(printed))
     printer.setPageLayout(
         QPageLayout(
             QPageSize(page_size or page_size_for_locale()),

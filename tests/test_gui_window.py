@@ -374,6 +374,25 @@ def test_export_calls_the_pdf_writer(
     assert calls == [(window.report, tmp_path / "r.pdf", True)]
 
 
+def test_export_says_when_the_disk_is_full(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    """Qt's PDF printer is silent on a full disk; the window must not claim a saved report."""
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+    full = tmp_path / "full.pdf"
+    full.symlink_to("/dev/full")
+    assert not window.export_to(full, redact=False)
+    assert window.statusBar().currentMessage() == (
+        f"Could not export the report: cannot write {full}: no space left on device"
+    )
+    good = tmp_path / "good.pdf"
+    assert window.export_to(good, redact=False)
+    assert good.read_bytes().startswith(b"%PDF-")
+    assert window.statusBar().currentMessage() == f"Saved the report to {good}."
+
+
 def test_open_certificate_file_checks_it_offline(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:

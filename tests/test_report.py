@@ -347,6 +347,29 @@ def test_report_command_writes_the_pdf(
     assert "The certificate has expired" in flat(pdf_text(out, 1))
 
 
+def test_report_onto_a_full_disk_says_it_was_not_written(
+    pki: Pki,
+    root_file: Path,
+    tmp_path: Path,
+    qapp: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gui.report_cli import main
+
+    leaf = pki.leaf()
+    out = tmp_path / "report.pdf"
+    out.symlink_to("/dev/full")
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        args = ["--connect", server.address, "--ca-file", str(root_file), "--no-network-time"]
+        code = main(["report", "localhost", *args, "--quick", "-o", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert captured.err == (
+        f"handshake-doctor: cannot write {out}: no space left on device\n"
+    )
+
+
 def test_report_command_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from gui.report_cli import main
 
