@@ -592,6 +592,13 @@ def _chain(report: CheckReport) -> str:
         "where the chain was completed from. Trust: "
         f"{e(_trust_line(report))}.</p>"
     )
+    rev = report.revocation
+    if rev is not None:
+        # The responder's address is a stranger's text: escaped like every certificate field.
+        out.append(
+            f"<p>Revocation (OCSP, asked at {e(rev.responder or 'no address', limit=200)}): "
+            f"{e(rev.note, limit=300)}.</p>"
+        )
     out.extend(_certificate(i, cert, report) for i, cert in enumerate(report.certificates))
     return "".join(out)
 

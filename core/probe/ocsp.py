@@ -76,9 +76,7 @@ def check_revocation(
     )
     shown = fetched.url
     if fetched.data is None:
-        reason = fetched.error or "gave nothing"
-        prefix = "" if reason.startswith("not fetched") else "OCSP responder: "
-        return RevocationStatus(False, False, shown, f"{prefix}{reason}")
+        return RevocationStatus(False, False, shown, fetched.error or "no answer")
     try:
         return _interpret(fetched.data, leaf, issuer, shown)
     except Exception:  # a stranger's bytes: any surprise means "unreadable"
