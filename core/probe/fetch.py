@@ -11,15 +11,12 @@ any malformed answer into a failure with a reason, never an exception.
 from __future__ import annotations
 
 import enum
-import select
-import socket
-import ssl
 import time
 from dataclasses import dataclass
 
 from cryptography import x509
 
-from core.budget import Budget, Cancelled, wait_slice
+from core.budget import Budget
 from core.cert_urls import (
     AddressRefusal,
     FetchUrl,
@@ -31,6 +28,7 @@ from core.cert_urls import (
 )
 from core.certs import CertificateFileError, load_certificates
 from core.probe.net import connect_one, resolve
+from core.probe.stream import BoundedStream, StreamError, StreamProblem
 
 #: A CA certificate or an OCSP answer is a few KB; anything past this is not one.
 MAX_FETCH_BYTES = 256 * 1024
@@ -38,7 +36,6 @@ MAX_REDIRECTS = 3
 MAX_HEADER_BYTES = 16 * 1024
 MAX_HEADERS = 100
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_READ_CHUNK = 16 * 1024
 
 
 class FetchFailure(enum.StrEnum):
@@ -174,14 +171,26 @@ def _exchange(
         if time.monotonic() >= deadline:
             raise _Stop(FetchFailure.TIMED_OUT, "timed out")
         raise _Stop(FetchFailure.UNREACHABLE, f"{url.display} is unreachable ({connected.detail})")
-    conn = _Connection(connected.sock, budget, deadline)
+    conn = BoundedStream(connected.sock, budget, deadline)
     try:
         if url.scheme == "https":
             conn.start_tls(url.host)
         conn.send_all(_request_bytes(url, method, body, content_type))
         return _read_response(conn)
+    except StreamError as exc:
+        raise _stream_stop(exc) from None
     finally:
         conn.close()
+
+
+def _stream_stop(exc: StreamError) -> _Stop:
+    if exc.problem is StreamProblem.TIMED_OUT:
+        return _Stop(FetchFailure.TIMED_OUT, "timed out")
+    if exc.problem is StreamProblem.TOO_LONG:
+        return _too_large()
+    if exc.problem is StreamProblem.CLOSED:
+        return _Stop(FetchFailure.MALFORMED, "the answer ended early")
+    return _Stop(FetchFailure.UNREACHABLE, f"the connection failed ({exc.detail})")
 
 
 def _until(deadline: float, budget: Budget) -> Budget:
@@ -223,125 +232,19 @@ def _request_bytes(
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + (body or b"")
 
 
-class _Connection:
-    """A socket read and written in slices, so the deadline and a cancel both hold."""
-
-    def __init__(self, sock: socket.socket, budget: Budget, deadline: float) -> None:
-        self._sock: socket.socket = sock
-        self._budget = budget
-        self._deadline = deadline
-        self._buffer = b""
-        self._eof = False
-
-    def close(self) -> None:
-        self._sock.close()  # the TLS wrapper closes the socket under it too
-
-    def _wait(self, *, write: bool) -> None:
-        if self._budget.cancelled:
-            raise Cancelled
-        if time.monotonic() >= self._deadline:
-            raise _Stop(FetchFailure.TIMED_OUT, "timed out")
-        want = ([], [self._sock]) if write else ([self._sock], [])
-        select.select(want[0], want[1], [], wait_slice(self._deadline))
-
-    def start_tls(self, host: str) -> None:
-        # What is fetched is verified on its own (a certificate against the trust stores, an
-        # OCSP answer by its signature), so this channel needs no authentication of its own.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # the content is verified, see above
-        tls = context.wrap_socket(self._sock, server_hostname=host, do_handshake_on_connect=False)
-        self._sock = tls
-        while True:
-            try:
-                tls.do_handshake()
-                return
-            except ssl.SSLWantReadError:
-                self._wait(write=False)
-            except ssl.SSLWantWriteError:
-                self._wait(write=True)
-            except (ssl.SSLError, OSError) as exc:
-                raise _Stop(
-                    FetchFailure.UNREACHABLE, f"TLS to the address failed ({exc})"
-                ) from None
-
-    def send_all(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                sent = self._sock.send(view)
-            except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
-                self._wait(write=True)
-                continue
-            except OSError as exc:
-                raise _Stop(FetchFailure.UNREACHABLE, f"the connection failed ({exc})") from None
-            view = view[sent:]
-
-    def _fill(self) -> bool:
-        """Read more into the buffer; False at the end of the stream."""
-        if self._eof:
-            return False
-        while True:
-            try:
-                chunk = self._sock.recv(_READ_CHUNK)
-            except (BlockingIOError, ssl.SSLWantReadError):
-                self._wait(write=False)
-                continue
-            except ssl.SSLWantWriteError:
-                self._wait(write=True)
-                continue
-            except ssl.SSLZeroReturnError:
-                chunk = b""
-            except OSError as exc:
-                raise _Stop(FetchFailure.UNREACHABLE, f"the connection failed ({exc})") from None
-            if not chunk:
-                self._eof = True
-                return False
-            self._buffer += chunk
-            return True
-
-    def read_head(self) -> bytes:
-        while b"\r\n\r\n" not in self._buffer:
-            if len(self._buffer) > MAX_HEADER_BYTES:
-                raise _Stop(FetchFailure.MALFORMED, "the answer's headers are too long")
-            if not self._fill():
-                raise _Stop(FetchFailure.MALFORMED, "the answer ended inside its headers")
-        head, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
-        if len(head) > MAX_HEADER_BYTES:
-            raise _Stop(FetchFailure.MALFORMED, "the answer's headers are too long")
-        return head
-
-    def read_line(self, limit: int) -> bytes:
-        while b"\r\n" not in self._buffer:
-            if len(self._buffer) > limit:
-                raise _Stop(FetchFailure.MALFORMED, "the answer's chunk framing is broken")
-            if not self._fill():
-                raise _Stop(FetchFailure.MALFORMED, "the answer ended early")
-        line, _, self._buffer = self._buffer.partition(b"\r\n")
-        return line
-
-    def read_exact(self, count: int) -> bytes:
-        while len(self._buffer) < count:
-            if not self._fill():
-                raise _Stop(FetchFailure.MALFORMED, "the answer ended before its announced length")
-        data, self._buffer = self._buffer[:count], self._buffer[count:]
-        return data
-
-    def read_to_end(self, cap: int) -> bytes:
-        while len(self._buffer) <= cap and self._fill():
-            pass
-        if len(self._buffer) > cap:
-            raise _too_large()
-        data, self._buffer = self._buffer, b""
-        return data
-
-
 def _too_large() -> _Stop:
     return _Stop(FetchFailure.TOO_LARGE, f"the answer is larger than {MAX_FETCH_BYTES // 1024} KB")
 
 
-def _read_response(conn: _Connection) -> _Response:
-    head = conn.read_head()
+def _read_response(conn: BoundedStream) -> _Response:
+    try:
+        head = conn.read_until(b"\r\n\r\n", MAX_HEADER_BYTES)
+    except StreamError as exc:
+        if exc.problem is StreamProblem.TOO_LONG:
+            raise _Stop(FetchFailure.MALFORMED, "the answer's headers are too long") from None
+        if exc.problem is StreamProblem.CLOSED:
+            raise _Stop(FetchFailure.MALFORMED, "the answer ended inside its headers") from None
+        raise
     try:
         text = head.decode("iso-8859-1")
     except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
@@ -366,7 +269,14 @@ def _read_response(conn: _Connection) -> _Response:
             raise _Stop(FetchFailure.MALFORMED, "the answer's Content-Length is not a number")
         if int(length) > MAX_FETCH_BYTES:
             raise _too_large()
-        return _Response(status, headers, conn.read_exact(int(length)))
+        try:
+            return _Response(status, headers, conn.read_exact(int(length)))
+        except StreamError as exc:
+            if exc.problem is StreamProblem.CLOSED:
+                raise _Stop(
+                    FetchFailure.MALFORMED, "the answer ended before its announced length"
+                ) from None
+            raise
     return _Response(status, headers, conn.read_to_end(MAX_FETCH_BYTES))
 
 
@@ -384,10 +294,19 @@ def _has_bad_bytes(line: str) -> bool:
     return any(ord(c) < 0x20 and c != "\t" for c in line) or "\x7f" in line
 
 
-def _read_chunked(conn: _Connection) -> bytes:
+def _read_chunked(conn: BoundedStream) -> bytes:
+    try:
+        return _chunks(conn)
+    except StreamError as exc:
+        if exc.problem in (StreamProblem.TIMED_OUT, StreamProblem.FAILED):
+            raise
+        raise _Stop(FetchFailure.MALFORMED, "the answer's chunk framing is broken") from None
+
+
+def _chunks(conn: BoundedStream) -> bytes:
     body = b""
     while True:
-        size_text = conn.read_line(64).split(b";", 1)[0].strip()
+        size_text = conn.read_until(b"\r\n", 64).split(b";", 1)[0].strip()
         try:
             size = int(size_text, 16)
         except ValueError:
