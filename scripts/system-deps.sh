@@ -14,7 +14,7 @@ libxcb-image.so.0:libxcb-image0 libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-rende
 libxcb-shape.so.0:libxcb-shape0 libxcb-xkb.so.1:libxcb-xkb1 libxkbcommon-x11.so.0:libxkbcommon-x11-0"
 # command -> Debian package, needed only by the tests and `make screenshots`
 TEST_CMDS="pdftotext:poppler-utils pdftoppm:poppler-utils faketime:faketime Xvfb:xvfb xauth:xauth \
-openssl:openssl"
+openssl:openssl tinyproxy:tinyproxy microsocks:microsocks"
 
 missing=""
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1" ; }

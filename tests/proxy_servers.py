@@ -1,0 +1,102 @@
+"""Real proxies from Debian on 127.0.0.1 for the path tests: tinyproxy (HTTP CONNECT, with Basic
+auth and a host filter when asked) and microsocks (SOCKS5, with a user and password when asked).
+
+Each runs as a child process started by a context manager that waits until the port answers and
+kills the process on exit, so nothing outlives its test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+TINYPROXY = shutil.which("tinyproxy") or "/usr/bin/tinyproxy"
+MICROSOCKS = shutil.which("microsocks") or "/usr/bin/microsocks"
+
+
+def have_tinyproxy() -> bool:
+    return Path(TINYPROXY).exists()
+
+
+def have_microsocks() -> bool:
+    return Path(MICROSOCKS).exists()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the proxy exited at start ({process.returncode})")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"the proxy did not listen on {port} within {seconds} s")
+
+
+@contextlib.contextmanager
+def _child(argv: Sequence[str], port: int) -> Iterator[int]:
+    process = subprocess.Popen(
+        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_for_port(port, process)
+        yield port
+    finally:
+        process.kill()
+        process.wait(10)
+
+
+@contextlib.contextmanager
+def tinyproxy(
+    workdir: Path,
+    *,
+    basic_auth: tuple[str, str] | None = None,
+    refuse: Sequence[str] = (),
+) -> Iterator[int]:
+    """Yields the port of a tinyproxy on 127.0.0.1. ``refuse`` holds host-name patterns its
+    filter answers with 403; ``basic_auth`` makes it answer 407 without those credentials."""
+    port = free_port()
+    lines = [
+        f"Port {port}",
+        "Listen 127.0.0.1",
+        "Timeout 15",
+        "MaxClients 20",
+        "Allow 127.0.0.1",
+        "LogLevel Critical",
+        f'LogFile "{workdir / "tinyproxy.log"}"',
+        f'PidFile "{workdir / "tinyproxy.pid"}"',
+        "DisableViaHeader Yes",
+    ]
+    if basic_auth:
+        lines.append(f"BasicAuth {basic_auth[0]} {basic_auth[1]}")
+    if refuse:
+        patterns = workdir / "filter"
+        patterns.write_text("".join(f"{p}\n" for p in refuse))
+        lines += [f'Filter "{patterns}"', "FilterDefaultDeny No", "FilterExtended On"]
+    config = workdir / "tinyproxy.conf"
+    config.write_text("\n".join(lines) + "\n")
+    with _child([TINYPROXY, "-d", "-c", str(config)], port) as ready:
+        yield ready
+
+
+@contextlib.contextmanager
+def microsocks(credentials: tuple[str, str] | None = None) -> Iterator[int]:
+    """Yields the port of a SOCKS5 proxy (microsocks) on 127.0.0.1."""
+    port = free_port()
+    argv = [MICROSOCKS, "-i", "127.0.0.1", "-p", str(port)]
+    if credentials:
+        argv += ["-u", credentials[0], "-P", credentials[1]]
+    with _child(argv, port) as ready:
+        yield ready
