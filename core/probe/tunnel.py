@@ -229,7 +229,8 @@ def _http_connect(stream: BoundedStream, proxy: ProxyEndpoint, host: str, port: 
                 "proxy_words": words,
             }
         )
-    failure = TunnelFailure.SITE_UNREACHABLE if status in (502, 504) else TunnelFailure.REFUSED
+    # 502, 503, 504: the proxy's own connection or DNS lookup for the site failed.
+    failure = TunnelFailure.SITE_UNREACHABLE if status in (502, 503, 504) else TunnelFailure.REFUSED
     raise _Refused(
         {
             "failure": failure,
