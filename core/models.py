@@ -372,6 +372,18 @@ class StageResult:
 
 
 @dataclass(frozen=True)
+class HttpProbeAnswer:
+    """One plain HTTP request's answer, redirects not followed: what a captive portal shows."""
+
+    url: str
+    status: int | None  # None: no answer (``failure`` says why)
+    location: str | None  # a stranger's text: shown escaped, never fetched
+    content_type: str | None
+    body: bytes
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
 class RevocationStatus:
     """What the leaf's OCSP responder said, or why it said nothing (``note``)."""
 

@@ -27,6 +27,7 @@ from core.cert_urls import (
     parse_fetch_url,
 )
 from core.certs import CertificateFileError, load_certificates
+from core.models import HttpProbeAnswer
 from core.probe.net import connect_one, resolve
 from core.probe.stream import BoundedStream, StreamError, StreamProblem
 
@@ -156,6 +157,36 @@ def http_fetch(
     raise AssertionError("unreachable: the loop returns on its last hop")
 
 
+def http_probe(url: str, budget: Budget) -> HttpProbeAnswer:
+    """GET ``url`` once within the step timeout and keep the answer as it is.
+
+    The address is the user's setting (a connectivity-check URL), not a certificate's, so any
+    address is dialled: a portal that answers every name with its own private address is exactly
+    what this must see. Only :class:`Cancelled` is raised.
+    """
+    started = time.monotonic()
+    deadline = budget.step_deadline()
+    parsed = parse_fetch_url(url)
+    if isinstance(parsed, UrlProblem):
+        return HttpProbeAnswer(
+            display_url(url), None, None, None, b"", describe_url_problem(parsed)
+        )
+    try:
+        response = _exchange(parsed, "GET", None, None, budget, deadline, None, probe=True)
+    except _Stop as stop:
+        reason = stop.reason
+        if stop.failure is FetchFailure.TIMED_OUT:
+            reason = f"no complete answer within {max(0.0, deadline - started):.3g} s"
+        return HttpProbeAnswer(parsed.display, None, None, None, b"", reason)
+    return HttpProbeAnswer(
+        parsed.display,
+        response.status,
+        response.headers.get("location"),
+        response.headers.get("content-type"),
+        response.body,
+    )
+
+
 def _exchange(
     url: FetchUrl,
     method: str,
@@ -164,8 +195,10 @@ def _exchange(
     budget: Budget,
     deadline: float,
     site_address: str | None,
+    *,
+    probe: bool = False,
 ) -> _Response:
-    address = _pick_address(url, budget, deadline, site_address)
+    address = _pick_address(url, budget, deadline, site_address, any_address=probe)
     connected = connect_one(address, url.port, _until(deadline, budget))
     if connected.sock is None:
         if time.monotonic() >= deadline:
@@ -176,7 +209,7 @@ def _exchange(
         if url.scheme == "https":
             conn.start_tls(url.host)
         conn.send_all(_request_bytes(url, method, body, content_type))
-        return _read_response(conn)
+        return _read_response(conn, every_body=probe)
     except StreamError as exc:
         raise _stream_stop(exc) from None
     finally:
@@ -199,12 +232,21 @@ def _until(deadline: float, budget: Budget) -> Budget:
     return Budget(left, total=left, cancel_event=budget.cancel_event)
 
 
-def _pick_address(url: FetchUrl, budget: Budget, deadline: float, site_address: str | None) -> str:
+def _pick_address(
+    url: FetchUrl,
+    budget: Budget,
+    deadline: float,
+    site_address: str | None,
+    *,
+    any_address: bool = False,
+) -> str:
     answer = resolve(url.host, url.port, _until(deadline, budget))
     if not answer.addresses:
         if time.monotonic() >= deadline:
             raise _Stop(FetchFailure.TIMED_OUT, "timed out")
         raise _Stop(FetchFailure.UNRESOLVED, f"{url.host} does not resolve ({answer.error})")
+    if any_address:
+        return answer.addresses[0]
     refusals: list[AddressRefusal] = []
     for address in answer.addresses:
         refusal = fetch_refusal(address, site_address)
@@ -236,7 +278,7 @@ def _too_large() -> _Stop:
     return _Stop(FetchFailure.TOO_LARGE, f"the answer is larger than {MAX_FETCH_BYTES // 1024} KB")
 
 
-def _read_response(conn: BoundedStream) -> _Response:
+def _read_response(conn: BoundedStream, *, every_body: bool = False) -> _Response:
     try:
         head = conn.read_until(b"\r\n\r\n", MAX_HEADER_BYTES)
     except StreamError as exc:
@@ -259,7 +301,7 @@ def _read_response(conn: BoundedStream) -> _Response:
         if not colon or not name or name != name.strip() or _has_bad_bytes(line):
             raise _Stop(FetchFailure.MALFORMED, "the answer has a malformed header line")
         headers[name.lower()] = value.strip()
-    if status in _REDIRECTS or status != 200:
+    if status in (204, 304) or (not every_body and status != 200):
         return _Response(status, headers, b"")  # the body of a redirect or an error is not read
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return _Response(status, headers, _read_chunked(conn))
