@@ -497,9 +497,16 @@ def _parse_action(raw: object, where: str) -> FixAction:
     )
     if not action.target:
         raise CatalogueError(f"{where}.target is empty")
-    if kind == "open-url" and not all(t.startswith("https://") for t in action.target.values()):
+    if kind == "open-url" and not all(
+        t.startswith("https://") or t in _PLAIN_HTTP_URLS for t in action.target.values()
+    ):
         raise CatalogueError(f"{where}: open-url targets must be https addresses")
     return action
+
+
+#: The one plain-http page an action may open: a captive portal can only show its sign-in page
+#: in place of a page without TLS, and this site exists to be that page.
+_PLAIN_HTTP_URLS = frozenset({"http://neverssl.com/"})
 
 
 def _per_os(

@@ -15,14 +15,18 @@ from dataclasses import dataclass, replace
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clock import clock_findings, is_skewed
 from core.analyze.overlap import local_client_profile
+from core.analyze.portal import PortalResult, PortalVerdict
 from core.catalogue import load_catalogue
 from core.models import (
     ClockResult,
     Direction,
+    EvidenceValue,
     Finding,
     FindingId,
     HandshakeObservation,
     NetworkFailure,
+    ProxyFailure,
+    ProxyObservation,
     ResolveResult,
     RevocationStatus,
     Severity,
@@ -66,6 +70,11 @@ class Observations:
     credentials_given: bool = False
     timeout_s: float = 10.0
     internal_errors: tuple[tuple[str, str], ...] = ()
+    #: The proxy the check went through (None: direct), and what it answered.
+    proxy: ProxyObservation | None = None
+    #: Why the direct route failed where the proxy worked (None: not tried, or it worked too).
+    direct_failure: str | None = None
+    portal: PortalResult | None = None
 
 
 def _looks_like(first: bytes) -> str:
@@ -365,15 +374,114 @@ def _symptom(finding: Finding) -> str:
     return f"the certificate looks about to expire ({ev.get('not_after_date')})"
 
 
+_PROXY_FINDINGS = {
+    ProxyFailure.PROXY_UNREACHABLE: FindingId.PROXY_UNREACHABLE,
+    ProxyFailure.TIMED_OUT: FindingId.PROXY_UNREACHABLE,
+    ProxyFailure.MALFORMED: FindingId.PROXY_UNREACHABLE,
+    ProxyFailure.AUTH_REQUIRED: FindingId.PROXY_AUTH_REQUIRED,
+    ProxyFailure.REFUSED: FindingId.PROXY_REFUSED,
+}
+
+#: What a captive portal does to a check on port 443: it answers in the site's place, with its
+#: own certificate or not at all. With the portal found, these are its symptoms, not causes.
+_PORTAL_SYMPTOMS = frozenset(
+    {
+        FindingId.DNS_FAILURE,
+        FindingId.CONNECT_REFUSED,
+        FindingId.CONNECT_TIMEOUT,
+        FindingId.CONNECTION_RESET,
+        FindingId.HANDSHAKE_TIMEOUT,
+        FindingId.NOT_TLS,
+        FindingId.TLS_ALERT,
+        FindingId.HOSTNAME_MISMATCH,
+        FindingId.SELF_SIGNED,
+        FindingId.UNTRUSTED_ROOT,
+        FindingId.INCOMPLETE_CHAIN,
+        FindingId.INTERCEPTION_SUSPECTED,
+        FindingId.CHAIN_INVALID,
+    }
+)
+
+
+def _proxy_findings(obs: Observations) -> list[Finding]:
+    """The proxy's own answer, when it gave no path to the site."""
+    proxy = obs.proxy
+    if proxy is None or proxy.failure is None:
+        return []
+    if proxy.failure is ProxyFailure.SITE_UNREACHABLE:
+        # The proxy reached out and the site did not answer it: the site's problem, seen from
+        # the proxy; the proxy's words are the detail.
+        return [
+            Finding(
+                FindingId.CONNECT_REFUSED,
+                Severity.ERROR,
+                evidence(
+                    address=obs.target.dial_host,
+                    port=obs.target.dial_port,
+                    detail=f"through the proxy {proxy.proxy}: {proxy.detail}",
+                    stage="while connecting",
+                ),
+            )
+        ]
+    kind = _PROXY_FINDINGS[proxy.failure]
+    values: dict[str, EvidenceValue] = {
+        "proxy": proxy.proxy,
+        "setting": proxy.setting,
+        "detail": proxy.detail,
+    }
+    if kind is FindingId.PROXY_AUTH_REQUIRED:
+        values["schemes"] = proxy.auth_schemes
+    if kind is FindingId.PROXY_REFUSED:
+        values["proxy_words"] = proxy.proxy_words
+    return [Finding(kind, Severity.ERROR, evidence(**values))]
+
+
+def _direct_blocked(obs: Observations) -> list[Finding]:
+    hs = obs.handshake
+    if obs.proxy is None or obs.direct_failure is None or hs is None or not hs.ok:
+        return []
+    return [
+        Finding(
+            FindingId.DIRECT_BLOCKED,
+            Severity.INFO,
+            evidence(proxy=obs.proxy.proxy, detail=obs.direct_failure),
+        )
+    ]
+
+
+def _with_portal(obs: Observations, findings: list[Finding]) -> list[Finding]:
+    """A portal explains the failures it causes; without any failure, it is not in the way."""
+    portal = obs.portal
+    if portal is None or portal.verdict is not PortalVerdict.PORTAL:
+        return findings
+    symptoms = [f for f in findings if f.id in _PORTAL_SYMPTOMS]
+    if not symptoms:
+        return findings
+    finding = Finding(
+        FindingId.CAPTIVE_PORTAL,
+        Severity.ERROR,
+        evidence(
+            probe_url=portal.probe_url,
+            portal_url=portal.portal_url,
+            sign=portal.sign,
+            symptoms=tuple(f.id.value for f in symptoms),
+        ),
+    )
+    return [finding] + [f for f in findings if f.id not in _PORTAL_SYMPTOMS]
+
+
 def decide(obs: Observations) -> tuple[Finding, ...]:
     """All findings of a check, causes only, most severe first, each with its fixes."""
     findings: list[Finding] = []
+    findings += _proxy_findings(obs)
     findings += _network_findings(obs)
     findings += _handshake_findings(obs)
     chain_findings, clock_out = _chain_findings(obs)
     findings += chain_findings
     findings += [f for f in obs.overlap_findings if not any(f.id == g.id for g in findings)]
     findings += clock_out
+    findings += _direct_blocked(obs)
+    findings = _with_portal(obs, findings)
     findings += [internal_error_finding(check, error) for check, error in obs.internal_errors]
     return tuple(
         sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank)

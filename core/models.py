@@ -68,6 +68,11 @@ class FindingId(enum.StrEnum):
     INTERCEPTION_SUSPECTED = "interception-suspected"
     CLOCK_SKEW = "clock-skew"
     CLOCK_UNVERIFIED = "clock-unverified"
+    PROXY_UNREACHABLE = "proxy-unreachable"
+    PROXY_AUTH_REQUIRED = "proxy-auth-required"
+    PROXY_REFUSED = "proxy-refused"
+    DIRECT_BLOCKED = "direct-blocked"
+    CAPTIVE_PORTAL = "captive-portal"
     # Beyond the contract: the path validator refused the chain for a reason none of the
     # structured checks above names (e.g. a name-constraint or key-usage violation).
     CHAIN_INVALID = "chain-invalid"
@@ -91,6 +96,10 @@ class FixId(enum.StrEnum):
     ENABLE_MODERN_CIPHERS = "enable-modern-ciphers"
     PROVIDE_CLIENT_CERTIFICATE = "provide-client-certificate"
     CHECK_DNS = "check-dns"
+    SIGN_IN_TO_NETWORK = "sign-in-to-network"
+    CONFIGURE_PROXY = "configure-proxy"
+    ASK_NETWORK_ADMIN = "ask-network-admin"
+    USE_OTHER_NETWORK = "use-other-network"
 
 
 EvidenceValue = str | int | float | bool | None | tuple[str, ...]
@@ -369,6 +378,31 @@ class StageResult:
     status: StageStatus
     duration_ms: float
     summary: str
+
+
+class ProxyFailure(enum.StrEnum):
+    """How a proxy failed to give a path to the site."""
+
+    PROXY_UNREACHABLE = "proxy-unreachable"  # no TCP connection to the proxy itself
+    TIMED_OUT = "timed-out"  # the proxy took the connection, then did not answer in time
+    AUTH_REQUIRED = "auth-required"  # 407 (or 401), or SOCKS refusing every method offered
+    REFUSED = "refused"  # the proxy will not connect to this site (a policy)
+    SITE_UNREACHABLE = "site-unreachable"  # the proxy tried and could not reach the site
+    MALFORMED = "malformed"  # the answer is not the protocol
+
+
+@dataclass(frozen=True)
+class ProxyObservation:
+    """The proxy a check went through, where that setting came from, and what it answered."""
+
+    proxy: str  # scheme://host:port, never credentials
+    source: str  # the contract's path.proxy_source: option | env | system | pac
+    setting: str  # the exact place: --proxy, HTTPS_PROXY, GNOME proxy settings, ...
+    failure: ProxyFailure | None = None
+    detail: str = ""
+    status: int | None = None
+    auth_schemes: tuple[str, ...] = ()
+    proxy_words: str | None = None  # the proxy's own text: untrusted
 
 
 @dataclass(frozen=True)

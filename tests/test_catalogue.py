@@ -180,6 +180,11 @@ ENGINE_KEYS: dict[str, set[str]] = {
     "clock-unverified": {"tried"},
     "chain-invalid": {"reason"},
     "internal-error": {"check", "error"},
+    "proxy-unreachable": {"proxy", "setting", "detail"},
+    "proxy-auth-required": {"proxy", "setting", "detail", "schemes"},
+    "proxy-refused": {"proxy", "setting", "detail", "proxy_words"},
+    "direct-blocked": {"proxy", "detail"},
+    "captive-portal": {"probe_url", "portal_url", "sign", "symptoms"},
 }
 
 
@@ -374,7 +379,11 @@ def test_actions_are_well_formed(cat: Catalogue) -> None:
                 assert target.strip()
                 assert action.target_for(os_name) == target
             if action.kind == "open-url":
-                assert all(t.startswith("https://") for t in action.target.values())
+                # neverssl.com: the one page a captive portal can replace with its sign-in page
+                assert all(
+                    t.startswith("https://") or t == "http://neverssl.com/"
+                    for t in action.target.values()
+                )
 
 
 def test_set_clock_opens_settings_on_every_os(cat: Catalogue) -> None:

@@ -18,8 +18,11 @@ import time
 from dataclasses import dataclass, field
 
 from core.budget import Budget
+from core.models import ProxyFailure as TunnelFailure
 from core.probe import net
 from core.probe.stream import BoundedStream, StreamError, StreamProblem
+
+__all__ = ["ProxyEndpoint", "ProxyScheme", "TunnelFailure", "TunnelOutcome", "open_tunnel"]
 
 #: A proxy's answer to CONNECT is a status line and a few headers.
 MAX_PROXY_HEAD = 8 * 1024
@@ -52,15 +55,6 @@ class ProxyEndpoint:
     @property
     def has_credentials(self) -> bool:
         return self.username is not None
-
-
-class TunnelFailure(enum.StrEnum):
-    PROXY_UNREACHABLE = "proxy-unreachable"  # no TCP connection to the proxy itself
-    TIMED_OUT = "timed-out"  # the proxy took the connection, then did not answer in time
-    AUTH_REQUIRED = "auth-required"  # 407, or SOCKS refusing every method we offered
-    REFUSED = "refused"  # the proxy will not connect to this site (a policy)
-    SITE_UNREACHABLE = "site-unreachable"  # the proxy tried and could not reach the site
-    MALFORMED = "malformed"  # the answer is not the protocol
 
 
 @dataclass(frozen=True)
