@@ -36,6 +36,7 @@ from tests.pki import (
     make_sha1_leaf,
     new_key,
 )
+from tests.timing import within
 
 
 @pytest.fixture(scope="module")
@@ -258,7 +259,7 @@ def test_path_building_is_bounded(pki: Pki) -> None:
     leaf = make_leaf(loop_issuer)
     started = time.perf_counter()
     report = analyze_chain([leaf.cert, *loop], "localhost", custom(pki.root), NOW)
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < within(5)
     assert not report.valid
     assert report.path.anchor is None
 
