@@ -29,16 +29,19 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from core.models import EvidenceValue, Finding, FindingId, FixId, Severity
+from core.request import RequestProblem
 
 __all__ = [
     "UNKNOWN",
     "Actor",
+    "Audience",
     "Catalogue",
     "CatalogueError",
     "FindingText",
     "FixAction",
     "FixText",
     "OsName",
+    "RequestText",
     "current_os",
     "fill",
     "load_catalogue",
@@ -91,6 +94,27 @@ class Actor(enum.StrEnum):
     USER = "user"
     SITE_OWNER = "site-owner"
     NETWORK_ADMIN = "network-admin"
+
+
+class Audience(enum.StrEnum):
+    """Who reads a sentence about a request: the command line names its options, the window
+    names its fields."""
+
+    CLI = "cli"
+    WINDOW = "window"
+
+
+@dataclass(frozen=True)
+class RequestText:
+    """What is wrong with a request (options or form), before any check runs: a template per
+    audience, filled with the facts the problem carries."""
+
+    kind: RequestProblem
+    cli: str
+    window: str
+
+    def for_audience(self, audience: Audience) -> str:
+        return self.cli if audience is Audience.CLI else self.window
 
 
 @dataclass(frozen=True)
@@ -263,8 +287,10 @@ class Catalogue:
         findings: Mapping[FindingId, FindingText],
         fixes: Mapping[FixId, FixText],
         labels: Mapping[str, Mapping[str, str]] | None = None,
+        requests: Mapping[RequestProblem, RequestText] | None = None,
     ) -> None:
         self._findings = MappingProxyType(dict(findings))
+        self._requests = MappingProxyType(dict(requests or {}))
         self._fixes = MappingProxyType(dict(fixes))
         self._labels = MappingProxyType(
             {group: MappingProxyType(dict(words)) for group, words in (labels or {}).items()}
@@ -294,6 +320,12 @@ class Catalogue:
 
     def finding(self, fid: FindingId) -> FindingText:
         return self._findings[fid]
+
+    def request_text(
+        self, kind: RequestProblem, facts: Mapping[str, EvidenceValue], audience: Audience
+    ) -> str:
+        """One sentence on a request's problem, in the command line's or the window's words."""
+        return fill(self._requests[kind].for_audience(audience), facts)
 
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
@@ -350,7 +382,7 @@ def load_catalogue() -> Catalogue:
 def parse_catalogue(data: object) -> Catalogue:
     """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
     root = _mapping(data, "catalogue")
-    _known_keys(root, "catalogue", {"schema", "labels", "findings", "fixes"})
+    _known_keys(root, "catalogue", {"schema", "labels", "requests", "findings", "fixes"})
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
     labels = _parse_labels(root.get("labels"))
@@ -362,7 +394,29 @@ def parse_catalogue(data: object) -> Catalogue:
     findings = {
         FindingId(key): _parse_finding(FindingId(key), value) for key, value in raw_findings.items()
     }
-    return Catalogue(findings, fixes, labels)
+    requests = _parse_requests(root.get("requests"))
+    return Catalogue(findings, fixes, labels, requests)
+
+
+def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:
+    entries = _mapping(raw, "requests")
+    _same_ids("request", entries, {kind.value for kind in RequestProblem})
+    texts: dict[RequestProblem, RequestText] = {}
+    for key, value in entries.items():
+        where = f"requests.{key}"
+        entry = _mapping(value, where)
+        _known_keys(entry, where, {"text", "cli", "window", "prefix"})
+        shared = entry.get("text")
+        cli, window = entry.get("cli", shared), entry.get("window", shared)
+        if cli is None or window is None:
+            raise CatalogueError(f"{where} needs text, or both cli and window")
+        cli, window = _text(cli, f"{where}.cli"), _text(window, f"{where}.window")
+        if "prefix" in entry:
+            cli = f"{_text(entry['prefix'], f'{where}.prefix')}: {cli}"
+        for template in (cli, window):
+            template_fields(template)  # refuses anything but simple {name} fields
+        texts[RequestProblem(key)] = RequestText(RequestProblem(key), cli, window)
+    return texts
 
 
 _LABEL_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
     from core.catalogue import Catalogue
     from core.models import CheckReport, StageEvent, Target
-    from gui.request import FormState, Request
+    from core.request import RequestSpec
+    from gui.request import Request
 
 APP_NAME = "Handshake Doctor"
 MAX_RECENT = 15
@@ -86,7 +87,7 @@ def app_icon() -> QIcon:
 
 class _TaskSignals(QObject):
     done = Signal(object)
-    error = Signal(str)
+    error = Signal(object)  # the exception: its kind may say what to do next
 
 
 class BackgroundTask(QRunnable):
@@ -102,7 +103,7 @@ class BackgroundTask(QRunnable):
         try:
             result = self.work()
         except Exception as exc:
-            self.signals.error.emit(str(exc) or type(exc).__name__)
+            self.signals.error.emit(exc)
         else:
             self.signals.done.emit(result)
 
@@ -111,8 +112,7 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
     """Offline validation of a certificate file, shaped as a report the panes can show."""
     import datetime as dt
 
-    from core.certs import CertificateFileError, read_certificate_file
-    from core.cli import leaf_first
+    from core.certs import CertificateFileError, leaf_first, read_certificate_file
     from core.inspect import inspect_chain
     from core.models import CheckOptions, CheckReport, ClockResult, ClockSource, Target
     from core.trust import build_stores
@@ -121,7 +121,7 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
     certs = read_certificate_file(path, password=password)
     stores = build_stores(None, no_default_trust=False)
     try:
-        result = inspect_chain(leaf_first(certs), stores, host=host, at=started)  # type: ignore[arg-type]
+        result = inspect_chain(leaf_first(certs), stores, host=host, at=started)
     except Exception as exc:  # a damaged certificate must not surface as a traceback
         damaged = f"{path.name} could not be checked: a certificate in it is damaged"
         raise CertificateFileError(f"{damaged} ({type(exc).__name__}).") from exc
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         self,
         *,
         settings: QSettings | None = None,
-        initial: FormState | None = None,
+        initial: RequestSpec | None = None,
         catalogue: Catalogue | None = None,
         deferred: bool = False,
     ) -> None:
@@ -500,8 +500,9 @@ class MainWindow(QMainWindow):
 
     def start_check(self, *, again: bool = False) -> bool:
         """Start a check from the form; False if it could not start (the form says why)."""
+        from core.request import RequestError
         from core.untrusted import visible
-        from gui.request import FormError, build_request
+        from gui.request import build_request, form_words
 
         self.ensure_ready()
         if self.runner.running:
@@ -509,8 +510,8 @@ class MainWindow(QMainWindow):
         self.form.clear_errors()
         try:
             request: Request = build_request(self.form.state())
-        except FormError as exc:
-            self.form.show_error(exc.field, exc.message)
+        except RequestError as exc:
+            self.form.show_error(exc.field, form_words(exc))
             return False
         previous = self.report if again and not self.offline_name else None
         self._check_again_from = previous
@@ -665,9 +666,11 @@ class MainWindow(QMainWindow):
         """Validate a chain from a file, offline, in the background."""
         from PySide6.QtCore import Qt
 
+        from core.certs import CertificateFileError
         from core.models import CheckReport
+        from core.request import RequestError
         from core.untrusted import visible
-        from gui.request import FormError, build_request
+        from gui.request import build_request
 
         self.ensure_ready()
         if self.runner.running:
@@ -680,7 +683,7 @@ class MainWindow(QMainWindow):
                 if self.form.host.text().strip()
                 else None
             )
-        except FormError:
+        except RequestError:
             host = None
         self.show_status(f"Reading {path.name}…")
         task = BackgroundTask(lambda: inspect_file(path, host, password))
@@ -691,9 +694,14 @@ class MainWindow(QMainWindow):
             if isinstance(report, CheckReport):
                 self._show_offline(report, path.name)
 
-        def error(message: str) -> None:
+        def error(exc: Exception) -> None:
             self._tasks.discard(task)
-            if "PKCS#12" in message and "password" in message and password is None:
+            message = str(exc) or type(exc).__name__
+            needs_password = (
+                isinstance(exc, CertificateFileError)
+                and exc.kind == CertificateFileError.NEEDS_PASSWORD
+            )
+            if needs_password and password is None:
                 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
                 secret, ok = QInputDialog.getText(

@@ -11,6 +11,7 @@ import pytest
 from core.catalogue import (
     UNKNOWN,
     Actor,
+    Audience,
     Catalogue,
     CatalogueError,
     OsName,
@@ -21,6 +22,7 @@ from core.catalogue import (
     template_fields,
 )
 from core.models import EvidenceValue, Finding, FindingId, FixId, Severity, evidence
+from core.request import RequestProblem
 
 HOSTILE = ("{__class__}", "{0}", "<b>x</b>", "\x1b[31m", "{host.__class__}", "{{x}}", "}{")
 
@@ -87,6 +89,26 @@ def test_missing_or_extra_ids_are_refused(raw: dict[str, Any]) -> None:
     extra["fixes"]["reboot-the-internet"] = extra["fixes"]["set-clock"]
     with pytest.raises(CatalogueError, match="reboot-the-internet"):
         parse_catalogue(extra)
+
+
+def test_every_request_problem_has_words_for_both_readers(raw: dict[str, Any]) -> None:
+    """The command line and the window word a request's problems from the catalogue: a kind
+    without words, or with words for only one of them, fails at load, not in front of a user."""
+    cat = parse_catalogue(raw)
+    for kind in RequestProblem:
+        facts = {"reason": "r", "path": "/p", "key_path": "/k", "what": "w"}
+        facts |= {"variable": "V", "option": "--o", "name": "'n'"}
+        for audience in Audience:
+            text = cat.request_text(kind, facts, audience)
+            assert text.strip() and "{" not in text and UNKNOWN not in text, (kind, audience)
+    missing = json.loads(json.dumps(raw))
+    del missing["requests"]["key_mismatch"]
+    with pytest.raises(CatalogueError, match="key_mismatch"):
+        parse_catalogue(missing)
+    one_sided = json.loads(json.dumps(raw))
+    one_sided["requests"]["key_mismatch"] = {"cli": "only the command line"}
+    with pytest.raises(CatalogueError, match="key_mismatch"):
+        parse_catalogue(one_sided)
 
 
 def test_unknown_default_fix_is_refused(raw: dict[str, Any]) -> None:

@@ -35,8 +35,7 @@ from core.analyze.clock import clock_findings, measure_clock
 from core.budget import Budget
 from core.catalogue import load_catalogue
 from core.causes import Observations, decide, printable_preview
-from core.certs import CertificateFileError, describe, load_certificates
-from core.cli import leaf_first
+from core.certs import CertificateFileError, describe, leaf_first, load_certificates
 from core.cli import main as cli_main
 from core.credentials import CredentialsError, load_client_credentials
 from core.http_date import date_from_response, parse_http_date
@@ -271,7 +270,7 @@ def test_odd_but_readable_certificates_through_the_inspect_path(
         reloaded = load_certificates(
             b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
         )
-        report = inspect_chain(leaf_first(reloaded), STORES, host=host, at=NOW)  # type: ignore[arg-type]
+        report = inspect_chain(leaf_first(reloaded), STORES, host=host, at=NOW)
         infos = [describe(cert, sent_by_server=True) for cert in reloaded]
     event("valid" if report.valid else "not valid")
     assert all(info.not_before.tzinfo is not None for info in infos)

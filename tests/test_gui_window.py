@@ -20,8 +20,8 @@ from pytestqt.qtbot import QtBot
 from core.catalogue import load_catalogue
 from core.models import FindingId, FixId, StageId, StageStatus
 from core.render.summary import ticket_summary
+from core.request import RequestSpec
 from core.untrusted import visible
-from gui.request import FormState
 from gui.window import MainWindow
 from tests.pki import DAY, NOW, Pki, make_self_signed
 from tests.timing import within
@@ -43,7 +43,7 @@ def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = FormState(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
     win = MainWindow(settings=settings, initial=initial)
     win.fixit.open_uri = lambda uri: False  # never open a real settings page from a test
     win.fixit.start_command = lambda argv: False
@@ -664,7 +664,7 @@ def test_enter_before_the_rest_is_built_still_checks(
     qtbot: QtBot, tmp_path: Path, pki: Pki, root_file: Path
 ) -> None:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = FormState(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
     win = MainWindow(settings=settings, initial=initial, deferred=True)
     qtbot.addWidget(win)
     leaf = pki.leaf()
@@ -688,7 +688,7 @@ def test_open_options_keep_their_rows_apart_in_a_short_window(
     be squeezed until its three check boxes lay on top of each other; now the results area
     scrolls instead."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = FormState(host="localhost", connect="127.0.0.1:1", ca_file=str(root_file))
+    initial = RequestSpec(host="localhost", connect="127.0.0.1:1", ca_file=str(root_file))
     win = MainWindow(settings=settings, initial=initial)
     qtbot.addWidget(win)
     win.resize(1000, 600)

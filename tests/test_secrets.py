@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from core.cli import main, options_from_args
+from core.cli import main
 from core.credentials import load_client_credentials
+from core.usage import options_from_args
 from tests.pki import Issued, Pki
 from tests.tls_servers import TlsConfig, tls_server
 
