@@ -28,8 +28,8 @@ from core.models import (
     Target,
     evidence,
 )
+from core.observations import CLIENT_CERT_ALERTS
 from core.probe.ocsp import RevocationStatus
-from core.probe.tls import CLIENT_CERT_ALERTS
 
 _CHAIN_ERRORS = frozenset(
     {

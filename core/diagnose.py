@@ -51,10 +51,11 @@ from core.models import (
     Target,
     TrustResult,
 )
+from core.observations import SntpSample
 from core.probe import net, tls
 from core.probe.fetch import fetch_issuers
 from core.probe.ocsp import RevocationStatus, check_revocation
-from core.probe.sntp import SntpSample, best_sntp
+from core.probe.sntp import best_sntp
 from core.request import RequestError, RequestProblem
 from core.trust import TrustStores, build_stores
 

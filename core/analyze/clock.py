@@ -34,7 +34,7 @@ from core.models import (
     Severity,
     evidence,
 )
-from core.probe.sntp import SntpSample
+from core.observations import SntpSample
 
 #: The contract's threshold: a clock within 2 minutes of the reference is fine. Kerberos and most
 #: TLS stacks tolerate a few minutes; certificates are usually issued with an hour's backdating.

@@ -1,6 +1,6 @@
 """Where the server and the clients fail to meet: versions, cipher suites and groups.
 
-Pure functions over a :class:`~core.probe.hello.ServerEnumeration` and client profiles: no I/O
+Pure functions over a :class:`~core.observations.ServerEnumeration` and client profiles: no I/O
 except reading the shipped profiles and asking the ``ssl`` module what this computer offers.
 
 A client connects when the server and it share a version, and at the version the server picks
@@ -23,7 +23,7 @@ from typing import Any
 
 from core.ciphers import CipherSuite, Strength, suite, suite_name
 from core.models import ClientResult, Finding, FindingId, FixId, Severity, evidence
-from core.probe.hello import ServerEnumeration
+from core.observations import ServerEnumeration
 from core.wire.hello import group_code
 from core.wire.records import VERSION_LABELS, TlsVersion
 
