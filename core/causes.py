@@ -168,7 +168,12 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
             Finding(
                 FindingId.CONNECTION_RESET,
                 Severity.ERROR,
-                evidence(address=address, stage=_cut_stage(hs), detail=hs.failure_detail),
+                evidence(
+                    address=address,
+                    port=obs.target.dial_port,
+                    stage=_cut_stage(hs),
+                    detail=hs.failure_detail,
+                ),
             )
         ]
     # No alert: the server's reply broke the TLS rules (garbage after a ServerHello, a message
@@ -306,8 +311,7 @@ def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:
                 replace(
                     f,
                     evidence=evidence(
-                        **dict(f.evidence),
-                        symptoms=[_symptom(s) for s in symptoms],
+                        **{**dict(f.evidence), "symptoms": [_symptom(s) for s in symptoms]}
                     ),
                 )
                 if f.id is FindingId.CLOCK_SKEW

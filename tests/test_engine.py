@@ -20,6 +20,7 @@ from core.cli import main
 from core.diagnose import run_check
 from core.models import CheckOptions, FindingId, Target
 from core.probe.net import ResolveError
+from tests.evidence import assert_documented
 from tests.http_servers import http_server, ocsp_responder
 from tests.pki import DAY, NOW, Issued, Pki, make_ca, make_leaf, make_self_signed, make_sha1_leaf
 from tests.timing import within
@@ -49,7 +50,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, d
     code = main(args)
     out = capsys.readouterr()
     assert "Traceback" not in out.err
-    return code, json.loads(out.out)
+    report = json.loads(out.out)
+    assert_documented(report["findings"])
+    return code, report
 
 
 def check_json(

@@ -201,6 +201,9 @@ def clock_findings(result: ClockResult, explains_failure: bool) -> tuple[Finding
                 offset_human=describe_offset(offset),
                 uncertainty_s=round(uncertainty, 3),
                 source=_describe_source(result),
+                # What the wrong clock makes look wrong (causes.py fills it in), so the key
+                # is there for every clock-skew finding, empty when nothing does.
+                symptoms=(),
             ),
             fixes=(FixId.SET_CLOCK,),
         ),
