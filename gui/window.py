@@ -8,7 +8,6 @@ engine module and no ``Qt`` namespace at the top; the methods import what they u
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -55,13 +54,6 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 #: A deferred window builds the rest after its first paint; this long after being shown at the
 #: latest (a window that starts minimised is not painted).
 BUILD_FALLBACK_MS = 500
-
-
-def pdf_export_available() -> bool:
-    try:
-        return importlib.util.find_spec("gui.pdf") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def app_icon() -> QIcon:
@@ -323,7 +315,7 @@ class MainWindow(QMainWindow):
         from gui.panes.handshake import HandshakePane
         from gui.panes.protocols import ProtocolsPane
         from gui.panes.summary import SummaryPane
-        from gui.worker import CheckRunner, overlap_available
+        from gui.worker import CheckRunner
 
         if QGuiApplication.windowIcon().isNull():
             # The title bar's and the task bar's icon, for the dialogs too: nothing in the
@@ -376,7 +368,7 @@ class MainWindow(QMainWindow):
         self.fixit = FixItPane(self.catalogue, self.tabs)
         self.handshake = HandshakePane(self.tabs)
         self.certificates = CertificatesPane(self.tabs)
-        self.protocols = ProtocolsPane(self.tabs, enumeration_available=overlap_available())
+        self.protocols = ProtocolsPane(self.tabs)
         self.clock = ClockPane(self.catalogue, self.tabs)
         for pane, title in (
             (self.summary, "Summary"),
@@ -457,17 +449,12 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.help_action)
         help_menu.addAction(self.about_action)
-        if not pdf_export_available():
-            self.export_action.setToolTip("The PDF report is not part of this version yet.")
-            self.export_action.setStatusTip("The PDF report is not part of this version yet.")
         file_menu.setToolTipsVisible(True)
 
     def _update_actions(self) -> None:
         running = self.runner.running
         has_report = self.report is not None
-        self.export_action.setEnabled(
-            pdf_export_available() and has_report and not running and not self.offline_name
-        )
+        self.export_action.setEnabled(has_report and not running and not self.offline_name)
         self.copy_action.setEnabled(has_report and not self.offline_name)
         self.again_action.setEnabled(not running and (self._last_target is not None))
         self.cancel_action.setEnabled(running)
@@ -732,7 +719,7 @@ class MainWindow(QMainWindow):
         self.reportShown.emit(report)
 
     def export_dialog(self) -> None:
-        if self.report is None or not pdf_export_available():
+        if self.report is None:
             return
         name = "".join(
             ch if ch.isalnum() or ch in "-_." else "_" for ch in self.report.target.host
@@ -746,9 +733,8 @@ class MainWindow(QMainWindow):
 
         if self.report is None:
             return False
-        pdf = importlib.import_module(
-            "gui.pdf"
-        )  # written separately; absent builds disable the action
+        from gui import pdf
+
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             pdf.export_report(self.report, path, redact=redact)

@@ -7,9 +7,7 @@ each event there. Cancelling sets the budget's flag, which the engine checks at 
 
 from __future__ import annotations
 
-import importlib.util
 import traceback
-from dataclasses import replace
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -18,17 +16,6 @@ from core.models import CheckReport, StageEvent
 from gui.request import Request, form_words
 
 _ORPHANS: set[QThread] = set()
-
-
-def overlap_available() -> bool:
-    """Whether this build has the protocol and cipher enumeration (it lands separately)."""
-    try:
-        return (
-            importlib.util.find_spec("core.analyze.overlap") is not None
-            and importlib.util.find_spec("core.probe.hello") is not None
-        )
-    except (ImportError, ValueError):
-        return False
 
 
 class CheckWorker(QObject):
@@ -61,10 +48,7 @@ class CheckWorker(QObject):
 
         try:
             load_catalogue()  # parse it here, not on the GUI thread when the report arrives
-            options = self.request.options
-            if not options.quick and not overlap_available():
-                options = replace(options, quick=True)
-            options = with_credentials(self.request.spec, options, prompt=False)
+            options = with_credentials(self.request.spec, self.request.options, prompt=False)
             stores = load_trust(options)
             self.budget.check()
             report: CheckReport = run_check(
