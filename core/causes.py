@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clock import clock_findings, is_skewed
-from core.analyze.overlap import local_client_profile
+from core.analyze.overlap import enumeration_from_handshake, explain_alert, local_client_profile
 from core.catalogue import load_catalogue
 from core.models import (
     ClockResult,
@@ -44,8 +44,6 @@ _CHAIN_ERRORS = frozenset(
         FindingId.CERT_REVOKED,
     }
 )
-_VERSION_ALERTS = frozenset({"protocol_version", "inappropriate_fallback"})
-_CIPHER_ALERTS = frozenset({"handshake_failure", "insufficient_security"})
 
 
 @dataclass(frozen=True)
@@ -227,27 +225,22 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     legacy = obs.legacy
     if hs is None or legacy is None or not legacy.ok:
         return []
-    reason = (hs.failure_detail or "").lower()
-    if (
-        hs.alert in _VERSION_ALERTS
-        or "unsupported protocol" in reason
-        or "no protocols" in reason
-        or (legacy.protocol in ("TLSv1", "TLSv1.1", "SSLv3"))
-    ):
+    local = local_client_profile()
+    server = enumeration_from_handshake(legacy.protocol, legacy.cipher or legacy.cipher_openssl)
+    cause = explain_alert(hs.alert, server, local)
+    if cause is FindingId.NO_SHARED_PROTOCOL:
         return [
             Finding(
                 FindingId.NO_SHARED_PROTOCOL,
                 Severity.ERROR,
                 evidence(
                     server_versions=_version_name(legacy.protocol),
-                    client_versions=", ".join(
-                        _version_name(v) for v in local_client_profile().versions
-                    ),
+                    client_versions=", ".join(_version_name(v) for v in local.versions),
                     clients_that_connect="older clients only",
                 ),
             )
         ]
-    if hs.alert in _CIPHER_ALERTS or "no shared cipher" in reason:
+    if cause is FindingId.NO_SHARED_CIPHER:
         return [
             Finding(
                 FindingId.NO_SHARED_CIPHER,

@@ -170,6 +170,23 @@ ROWS = [
         lambda f: _first(f).evidence["server_versions"] == "TLS 1.0",
     ),
     Row(
+        "this-computer-refusing-an-old-version-without-an-alert",
+        lambda: observe(
+            handshake=failed(NetworkFailure.TLS_ERROR, failure_detail="unsupported protocol"),
+            legacy=ok_handshake(protocol="TLSv1.1"),
+        ),
+        ["no-shared-protocol"],
+        lambda f: _first(f).evidence["server_versions"] == "TLS 1.1",
+    ),
+    Row(
+        "a-version-alert-from-a-server-whose-version-this-computer-speaks-is-the-alert",
+        lambda: observe(
+            handshake=failed(NetworkFailure.TLS_ALERT, alert="protocol_version"),
+            legacy=ok_handshake(protocol="TLSv1.2", cipher="TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+        ),
+        ["tls-alert"],
+    ),
+    Row(
         "handshake-failure-and-a-server-with-old-ciphers",
         lambda: observe(
             handshake=failed(NetworkFailure.TLS_ALERT, alert="handshake_failure"),
