@@ -27,7 +27,7 @@ from core.analyze.chain import (
     needs_issuer,
     validity_findings,
 )
-from core.analyze.clock import describe_offset, measure_clock
+from core.analyze.clock import describe_offset, is_skewed, measure_clock
 from core.budget import Budget, Cancelled, check_budget
 from core.catalogue import load_catalogue
 from core.causes import Observations, decide, internal_error_finding
@@ -286,11 +286,7 @@ def _finish_clock(
         stages.end(StageId.CLOCK, StageStatus.SKIPPED, "no reference time could be had")
     else:
         offset = result.offset_s or 0.0
-        status = (
-            StageStatus.FAILED
-            if abs(offset) > 120 + (result.uncertainty_s or 0)
-            else StageStatus.OK
-        )
+        status = StageStatus.FAILED if is_skewed(result) else StageStatus.OK
         words = (
             f"this computer is {describe_offset(offset)}"
             if status is StageStatus.FAILED
