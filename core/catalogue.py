@@ -1,7 +1,10 @@
-"""Every word a person reads about findings and fixes, loaded from ``resources/catalogue.json``.
+"""Every word a person reads about findings and fixes, and about a request that cannot be
+checked (a bad option, form field or host), loaded from ``resources/catalogue.json``.
 
 The CLI, the window and the PDF report all ask this module for titles, explanations, verdict
-headlines and fix steps; no other code holds sentences about findings. The data file is checked
+headlines and fix steps, and for the sentences of ``core.request.RequestError`` (worded for the
+command line or for the window) and ``core.target.TargetError``; no other code holds sentences
+about findings or requests. The data file is checked
 when it is loaded (every ``FindingId`` and ``FixId`` present, no extras, templates using only the
 evidence keys documented for their finding), so a gap fails at start-up and in the tests, never
 in front of a user.
@@ -30,6 +33,7 @@ from typing import Any, TypeVar
 
 from core.models import EvidenceValue, Finding, FindingId, FixId, Severity
 from core.request import RequestProblem
+from core.target import TargetProblem
 
 __all__ = [
     "UNKNOWN",
@@ -288,9 +292,11 @@ class Catalogue:
         fixes: Mapping[FixId, FixText],
         labels: Mapping[str, Mapping[str, str]] | None = None,
         requests: Mapping[RequestProblem, RequestText] | None = None,
+        targets: Mapping[TargetProblem, str] | None = None,
     ) -> None:
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
+        self._targets = MappingProxyType(dict(targets or {}))
         self._fixes = MappingProxyType(dict(fixes))
         self._labels = MappingProxyType(
             {group: MappingProxyType(dict(words)) for group, words in (labels or {}).items()}
@@ -326,6 +332,10 @@ class Catalogue:
     ) -> str:
         """One sentence on a request's problem, in the command line's or the window's words."""
         return fill(self._requests[kind].for_audience(audience), facts)
+
+    def target_text(self, kind: TargetProblem, facts: Mapping[str, EvidenceValue]) -> str:
+        """Why a typed host or URL names no server: one sentence, the same for every reader."""
+        return fill(self._targets[kind], facts)
 
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
@@ -382,7 +392,7 @@ def load_catalogue() -> Catalogue:
 def parse_catalogue(data: object) -> Catalogue:
     """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
     root = _mapping(data, "catalogue")
-    _known_keys(root, "catalogue", {"schema", "labels", "requests", "findings", "fixes"})
+    _known_keys(root, "catalogue", {"schema", "labels", "requests", "targets", "findings", "fixes"})
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
     labels = _parse_labels(root.get("labels"))
@@ -395,7 +405,18 @@ def parse_catalogue(data: object) -> Catalogue:
         FindingId(key): _parse_finding(FindingId(key), value) for key, value in raw_findings.items()
     }
     requests = _parse_requests(root.get("requests"))
-    return Catalogue(findings, fixes, labels, requests)
+    raw_targets = _mapping(root.get("targets"), "targets")
+    _same_ids("target", raw_targets, {kind.value for kind in TargetProblem})
+    targets = {
+        TargetProblem(key): _template(value, f"targets.{key}") for key, value in raw_targets.items()
+    }
+    return Catalogue(findings, fixes, labels, requests, targets)
+
+
+def _template(raw: object, where: str) -> str:
+    text = _text(raw, where)
+    template_fields(text)  # refuses anything but simple {name} fields
+    return text
 
 
 def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:
@@ -410,11 +431,9 @@ def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:
         cli, window = entry.get("cli", shared), entry.get("window", shared)
         if cli is None or window is None:
             raise CatalogueError(f"{where} needs text, or both cli and window")
-        cli, window = _text(cli, f"{where}.cli"), _text(window, f"{where}.window")
+        cli, window = _template(cli, f"{where}.cli"), _template(window, f"{where}.window")
         if "prefix" in entry:
             cli = f"{_text(entry['prefix'], f'{where}.prefix')}: {cli}"
-        for template in (cli, window):
-            template_fields(template)  # refuses anything but simple {name} fields
         texts[RequestProblem(key)] = RequestText(RequestProblem(key), cli, window)
     return texts
 

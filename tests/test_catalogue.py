@@ -23,6 +23,7 @@ from core.catalogue import (
 )
 from core.models import EvidenceValue, Finding, FindingId, FixId, Severity, evidence
 from core.request import RequestProblem
+from core.target import TargetProblem
 
 HOSTILE = ("{__class__}", "{0}", "<b>x</b>", "\x1b[31m", "{host.__class__}", "{{x}}", "}{")
 
@@ -109,6 +110,18 @@ def test_every_request_problem_has_words_for_both_readers(raw: dict[str, Any]) -
     one_sided["requests"]["key_mismatch"] = {"cli": "only the command line"}
     with pytest.raises(CatalogueError, match="key_mismatch"):
         parse_catalogue(one_sided)
+
+
+def test_every_target_problem_has_a_sentence(raw: dict[str, Any]) -> None:
+    cat = parse_catalogue(raw)
+    facts = {"shown": "'x'", "port": "0", "scheme": "ftp://", "first": "1", "second": "2"}
+    for kind in TargetProblem:
+        text = cat.target_text(kind, facts)
+        assert text.endswith(".") and "{" not in text and UNKNOWN not in text, kind
+    missing = json.loads(json.dumps(raw))
+    del missing["targets"]["two_ports"]
+    with pytest.raises(CatalogueError, match="two_ports"):
+        parse_catalogue(missing)
 
 
 def test_unknown_default_fix_is_refused(raw: dict[str, Any]) -> None:
