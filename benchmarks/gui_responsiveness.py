@@ -81,7 +81,7 @@ def stalls_during_checks() -> list[float]:
     from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui.request import FormState
+    from core.request import RequestSpec
     from gui.window import MainWindow
 
     QCoreApplication.setOrganizationName("Handshake Doctor benchmark")
@@ -99,7 +99,7 @@ def stalls_during_checks() -> list[float]:
         assert server.stdout is not None
         port, root = server.stdout.readline().split()
         settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
-        state = FormState(
+        state = RequestSpec(
             host="localhost",
             connect=f"127.0.0.1:{port}",
             ca_file=root,

@@ -65,6 +65,14 @@ class Budget:
         )
 
 
+def check_budget(timeout: float) -> Budget:
+    """The budget of one whole check with this per-step timeout. Whoever starts a check (the
+    command line, the window's worker) holds it, so it can cancel; ``run_check`` makes the
+    same one when given none. The total leaves room for the handshake, the clock and the
+    certificate stages each taking a full step, plus the enumeration's own pacing."""
+    return Budget(timeout, total=timeout * 3 + 5)
+
+
 def wait_slice(deadline: float) -> float:
     """How long one blocking wait may last before looking at the cancel flag again."""
     return max(0.0, min(CANCEL_SLICE_S, deadline - time.monotonic()))

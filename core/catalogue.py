@@ -1,7 +1,10 @@
-"""Every word a person reads about findings and fixes, loaded from ``resources/catalogue.json``.
+"""Every word a person reads about findings and fixes, and about a request that cannot be
+checked (a bad option, form field or host), loaded from ``resources/catalogue.json``.
 
 The CLI, the window and the PDF report all ask this module for titles, explanations, verdict
-headlines and fix steps; no other code holds sentences about findings. The data file is checked
+headlines and fix steps, and for the sentences of ``core.request.RequestError`` (worded for the
+command line or for the window) and ``core.target.TargetError``; no other code holds sentences
+about findings or requests. The data file is checked
 when it is loaded (every ``FindingId`` and ``FixId`` present, no extras, templates using only the
 evidence keys documented for their finding), so a gap fails at start-up and in the tests, never
 in front of a user.
@@ -29,16 +32,20 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from core.models import EvidenceValue, Finding, FindingId, FixId, Severity
+from core.request import RequestProblem
+from core.target import TargetProblem
 
 __all__ = [
     "UNKNOWN",
     "Actor",
+    "Audience",
     "Catalogue",
     "CatalogueError",
     "FindingText",
     "FixAction",
     "FixText",
     "OsName",
+    "RequestText",
     "current_os",
     "fill",
     "load_catalogue",
@@ -91,6 +98,27 @@ class Actor(enum.StrEnum):
     USER = "user"
     SITE_OWNER = "site-owner"
     NETWORK_ADMIN = "network-admin"
+
+
+class Audience(enum.StrEnum):
+    """Who reads a sentence about a request: the command line names its options, the window
+    names its fields."""
+
+    CLI = "cli"
+    WINDOW = "window"
+
+
+@dataclass(frozen=True)
+class RequestText:
+    """What is wrong with a request (options or form), before any check runs: a template per
+    audience, filled with the facts the problem carries."""
+
+    kind: RequestProblem
+    cli: str
+    window: str
+
+    def for_audience(self, audience: Audience) -> str:
+        return self.cli if audience is Audience.CLI else self.window
 
 
 @dataclass(frozen=True)
@@ -263,8 +291,12 @@ class Catalogue:
         findings: Mapping[FindingId, FindingText],
         fixes: Mapping[FixId, FixText],
         labels: Mapping[str, Mapping[str, str]] | None = None,
+        requests: Mapping[RequestProblem, RequestText] | None = None,
+        targets: Mapping[TargetProblem, str] | None = None,
     ) -> None:
         self._findings = MappingProxyType(dict(findings))
+        self._requests = MappingProxyType(dict(requests or {}))
+        self._targets = MappingProxyType(dict(targets or {}))
         self._fixes = MappingProxyType(dict(fixes))
         self._labels = MappingProxyType(
             {group: MappingProxyType(dict(words)) for group, words in (labels or {}).items()}
@@ -294,6 +326,16 @@ class Catalogue:
 
     def finding(self, fid: FindingId) -> FindingText:
         return self._findings[fid]
+
+    def request_text(
+        self, kind: RequestProblem, facts: Mapping[str, EvidenceValue], audience: Audience
+    ) -> str:
+        """One sentence on a request's problem, in the command line's or the window's words."""
+        return fill(self._requests[kind].for_audience(audience), facts)
+
+    def target_text(self, kind: TargetProblem, facts: Mapping[str, EvidenceValue]) -> str:
+        """Why a typed host or URL names no server: one sentence, the same for every reader."""
+        return fill(self._targets[kind], facts)
 
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
@@ -350,7 +392,7 @@ def load_catalogue() -> Catalogue:
 def parse_catalogue(data: object) -> Catalogue:
     """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
     root = _mapping(data, "catalogue")
-    _known_keys(root, "catalogue", {"schema", "labels", "findings", "fixes"})
+    _known_keys(root, "catalogue", {"schema", "labels", "requests", "targets", "findings", "fixes"})
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
     labels = _parse_labels(root.get("labels"))
@@ -362,7 +404,38 @@ def parse_catalogue(data: object) -> Catalogue:
     findings = {
         FindingId(key): _parse_finding(FindingId(key), value) for key, value in raw_findings.items()
     }
-    return Catalogue(findings, fixes, labels)
+    requests = _parse_requests(root.get("requests"))
+    raw_targets = _mapping(root.get("targets"), "targets")
+    _same_ids("target", raw_targets, {kind.value for kind in TargetProblem})
+    targets = {
+        TargetProblem(key): _template(value, f"targets.{key}") for key, value in raw_targets.items()
+    }
+    return Catalogue(findings, fixes, labels, requests, targets)
+
+
+def _template(raw: object, where: str) -> str:
+    text = _text(raw, where)
+    template_fields(text)  # refuses anything but simple {name} fields
+    return text
+
+
+def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:
+    entries = _mapping(raw, "requests")
+    _same_ids("request", entries, {kind.value for kind in RequestProblem})
+    texts: dict[RequestProblem, RequestText] = {}
+    for key, value in entries.items():
+        where = f"requests.{key}"
+        entry = _mapping(value, where)
+        _known_keys(entry, where, {"text", "cli", "window", "prefix"})
+        shared = entry.get("text")
+        cli, window = entry.get("cli", shared), entry.get("window", shared)
+        if cli is None or window is None:
+            raise CatalogueError(f"{where} needs text, or both cli and window")
+        cli, window = _template(cli, f"{where}.cli"), _template(window, f"{where}.window")
+        if "prefix" in entry:
+            cli = f"{_text(entry['prefix'], f'{where}.prefix')}: {cli}"
+        texts[RequestProblem(key)] = RequestText(RequestProblem(key), cli, window)
+    return texts
 
 
 _LABEL_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(

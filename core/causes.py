@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clock import clock_findings, is_skewed
-from core.analyze.overlap import local_client_profile
+from core.analyze.overlap import enumeration_from_handshake, explain_alert, local_client_profile
 from core.analyze.portal import PortalResult, PortalVerdict
 from core.catalogue import load_catalogue
 from core.models import (
@@ -33,7 +33,7 @@ from core.models import (
     Target,
     evidence,
 )
-from core.probe.tls import CLIENT_CERT_ALERTS
+from core.observations import CLIENT_CERT_ALERTS
 
 _CHAIN_ERRORS = frozenset(
     {
@@ -48,8 +48,6 @@ _CHAIN_ERRORS = frozenset(
         FindingId.CERT_REVOKED,
     }
 )
-_VERSION_ALERTS = frozenset({"protocol_version", "inappropriate_fallback"})
-_CIPHER_ALERTS = frozenset({"handshake_failure", "insufficient_security"})
 
 
 @dataclass(frozen=True)
@@ -177,7 +175,12 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
             Finding(
                 FindingId.CONNECTION_RESET,
                 Severity.ERROR,
-                evidence(address=address, stage=_cut_stage(hs), detail=hs.failure_detail),
+                evidence(
+                    address=address,
+                    port=obs.target.dial_port,
+                    stage=_cut_stage(hs),
+                    detail=hs.failure_detail,
+                ),
             )
         ]
     # No alert: the server's reply broke the TLS rules (garbage after a ServerHello, a message
@@ -231,27 +234,22 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     legacy = obs.legacy
     if hs is None or legacy is None or not legacy.ok:
         return []
-    reason = (hs.failure_detail or "").lower()
-    if (
-        hs.alert in _VERSION_ALERTS
-        or "unsupported protocol" in reason
-        or "no protocols" in reason
-        or (legacy.protocol in ("TLSv1", "TLSv1.1", "SSLv3"))
-    ):
+    local = local_client_profile()
+    server = enumeration_from_handshake(legacy.protocol, legacy.cipher or legacy.cipher_openssl)
+    cause = explain_alert(hs.alert, server, local)
+    if cause is FindingId.NO_SHARED_PROTOCOL:
         return [
             Finding(
                 FindingId.NO_SHARED_PROTOCOL,
                 Severity.ERROR,
                 evidence(
                     server_versions=_version_name(legacy.protocol),
-                    client_versions=", ".join(
-                        _version_name(v) for v in local_client_profile().versions
-                    ),
+                    client_versions=", ".join(_version_name(v) for v in local.versions),
                     clients_that_connect="older clients only",
                 ),
             )
         ]
-    if hs.alert in _CIPHER_ALERTS or "no shared cipher" in reason:
+    if cause is FindingId.NO_SHARED_CIPHER:
         return [
             Finding(
                 FindingId.NO_SHARED_CIPHER,
@@ -315,8 +313,7 @@ def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:
                 replace(
                     f,
                     evidence=evidence(
-                        **dict(f.evidence),
-                        symptoms=[_symptom(s) for s in symptoms],
+                        **{**dict(f.evidence), "symptoms": [_symptom(s) for s in symptoms]}
                     ),
                 )
                 if f.id is FindingId.CLOCK_SKEW

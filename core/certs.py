@@ -39,7 +39,16 @@ _EXTENSION_ERRORS = (
 
 
 class CertificateFileError(ValueError):
-    """The file holds no usable certificate; the message is one sentence for the user."""
+    """The file holds no usable certificate; the message is one sentence for the user, and
+    ``kind`` what a caller can do about it: ``needs_password`` when a password may open it
+    (the window then asks for one), else ``unusable``."""
+
+    NEEDS_PASSWORD = "needs_password"  # noqa: S105 - a kind of problem, not a password
+    UNUSABLE = "unusable"
+
+    def __init__(self, message: str, kind: str = UNUSABLE) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @contextlib.contextmanager
@@ -176,7 +185,8 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         if "password" in str(exc).lower() or "mac" in str(exc).lower():
             raise CertificateFileError(
-                "This looks like a PKCS#12 file, and the password is wrong or missing."
+                "This looks like a PKCS#12 file, and the password is wrong or missing.",
+                CertificateFileError.NEEDS_PASSWORD,
             ) from None
     else:
         found = [c.certificate for c in ([bundle.cert] if bundle.cert else [])]
@@ -359,6 +369,16 @@ def signature_hash(cert: x509.Certificate) -> str | None:
 def is_ca(cert: x509.Certificate) -> bool:
     constraints = extension_value(cert, x509.BasicConstraints)
     return bool(constraints is not None and constraints.ca)
+
+
+def leaf_first(certs: Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """Files list chains in either order; the leaf is the one certificate that is not a CA."""
+    items = list(certs)
+    if items and is_ca(items[0]) and any(not is_ca(c) for c in items):
+        leaf = next(c for c in items if not is_ca(c))
+        items.remove(leaf)
+        items.insert(0, leaf)
+    return items
 
 
 def is_self_issued(cert: x509.Certificate) -> bool:

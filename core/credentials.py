@@ -26,27 +26,34 @@ from core.certs import (
     read_bounded,
 )
 from core.models import ClientCredentials
+from core.request import RequestError, RequestProblem
+
+_CERT, _KEY = "client_cert", "client_key"
 
 
-class CredentialsError(ValueError):
-    """The client certificate cannot be used; the message is one sentence for the user."""
+class CredentialsError(RequestError):
+    """The client certificate cannot be used: the field (client_cert, client_key or password)
+    and the kind of problem, worded by the catalogue."""
 
 
 def _read(path: Path, what: str) -> bytes:
+    field_name = _KEY if what == "client key" else _CERT
+
+    def problem(kind: RequestProblem, **facts: str) -> CredentialsError:
+        return CredentialsError(field_name, kind, what=what, path=str(path), **facts)
+
     try:
         data = read_bounded(path)
     except IsADirectoryError:
-        raise CredentialsError(f"The {what} {path} is a folder, not a file.") from None
+        raise problem(RequestProblem.FILE_FOLDER) from None
     except FileNotFoundError:
-        raise CredentialsError(f"There is no {what} file {path}.") from None
+        raise problem(RequestProblem.FILE_MISSING) from None
     except OSError as exc:
         if exc.errno == errno.EINVAL:
-            raise CredentialsError(
-                f"The {what} {path} is not a regular file (a device or a pipe)."
-            ) from None
-        raise CredentialsError(f"The {what} {path} cannot be read: {exc.strerror}.") from None
+            raise problem(RequestProblem.FILE_SPECIAL) from None
+        raise problem(RequestProblem.FILE_UNREADABLE, reason=str(exc.strerror)) from None
     if data is None:
-        raise CredentialsError(f"The {what} {path} is far too large to be a certificate file.")
+        raise problem(RequestProblem.FILE_TOO_LARGE)
     return data
 
 
@@ -54,7 +61,7 @@ def _password(env_var: str | None, label: str) -> bytes | None:
     if env_var:
         value = os.environ.get(env_var)
         if value is None:
-            raise CredentialsError(f"The environment variable {env_var} is not set.")
+            raise CredentialsError("password", RequestProblem.ENV_NOT_SET, variable=env_var)
         return value.encode()
     if sys.stdin is not None and sys.stdin.isatty():
         return getpass.getpass(f"Password for {label}: ").encode() or None
@@ -74,7 +81,7 @@ def load_client_credentials(
     password_env: str | None = None,
     password: bytes | None = None,
 ) -> ClientCredentials:
-    """The certificate (PEM or PKCS#12) and its key; raises CredentialsError with one sentence.
+    """The certificate (PEM or PKCS#12) and its key; raises CredentialsError.
 
     The password is ``password`` when given (the window passes what was typed), else the
     variable ``password_env``, else a prompt on a terminal, and only asked for when needed."""
@@ -89,13 +96,10 @@ def load_client_credentials(
     if b"-----BEGIN" not in data:
         return _from_pkcs12(data, cert_path, password_env, ask)
     if b"-----BEGIN CERTIFICATE-----" not in data:
-        raise CredentialsError(f"{cert_path} holds no certificate.")
+        raise CredentialsError(_CERT, RequestProblem.NO_CERTIFICATE, path=str(cert_path))
     key_data = _read(key_path, "client key") if key_path else data
     if b"PRIVATE KEY-----" not in key_data:
-        raise CredentialsError(
-            "The client certificate needs its private key: give it with --client-key, "
-            "or put it in the same PEM file."
-        )
+        raise CredentialsError(_KEY, RequestProblem.KEY_MISSING)
     secret = None
     if b"ENCRYPTED" in key_data:
         secret = ask(password_env, str(key_path or cert_path))
@@ -104,10 +108,7 @@ def load_client_credentials(
     try:
         key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], secret)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise CredentialsError(
-            "The client key cannot be opened: the password is wrong or missing, "
-            "or the key is damaged."
-        ) from None
+        raise CredentialsError(_KEY, RequestProblem.KEY_NEEDS_PASSWORD) from None
     cert_pem = b"".join(
         b"-----BEGIN"
         + block.split(b"-----END CERTIFICATE-----")[0]
@@ -118,7 +119,9 @@ def load_client_credentials(
     try:
         chain = load_certificates(cert_pem)
     except CertificateFileError as exc:
-        raise CredentialsError(f"The client certificate {cert_path}: {exc}") from None
+        raise CredentialsError(
+            _CERT, RequestProblem.CERT_UNREADABLE, path=str(cert_path), reason=str(exc)
+        ) from None
     return _pair(chain, key, cert_path, key_path or cert_path)
 
 
@@ -146,9 +149,10 @@ def _pair(
             ordered = [cert, *chain[:index], *chain[index + 1 :]]
             cert_pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in ordered)
             return ClientCredentials(cert_pem, _pem_key(key), source=str(path))
-    where = f"in {key_path}" if key_path == path else f"in {key_path} (--client-key)"
+    if key_path == path:
+        raise CredentialsError(_CERT, RequestProblem.BUNDLE_KEY_MISMATCH, path=str(path))
     raise CredentialsError(
-        f"The private key {where} does not belong to the client certificate in {path}."
+        _KEY, RequestProblem.KEY_MISMATCH, path=str(path), key_path=str(key_path)
     )
 
 
@@ -159,18 +163,12 @@ def _from_pkcs12(
     ask: Callable[[str | None, str], bytes | None],
 ) -> ClientCredentials:
     if pkcs12_rounds(data) > MAX_PKCS12_ROUNDS:
-        raise CredentialsError(
-            f"{path} asks for an unreasonable amount of password work; "
-            "it is damaged or made to stall whoever opens it."
-        )
+        raise CredentialsError(_CERT, RequestProblem.PKCS12_STALL, path=str(path))
     secret = ask(password_env, str(path))
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(data, secret)
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
-        raise CredentialsError(
-            f"{path} cannot be opened as PKCS#12: the password is wrong or missing, "
-            "or the file is not a certificate with its key."
-        ) from None
+        raise CredentialsError(_CERT, RequestProblem.NEEDS_PASSWORD, path=str(path)) from None
     if key is None or cert is None:
-        raise CredentialsError(f"{path} does not hold both a certificate and its private key.")
+        raise CredentialsError(_CERT, RequestProblem.PKCS12_INCOMPLETE, path=str(path))
     return _pair([cert, *extra], key, path, path)

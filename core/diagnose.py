@@ -27,8 +27,8 @@ from core.analyze.chain import (
     needs_issuer,
     validity_findings,
 )
-from core.analyze.clock import describe_offset, measure_clock
-from core.budget import Budget, Cancelled
+from core.analyze.clock import describe_offset, is_skewed, measure_clock
+from core.budget import Budget, Cancelled, check_budget
 from core.catalogue import load_catalogue
 from core.causes import Observations, decide, internal_error_finding
 from core.cert_urls import display_url
@@ -53,10 +53,12 @@ from core.models import (
     Target,
     TrustResult,
 )
+from core.observations import SntpSample
 from core.probe import net, tls
 from core.probe.fetch import fetch_issuers
 from core.probe.ocsp import check_revocation
-from core.probe.sntp import SntpSample, best_sntp
+from core.probe.sntp import best_sntp
+from core.request import RequestError, RequestProblem
 from core.trust import TrustStores, build_stores
 
 Progress = Callable[[StageEvent], None]
@@ -116,8 +118,9 @@ class _Stages:
         return tuple(self.results[s] for s in StageId if s in self.results)
 
 
-class CheckError(ValueError):
-    """The check cannot start (e.g. an unreadable --ca-file); the message is for the user."""
+class CheckError(RequestError):
+    """The check cannot start: the CA file is unusable (only when no ``stores`` are given:
+    callers that build them with ``core.request.load_trust`` hear of it there)."""
 
 
 def run_check(
@@ -133,14 +136,14 @@ def run_check(
     """Raises Cancelled if the budget's cancel flag is set, CheckError for unusable options."""
     started_at = now()
     started = time.monotonic()
-    budget = budget or Budget(options.timeout, total=options.timeout * 3 + 5)
+    budget = budget or check_budget(options.timeout)
     stages = _Stages(progress)
     errors: list[tuple[str, str]] = []
     if stores is None:
         try:
             stores = build_stores(options.ca_file, no_default_trust=options.no_default_trust)
         except CertificateFileError as exc:
-            raise CheckError(f"--ca-file: {exc}") from None
+            raise CheckError("ca_file", RequestProblem.CA_FILE_UNUSABLE, reason=str(exc)) from None
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clock") as pool:
         sntp_future = _start_clock(pool, options, budget, stages)
@@ -296,11 +299,7 @@ def _finish_clock(
         stages.end(StageId.CLOCK, StageStatus.SKIPPED, "no reference time could be had")
     else:
         offset = result.offset_s or 0.0
-        status = (
-            StageStatus.FAILED
-            if abs(offset) > 120 + (result.uncertainty_s or 0)
-            else StageStatus.OK
-        )
+        status = StageStatus.FAILED if is_skewed(result) else StageStatus.OK
         words = (
             f"this computer is {describe_offset(offset)}"
             if status is StageStatus.FAILED

@@ -6,9 +6,12 @@ pasted URLs such as ``https://host:8443/path?q#frag`` (path, query and fragment 
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 import urllib.parse
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from core.models import Target
 
@@ -18,17 +21,57 @@ MAX_INPUT = 2048
 _IDEOGRAPHIC_DOTS = re.compile("[\u3002\uff0e\uff61]")
 
 
+class TargetProblem(enum.StrEnum):
+    """Why a text names no server; the catalogue's ``targets`` section words each."""
+
+    PORT_NOT_NUMBER = "port_not_number"
+    PORT_OUT_OF_RANGE = "port_out_of_range"
+    HOST_EMPTY = "host_empty"
+    EMPTY_LABEL = "empty_label"
+    BAD_INTERNATIONAL_NAME = "bad_international_name"
+    LABEL_TOO_LONG = "label_too_long"
+    BAD_NAME = "bad_name"
+    NAME_TOO_LONG = "name_too_long"
+    BRACKET_NOT_CLOSED = "bracket_not_closed"
+    NOT_IPV6_IN_BRACKETS = "not_ipv6_in_brackets"
+    TEXT_AFTER_IPV6 = "text_after_ipv6"
+    BRACKET_NOT_OPENED = "bracket_not_opened"
+    BAD_IP_ADDRESS = "bad_ip_address"
+    INPUT_TOO_LONG = "input_too_long"
+    NO_HOST = "no_host"
+    CONTROL_CHARACTERS = "control_characters"
+    LEADING_DASH = "leading_dash"
+    PLAIN_HTTP = "plain_http"
+    UNSUPPORTED_SCHEME = "unsupported_scheme"
+    URL_WITHOUT_HOST = "url_without_host"
+    SPACES = "spaces"
+    TWO_PORTS = "two_ports"
+    CONNECT_EMPTY = "connect_empty"
+    URL_UNREADABLE = "url_unreadable"
+
+
 class TargetError(ValueError):
-    """The input cannot name a server; the message is one sentence for the user."""
+    """The input cannot name a server: what is wrong, and the facts (the input quoted
+    safely) that the catalogue's sentence shows. ``str()`` is that sentence."""
+
+    def __init__(self, kind: TargetProblem, **facts: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.facts: Mapping[str, str] = MappingProxyType(facts)
+
+    def __str__(self) -> str:
+        from core.catalogue import load_catalogue
+
+        return load_catalogue().target_text(self.kind, self.facts)
 
 
 def parse_port(text: str) -> int:
     text = text.strip()
     if not text.isdigit() or not text.isascii():
-        raise TargetError(f"The port must be a number from 1 to 65535, not {_show(text)}.")
+        raise TargetError(TargetProblem.PORT_NOT_NUMBER, shown=_show(text))
     port = int(text)
     if not 1 <= port <= 65535:
-        raise TargetError(f"The port must be from 1 to 65535; {port} is out of range.")
+        raise TargetError(TargetProblem.PORT_OUT_OF_RANGE, port=str(port))
     return port
 
 
@@ -44,31 +87,27 @@ def _idna(host: str) -> str:
     if host.endswith("."):
         host = host[:-1]
     if not host:
-        raise TargetError("The host name is empty.")
+        raise TargetError(TargetProblem.HOST_EMPTY)
     labels = host.split(".")
     out: list[str] = []
     for label in labels:
         if not label:
-            raise TargetError(f"The host name {_show(host)} has an empty part (two dots in a row).")
+            raise TargetError(TargetProblem.EMPTY_LABEL, shown=_show(host))
         if label.isascii():
             ascii_label = label.lower()
         else:
             try:
                 ascii_label = label.encode("idna").decode("ascii")
             except UnicodeError:
-                raise TargetError(
-                    f"{_show(host)} is not a valid international host name."
-                ) from None
+                raise TargetError(TargetProblem.BAD_INTERNATIONAL_NAME, shown=_show(host)) from None
         if not _LABEL.match(ascii_label):
             if len(ascii_label) > 63:
-                raise TargetError("A part of the host name is longer than 63 characters.")
-            raise TargetError(
-                f"{_show(host)} is not a valid host name (letters, digits, hyphens and dots only)."
-            )
+                raise TargetError(TargetProblem.LABEL_TOO_LONG)
+            raise TargetError(TargetProblem.BAD_NAME, shown=_show(host))
         out.append(ascii_label)
     name = ".".join(out)
     if len(name) > 253:
-        raise TargetError("The host name is longer than 253 characters.")
+        raise TargetError(TargetProblem.NAME_TOO_LONG)
     return name
 
 
@@ -83,18 +122,15 @@ def _split_host_port(text: str) -> tuple[str, int | None]:
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
-            raise TargetError(f"{_show(text)} opens an IPv6 bracket '[' but never closes it.")
+            raise TargetError(TargetProblem.BRACKET_NOT_CLOSED, shown=_show(text))
         host, rest = text[1:end], text[end + 1 :]
         if host and not _is_ipv6(host):
-            raise TargetError(
-                f"Brackets [ ] hold an IPv6 address, and {_show(host)} is not one; "
-                "write a host name or an IPv4 address without brackets."
-            )
+            raise TargetError(TargetProblem.NOT_IPV6_IN_BRACKETS, shown=_show(host))
         if rest and not rest.startswith(":"):
-            raise TargetError(f"Unexpected text after the IPv6 address in {_show(text)}.")
+            raise TargetError(TargetProblem.TEXT_AFTER_IPV6, shown=_show(text))
         return host, parse_port(rest[1:]) if rest else None
     if "]" in text:
-        raise TargetError(f"{_show(text)} closes an IPv6 bracket ']' that was never opened.")
+        raise TargetError(TargetProblem.BRACKET_NOT_OPENED, shown=_show(text))
     if text.count(":") > 1:  # a bare IPv6 literal
         return text, None
     if ":" in text:
@@ -113,7 +149,7 @@ def _normalise_host(host: str) -> tuple[str, str | None]:
         return str(ip) if "%" not in host else host, None
     ascii_name = _idna(host)
     if all(part.isdigit() for part in ascii_name.split(".")):
-        raise TargetError(f"{_show(host)} looks like an IP address but is not a valid one.")
+        raise TargetError(TargetProblem.BAD_IP_ADDRESS, shown=_show(host))
     display = host.rstrip(".") if not host.isascii() else ascii_name
     return display, ascii_name
 
@@ -121,37 +157,32 @@ def _normalise_host(host: str) -> tuple[str, str | None]:
 def parse_target(text: str, port: int | None = None) -> Target:
     """Parse the user's input; ``port`` (from --port) applies when the input names none."""
     if len(text) > MAX_INPUT:
-        raise TargetError("That is too long to be a host name or URL.")
+        raise TargetError(TargetProblem.INPUT_TOO_LONG)
     raw = text.strip()
     if not raw:
-        raise TargetError("Enter a host name, such as example.com, or paste a URL.")
+        raise TargetError(TargetProblem.NO_HOST)
     if any(not ch.isprintable() for ch in raw):
-        raise TargetError(f"The host {_show(raw)} contains control characters.")
+        raise TargetError(TargetProblem.CONTROL_CHARACTERS, shown=_show(raw))
     if raw.startswith("-"):
-        raise TargetError(f"{_show(raw)} is not a host name (it starts with a dash).")
+        raise TargetError(TargetProblem.LEADING_DASH, shown=_show(raw))
     url_port: int | None = None
     scheme_port = 443
     if "://" in raw:
         scheme = raw.split("://", 1)[0].lower()
         if scheme not in _SCHEME_PORTS:
             if scheme == "http":
-                raise TargetError(
-                    "That is a plain http:// address, which does not use TLS; "
-                    "use https:// or give the host name."
-                )
-            raise TargetError(
-                f"{scheme}:// addresses are not supported; use https:// or a host name."
-            )
+                raise TargetError(TargetProblem.PLAIN_HTTP)
+            raise TargetError(TargetProblem.UNSUPPORTED_SCHEME, scheme=f"{scheme}://")
         try:
             parsed = urllib.parse.urlsplit(raw)
         except ValueError:  # "Invalid IPv6 URL": brackets that do not hold an IPv6 address
             netloc = re.split(r"[/?#]", raw.split("://", 1)[1], maxsplit=1)[0]
             host, _ = _split_host_port(netloc.rsplit("@", 1)[-1])  # names a bracket problem
-            what = "no host name" if not host else "an address that cannot be read"
-            raise TargetError(f"{_show(raw)} has {what}.") from None
+            kind = TargetProblem.URL_WITHOUT_HOST if not host else TargetProblem.URL_UNREADABLE
+            raise TargetError(kind, shown=_show(raw)) from None
         netloc = parsed.netloc.rsplit("@", 1)[-1]  # drop user:password@
         if not netloc:
-            raise TargetError(f"{_show(raw)} has no host name.")
+            raise TargetError(TargetProblem.URL_WITHOUT_HOST, shown=_show(raw))
         host, url_port = _split_host_port(netloc)
         scheme_port = _SCHEME_PORTS[scheme]
     else:
@@ -159,10 +190,10 @@ def parse_target(text: str, port: int | None = None) -> Target:
         host_part = re.split(r"[/?#]", raw, maxsplit=1)[0]
         host, url_port = _split_host_port(host_part)
     if " " in host:
-        raise TargetError(f"{_show(host)} contains spaces; a host name has none.")
+        raise TargetError(TargetProblem.SPACES, shown=_show(host))
     display, sni = _normalise_host(host)
     if port is not None and url_port is not None and port != url_port:
-        raise TargetError(f"Two different ports were given: {url_port} and {port}.")
+        raise TargetError(TargetProblem.TWO_PORTS, first=str(url_port), second=str(port))
     final_port = url_port if url_port is not None else (port if port is not None else scheme_port)
     return Target(host=display, port=final_port, sni=sni)
 
@@ -171,7 +202,7 @@ def parse_connect(text: str, default_port: int) -> tuple[str, int]:
     """``--connect ADDR[:PORT]``: where to open the TCP connection instead of resolving HOST."""
     raw = text.strip()
     if not raw:
-        raise TargetError("--connect needs an address, such as 127.0.0.1 or 127.0.0.1:8443.")
+        raise TargetError(TargetProblem.CONNECT_EMPTY)
     host, port = _split_host_port(raw)
     address, _ = _normalise_host(host)
     return address, port if port is not None else default_port

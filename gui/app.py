@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
-    from gui.request import FormState
+    from core.request import RequestSpec
 
 EXIT_USAGE = 2
 #: The name of packaging/org.handshakedoctor.HandshakeDoctor.desktop without ".desktop" (the
@@ -36,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import PROG, add_check_options
+    from core.usage import PROG, add_check_options
 
     parser = _Parser(prog=PROG, description="Open the window; with HOST, check it at once.")
     parser.add_argument(
@@ -50,33 +50,34 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Raises UsageError with one line."""
     args = build_parser().parse_args(list(argv))
     if args.host is not None and args.host.startswith("-"):
-        from core.cli import PROG
         from core.untrusted import visible
+        from core.usage import PROG
 
         raise UsageError(f"unknown option {visible(args.host, limit=60)!r} (see {PROG} --help)")
     return args
 
 
-def form_from_argv(argv: Sequence[str]) -> FormState | None:
+def form_from_argv(argv: Sequence[str]) -> RequestSpec | None:
     """The form as the command line fills it; None without arguments (a double-click), which
     needs neither the parser nor the engine's modules. Raises UsageError with one line."""
     if not argv:
         return None
     args = parse_args(argv)
-    from gui.request import FormError, state_from_args
+    from core.request import RequestError
+    from gui.request import form_words, state_from_args
 
     try:
         return state_from_args(args)
-    except FormError as exc:
-        raise UsageError(exc.message) from None
+    except RequestError as exc:
+        raise UsageError(form_words(exc)) from None
 
 
 def main(argv: Sequence[str]) -> int:
     try:
         state = form_from_argv(argv)
     except UsageError as exc:
-        from core.cli import PROG
         from core.untrusted import visible
+        from core.usage import PROG
 
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
         return EXIT_USAGE

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:
-    from gui.request import FormState
+    from core.request import RequestSpec
 
 PLACEHOLDER = "Host to check: example.com, example.com:8443 or a pasted https:// address"
 #: The Options toggle's text with its disclosure triangle: text, so the first paint needs no
@@ -149,7 +149,7 @@ class CheckForm(QWidget):
         )
 
         from core.models import DEFAULT_TIME_SERVERS
-        from gui.request import DEFAULT_TIME_SERVER, DEFAULT_TIMEOUT
+        from core.request import DEFAULT_TIMEOUT
 
         completer = QCompleter(self.recent_model, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -199,7 +199,7 @@ class CheckForm(QWidget):
         self.timeout.setValue(DEFAULT_TIMEOUT)
         self.timeout.setAccessibleName("Timeout per step")
         self.time_server = QLineEdit(options)
-        self.time_server.setText(DEFAULT_TIME_SERVER)
+        self.time_server.setText("")  # empty: the engine's default servers
         self.time_server.setPlaceholderText("default: " + ", ".join(DEFAULT_TIME_SERVERS))
         self.time_server.setAccessibleName("Time server")
         self.no_network_time = QCheckBox("No time server (use the server's clock)", options)
@@ -272,40 +272,40 @@ class CheckForm(QWidget):
 
     # -- state
 
-    def state(self) -> FormState:
-        from gui.request import FormState
+    def state(self) -> RequestSpec:
+        from core.request import RequestSpec
 
         self.build_options()
-        return FormState(
+        return RequestSpec(
             host=self.host.text(),
             port=self.port.value() or None,
-            connect=self.connect_to.text(),
+            connect=self.connect_to.text().strip() or None,
             ca_file=self.ca_file.text(),
             no_default_trust=self.only_ca.isChecked(),
             client_cert=self.client_cert.text(),
             client_key=self.client_key.text(),
             client_password=self.password.text(),
             timeout=self.timeout.value(),
-            time_server=self.time_server.text(),
+            time_server=self.time_server.text().strip() or None,
             no_network_time=self.no_network_time.isChecked(),
             quick=self.quick.isChecked(),
             gentle=self.gentle.isChecked(),
         )
 
-    def set_state(self, state: FormState) -> None:
-        from gui.request import DEFAULT_TIMEOUT
+    def set_state(self, state: RequestSpec) -> None:
+        from core.request import DEFAULT_TIMEOUT
 
         self.build_options()
         self.host.setText(state.host)
         self.port.setValue(state.port or 0)
-        self.connect_to.setText(state.connect)
+        self.connect_to.setText(state.connect or "")
         self.ca_file.setText(state.ca_file)
         self.only_ca.setChecked(state.no_default_trust)
         self.client_cert.setText(state.client_cert)
         self.client_key.setText(state.client_key)
         self.password.setText(state.client_password)
         self.timeout.setValue(state.timeout)
-        self.time_server.setText(state.time_server)
+        self.time_server.setText(state.time_server or "")
         self.no_network_time.setChecked(state.no_network_time)
         self.quick.setChecked(state.quick)
         self.gentle.setChecked(state.gentle)

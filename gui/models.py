@@ -707,10 +707,8 @@ STRENGTH_WORDS = {
 
 
 def suite_strength(name: str) -> str | None:
-    try:
-        from core.ciphers import load_registry
-    except ImportError:
-        return None
+    from core.ciphers import load_registry
+
     entry = load_registry().by_name.get(name)
     return entry.strength.value if entry is not None else None
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.budget import Cancelled
-from core.cli import (
+from core.untrusted import visible
+from core.usage import (
     EXIT_PROBLEM,
     EXIT_USAGE,
     PROG,
@@ -24,8 +25,8 @@ from core.cli import (
     internal_error,
     options_from_args,
     quiet_library_warnings,
+    trust_from_options,
 )
-from core.untrusted import visible
 
 __all__ = ["main"]
 
@@ -63,18 +64,16 @@ def _check_output(path: Path) -> Path:
 
 
 def _run(argv: list[str]) -> int:
-    from core.diagnose import CheckError, run_check
+    from core.diagnose import run_check
 
     args = build_parser().parse_args(argv)
     if args.command != "report":
         raise UsageError(f"unknown command (see {PROG} --help)")
     output = _check_output(args.output)
     target, options = options_from_args(args)
+    stores = trust_from_options(options)
     _ensure_app()
-    try:
-        report = run_check(target, options)
-    except CheckError as exc:
-        raise UsageError(str(exc)) from None
+    report = run_check(target, options, stores=stores)
 
     from gui.pdf import ExportError, export_report
 

@@ -8,7 +8,6 @@ engine module and no ``Qt`` namespace at the top; the methods import what they u
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -42,7 +41,8 @@ if TYPE_CHECKING:
 
     from core.catalogue import Catalogue
     from core.models import CheckReport, StageEvent, Target
-    from gui.request import FormState, Request
+    from core.request import RequestSpec
+    from gui.request import Request
 
 APP_NAME = "Handshake Doctor"
 MAX_RECENT = 15
@@ -54,13 +54,6 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 #: A deferred window builds the rest after its first paint; this long after being shown at the
 #: latest (a window that starts minimised is not painted).
 BUILD_FALLBACK_MS = 500
-
-
-def pdf_export_available() -> bool:
-    try:
-        return importlib.util.find_spec("gui.pdf") is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def app_icon() -> QIcon:
@@ -86,7 +79,7 @@ def app_icon() -> QIcon:
 
 class _TaskSignals(QObject):
     done = Signal(object)
-    error = Signal(str)
+    error = Signal(object)  # the exception: its kind may say what to do next
 
 
 class BackgroundTask(QRunnable):
@@ -102,7 +95,7 @@ class BackgroundTask(QRunnable):
         try:
             result = self.work()
         except Exception as exc:
-            self.signals.error.emit(str(exc) or type(exc).__name__)
+            self.signals.error.emit(exc)
         else:
             self.signals.done.emit(result)
 
@@ -111,8 +104,7 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
     """Offline validation of a certificate file, shaped as a report the panes can show."""
     import datetime as dt
 
-    from core.certs import CertificateFileError, read_certificate_file
-    from core.cli import leaf_first
+    from core.certs import CertificateFileError, leaf_first, read_certificate_file
     from core.inspect import inspect_chain
     from core.models import CheckOptions, CheckReport, ClockResult, ClockSource, Target
     from core.trust import build_stores
@@ -121,7 +113,7 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
     certs = read_certificate_file(path, password=password)
     stores = build_stores(None, no_default_trust=False)
     try:
-        result = inspect_chain(leaf_first(certs), stores, host=host, at=started)  # type: ignore[arg-type]
+        result = inspect_chain(leaf_first(certs), stores, host=host, at=started)
     except Exception as exc:  # a damaged certificate must not surface as a traceback
         damaged = f"{path.name} could not be checked: a certificate in it is damaged"
         raise CertificateFileError(f"{damaged} ({type(exc).__name__}).") from exc
@@ -208,7 +200,7 @@ class MainWindow(QMainWindow):
         self,
         *,
         settings: QSettings | None = None,
-        initial: FormState | None = None,
+        initial: RequestSpec | None = None,
         catalogue: Catalogue | None = None,
         deferred: bool = False,
     ) -> None:
@@ -323,7 +315,7 @@ class MainWindow(QMainWindow):
         from gui.panes.handshake import HandshakePane
         from gui.panes.protocols import ProtocolsPane
         from gui.panes.summary import SummaryPane
-        from gui.worker import CheckRunner, overlap_available
+        from gui.worker import CheckRunner
 
         if QGuiApplication.windowIcon().isNull():
             # The title bar's and the task bar's icon, for the dialogs too: nothing in the
@@ -376,7 +368,7 @@ class MainWindow(QMainWindow):
         self.fixit = FixItPane(self.catalogue, self.tabs)
         self.handshake = HandshakePane(self.tabs)
         self.certificates = CertificatesPane(self.tabs)
-        self.protocols = ProtocolsPane(self.tabs, enumeration_available=overlap_available())
+        self.protocols = ProtocolsPane(self.tabs)
         self.clock = ClockPane(self.catalogue, self.tabs)
         for pane, title in (
             (self.summary, "Summary"),
@@ -457,17 +449,12 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         help_menu.addAction(self.help_action)
         help_menu.addAction(self.about_action)
-        if not pdf_export_available():
-            self.export_action.setToolTip("The PDF report is not part of this version yet.")
-            self.export_action.setStatusTip("The PDF report is not part of this version yet.")
         file_menu.setToolTipsVisible(True)
 
     def _update_actions(self) -> None:
         running = self.runner.running
         has_report = self.report is not None
-        self.export_action.setEnabled(
-            pdf_export_available() and has_report and not running and not self.offline_name
-        )
+        self.export_action.setEnabled(has_report and not running and not self.offline_name)
         self.copy_action.setEnabled(has_report and not self.offline_name)
         self.again_action.setEnabled(not running and (self._last_target is not None))
         self.cancel_action.setEnabled(running)
@@ -500,8 +487,9 @@ class MainWindow(QMainWindow):
 
     def start_check(self, *, again: bool = False) -> bool:
         """Start a check from the form; False if it could not start (the form says why)."""
+        from core.request import RequestError
         from core.untrusted import visible
-        from gui.request import FormError, build_request
+        from gui.request import build_request, form_words
 
         self.ensure_ready()
         if self.runner.running:
@@ -509,8 +497,8 @@ class MainWindow(QMainWindow):
         self.form.clear_errors()
         try:
             request: Request = build_request(self.form.state())
-        except FormError as exc:
-            self.form.show_error(exc.field, exc.message)
+        except RequestError as exc:
+            self.form.show_error(exc.field, form_words(exc))
             return False
         previous = self.report if again and not self.offline_name else None
         self._check_again_from = previous
@@ -665,9 +653,11 @@ class MainWindow(QMainWindow):
         """Validate a chain from a file, offline, in the background."""
         from PySide6.QtCore import Qt
 
+        from core.certs import CertificateFileError
         from core.models import CheckReport
+        from core.request import RequestError
         from core.untrusted import visible
-        from gui.request import FormError, build_request
+        from gui.request import build_request
 
         self.ensure_ready()
         if self.runner.running:
@@ -680,7 +670,7 @@ class MainWindow(QMainWindow):
                 if self.form.host.text().strip()
                 else None
             )
-        except FormError:
+        except RequestError:
             host = None
         self.show_status(f"Reading {path.name}…")
         task = BackgroundTask(lambda: inspect_file(path, host, password))
@@ -691,9 +681,14 @@ class MainWindow(QMainWindow):
             if isinstance(report, CheckReport):
                 self._show_offline(report, path.name)
 
-        def error(message: str) -> None:
+        def error(exc: Exception) -> None:
             self._tasks.discard(task)
-            if "PKCS#12" in message and "password" in message and password is None:
+            message = str(exc) or type(exc).__name__
+            needs_password = (
+                isinstance(exc, CertificateFileError)
+                and exc.kind == CertificateFileError.NEEDS_PASSWORD
+            )
+            if needs_password and password is None:
                 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
                 secret, ok = QInputDialog.getText(
@@ -724,7 +719,7 @@ class MainWindow(QMainWindow):
         self.reportShown.emit(report)
 
     def export_dialog(self) -> None:
-        if self.report is None or not pdf_export_available():
+        if self.report is None:
             return
         name = "".join(
             ch if ch.isalnum() or ch in "-_." else "_" for ch in self.report.target.host
@@ -738,9 +733,8 @@ class MainWindow(QMainWindow):
 
         if self.report is None:
             return False
-        pdf = importlib.import_module(
-            "gui.pdf"
-        )  # written separately; absent builds disable the action
+        from gui import pdf
+
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             pdf.export_report(self.report, path, redact=redact)

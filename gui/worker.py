@@ -7,60 +7,15 @@ each event there. Cancelling sets the budget's flag, which the engine checks at 
 
 from __future__ import annotations
 
-import importlib.util
 import traceback
-from dataclasses import replace
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.budget import Budget, Cancelled, DeadlineExceeded
-from core.models import CheckReport, ClientCredentials, StageEvent
-from gui.request import ClientCertSpec, Request
+from core.budget import Cancelled, DeadlineExceeded, check_budget
+from core.models import CheckReport, StageEvent
+from gui.request import Request, form_words
 
 _ORPHANS: set[QThread] = set()
-
-#: core.credentials words its errors for the command line ("give it with --client-key"); the
-#: window names its own fields instead. Longest first: one option's name starts another's.
-_OPTION_WORDS = (
-    ("give it with --client-key", "choose the key file in the Client key field"),
-    (" (--client-key)", ""),  # "The private key in key.pem (--client-key) does not belong ..."
-    ("--client-cert-password-env", "the Password field"),
-    ("--client-key", "the Client key field"),
-    ("--client-cert", "the Client certificate field"),
-)
-
-
-def load_credentials(spec: ClientCertSpec) -> ClientCredentials:
-    """The client certificate with the password typed into the form (never a terminal prompt:
-    an empty field means "no password"). Raises CredentialsError with one sentence."""
-    from core.credentials import load_client_credentials
-
-    return load_client_credentials(spec.cert, spec.key, password=spec.password.encode())
-
-
-def credentials_problem(message: str) -> tuple[str, str]:
-    """The form field a client-certificate problem belongs under, and its sentence in the
-    window's words: a missing, unreadable or mismatched key goes under Client key."""
-    about_key = "--client-key" in message or "client key" in message.lower()
-    for option, words in _OPTION_WORDS:
-        message = message.replace(option, words)
-    return ("client_key" if about_key else "client_cert"), message
-
-
-def overlap_available() -> bool:
-    """Whether this build has the protocol and cipher enumeration (it lands separately)."""
-    try:
-        return (
-            importlib.util.find_spec("core.analyze.overlap") is not None
-            and importlib.util.find_spec("core.probe.hello") is not None
-        )
-    except (ImportError, ValueError):
-        return False
-
-
-def budget_for(timeout: float) -> Budget:
-    """The same bounds ``run_check`` would pick, but one we hold so we can cancel it."""
-    return Budget(timeout, total=timeout * 3 + 5)
 
 
 class CheckWorker(QObject):
@@ -77,7 +32,8 @@ class CheckWorker(QObject):
     def __init__(self, request: Request) -> None:
         super().__init__()
         self.request = request
-        self.budget = budget_for(request.options.timeout)
+        # The same bounds ``run_check`` would pick, but one we hold so we can cancel it.
+        self.budget = check_budget(request.options.timeout)
 
     def _progress(self, event: StageEvent) -> None:
         self.progress.emit(event)
@@ -87,27 +43,25 @@ class CheckWorker(QObject):
         # Imported here, on the worker's thread: the engine (and cryptography) never delays
         # the window's first paint.
         from core.catalogue import load_catalogue
-        from core.credentials import CredentialsError
-        from core.diagnose import CheckError, run_check
+        from core.diagnose import run_check
+        from core.request import RequestError, load_trust, with_credentials
 
         try:
             load_catalogue()  # parse it here, not on the GUI thread when the report arrives
-            options = self.request.options
-            if not options.quick and not overlap_available():
-                options = replace(options, quick=True)
-            if self.request.client_cert is not None:
-                credentials = load_credentials(self.request.client_cert)
-                options = replace(options, client_credentials=credentials)
+            options = with_credentials(self.request.spec, self.request.options, prompt=False)
+            stores = load_trust(options)
             self.budget.check()
             report: CheckReport = run_check(
-                self.request.target, options, progress=self._progress, budget=self.budget
+                self.request.target,
+                options,
+                progress=self._progress,
+                budget=self.budget,
+                stores=stores,
             )
         except Cancelled:
             self.cancelled.emit()
-        except CredentialsError as exc:
-            self.invalid.emit(*credentials_problem(str(exc)))
-        except CheckError as exc:
-            self.invalid.emit("ca_file", str(exc).removeprefix("--ca-file: "))
+        except RequestError as exc:  # the client certificate, or the CA file
+            self.invalid.emit(exc.field, form_words(exc))
         except DeadlineExceeded:
             self.failed.emit("The check ran out of time before it could finish.")
         except Exception as exc:

@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(report_main(args))
     if args and args[0] in ("-h", "--help"):
-        from core.cli import build_parser
+        from core.usage import build_parser
 
         build_parser().print_help()
         return 0

@@ -72,7 +72,7 @@ def main(argv: list[str]) -> int:
     QCoreApplication.setOrganizationName("Handshake Doctor screenshots")
     app = QApplication([sys.argv[0]])
 
-    from gui.request import FormState
+    from core.request import RequestSpec
     from gui.window import MainWindow, app_icon
     from tests.pki import DAY, NOW, Pki
     from tests.sntp_server import SntpServer
@@ -176,14 +176,14 @@ def main(argv: list[str]) -> int:
             continue
         with ExitStack() as stack:
             overrides = shot.server(stack, work)
-            state = FormState(
+            state = RequestSpec(
                 host="",
                 ca_file=str(root),
                 no_network_time=bool(overrides.get("no_network_time", True)),
                 quick=bool(overrides.get("quick", False)),
                 timeout=3.0,
                 connect=str(overrides["connect"]),
-                time_server=str(overrides.get("time_server", "")),
+                time_server=str(overrides["time_server"]) if "time_server" in overrides else None,
             )
             settings = QSettings(str(work / f"{shot.name}.ini"), QSettings.Format.IniFormat)
             window = MainWindow(settings=settings, initial=state)

@@ -236,8 +236,10 @@ def test_aia_url_with_a_space_is_refused_and_the_chain_still_judged(
 
 
 def test_userinfo_in_an_aia_url_is_never_sent_nor_shown(
-    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path, tmp_path: Path, qapp: Any
 ) -> None:
+    """``qapp``: the report command prints with Qt, and must find pytest-qt's QApplication
+    rather than make a QGuiApplication of its own that later window tests could not use."""
     requests: list[bytes] = []
     with LoopbackServer(http_recorder(requests, http_ok(pki.intermediate.der))) as http:
         url = f"http://alice:s3cret@{http.address}/inter.der"

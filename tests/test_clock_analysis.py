@@ -212,6 +212,7 @@ def test_skew_finding_severity_and_evidence(explains: bool, severity: Severity) 
         "offset_human": "2 years behind",
         "uncertainty_s": 0.02,
         "source": "ntp.test:123 (NTP)",
+        "symptoms": (),  # causes.py names what the clock explains
     }
 
 

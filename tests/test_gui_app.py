@@ -15,12 +15,13 @@ import pytest
 from PySide6.QtGui import QColor, QPalette
 
 from core.credentials import CredentialsError
-from core.models import DEFAULT_TIME_SERVERS, Severity
+from core.models import DEFAULT_TIME_SERVERS, ClientCredentials, Severity
+from core.request import RequestError, RequestProblem, RequestSpec
+from core.request import load_credentials as core_load_credentials
 from gui.about import certifi_date, versions_text
 from gui.app import DESKTOP_FILE_NAME, EXIT_AFTER_SHOW, form_from_argv, main, parse_args
-from gui.request import ClientCertSpec, FormError, FormState, build_request, state_from_args
+from gui.request import build_request, form_words, state_from_args
 from gui.theme import is_dark, tone
-from gui.worker import credentials_problem, load_credentials
 from tests.pki import Pki, write_chain
 
 
@@ -88,7 +89,7 @@ def test_build_request_maps_the_form(tmp_path: Path) -> None:
     ca = tmp_path / "root.pem"
     ca.write_text("x")
     request = build_request(
-        FormState(
+        RequestSpec(
             host="https://localhost:8443/x", connect="127.0.0.1", ca_file=str(ca), timeout=2.5
         )
     )
@@ -99,39 +100,47 @@ def test_build_request_maps_the_form(tmp_path: Path) -> None:
     assert request.options.ca_file == ca
     assert request.options.timeout == 2.5
     assert request.options.time_servers == DEFAULT_TIME_SERVERS
-    custom = build_request(FormState(host="localhost", time_server="127.0.0.1:1123"))
+    custom = build_request(RequestSpec(host="localhost", time_server="127.0.0.1:1123"))
     assert custom.options.time_servers == ("127.0.0.1:1123",)
 
 
 @pytest.mark.parametrize(
     ("state", "field"),
     [
-        (FormState(host=""), "host"),
-        (FormState(host="a b"), "host"),
-        (FormState(host="localhost", connect="[::1"), "connect"),
-        (FormState(host="localhost", ca_file="/nonexistent/ca.pem"), "ca_file"),
-        (FormState(host="localhost", no_default_trust=True), "ca_file"),
-        (FormState(host="localhost", client_key="/nonexistent/key.pem"), "client_cert"),
-        (FormState(host="localhost", time_server="[bad"), "time_server"),
+        (RequestSpec(host=""), "host"),
+        (RequestSpec(host="a b"), "host"),
+        (RequestSpec(host="localhost", connect="[::1"), "connect"),
+        (RequestSpec(host="localhost", ca_file="/nonexistent/ca.pem"), "ca_file"),
+        (RequestSpec(host="localhost", no_default_trust=True), "ca_file"),
+        (RequestSpec(host="localhost", client_key="/nonexistent/key.pem"), "client_cert"),
+        (RequestSpec(host="localhost", time_server="[bad"), "time_server"),
     ],
 )
-def test_form_errors_name_their_field(state: FormState, field: str) -> None:
-    with pytest.raises(FormError) as caught:
+def test_form_errors_name_their_field(state: RequestSpec, field: str) -> None:
+    with pytest.raises(RequestError) as caught:
         build_request(state)
     assert caught.value.field == field
-    assert caught.value.message.endswith(".")
+    assert form_words(caught.value).endswith(".")
+
+
+def load_credentials(cert: Path, key: Path | None = None, password: str = "") -> ClientCredentials:
+    """As the window's worker loads them: the typed password, never a prompt."""
+    spec = RequestSpec(client_cert=str(cert), client_key=str(key or ""), client_password=password)
+    credentials = core_load_credentials(spec, prompt=False)
+    assert credentials is not None
+    return credentials
 
 
 def test_client_credentials_from_pem_pair(tmp_path: Path) -> None:
     pki = Pki()
     client = pki.leaf(("client",), client=True)
     cert, key = write_chain(tmp_path, "client", [client], client)
-    creds = load_credentials(ClientCertSpec(cert, key))
+    creds = load_credentials(cert, key)
     assert b"BEGIN CERTIFICATE" in creds.certificate_pem
     assert b"PRIVATE KEY" in creds.key_pem
     assert "PRIVATE" not in repr(creds)
     with pytest.raises(CredentialsError, match="private key"):
-        load_credentials(ClientCertSpec(cert, None))
+        load_credentials(cert)
 
 
 def test_wrong_pkcs12_password_is_one_sentence(tmp_path: Path) -> None:
@@ -144,9 +153,9 @@ def test_wrong_pkcs12_password_is_one_sentence(tmp_path: Path) -> None:
     )
     path = tmp_path / "me.p12"
     path.write_bytes(blob)
-    assert load_credentials(ClientCertSpec(path, None, "right")).certificate_pem
+    assert load_credentials(path, password="right").certificate_pem
     with pytest.raises(CredentialsError, match="password"):
-        load_credentials(ClientCertSpec(path, None, "wrong"))
+        load_credentials(path, password="wrong")
 
 
 def test_about_names_every_component(qapp: object) -> None:
@@ -263,34 +272,52 @@ def test_a_missing_client_key_is_explained_in_the_windows_words(tmp_path: Path) 
     client = pki.leaf(("client",), client=True)
     cert, _ = write_chain(tmp_path, "client", [client], client)
     with pytest.raises(CredentialsError) as caught:
-        load_credentials(ClientCertSpec(cert, None))
-    field, message = credentials_problem(str(caught.value))
+        load_credentials(cert)
+    field, message = caught.value.field, form_words(caught.value)
     assert field == "client_key"
     assert "Client key field" in message
     assert "--" not in message
 
 
 @pytest.mark.parametrize(
-    ("engine", "field", "window"),
+    ("error", "cli", "window"),
     [
         (
-            "The private key in /k.pem (--client-key) does not belong to the client certificate "
-            "in /c.pem.",
-            "client_key",
+            CredentialsError(
+                "client_key", RequestProblem.KEY_MISMATCH, path="/c.pem", key_path="/k.pem"
+            ),
+            "--client-cert: The private key in /k.pem (--client-key) does not belong to the "
+            "client certificate in /c.pem.",
             "The private key in /k.pem does not belong to the client certificate in /c.pem.",
         ),
         (
-            "The private key in /c.pem does not belong to the client certificate in /c.pem.",
-            "client_cert",
+            CredentialsError("client_cert", RequestProblem.BUNDLE_KEY_MISMATCH, path="/c.pem"),
+            "--client-cert: The private key in /c.pem does not belong to the client certificate "
+            "in /c.pem.",
             "The private key in /c.pem does not belong to the client certificate in /c.pem.",
         ),
         (
-            "There is no client key file /k.pem.",
-            "client_key",
-            "There is no client key file /k.pem.",
+            CredentialsError(
+                "client_key", RequestProblem.FILE_MISSING, what="client key", path="/k.pem"
+            ),
+            "--client-cert: There is no client key file /k.pem.",
+            "There is no file /k.pem.",
         ),
-        ("/c.p12 holds no certificate.", "client_cert", "/c.p12 holds no certificate."),
+        (
+            CredentialsError("client_cert", RequestProblem.NO_CERTIFICATE, path="/c.p12"),
+            "--client-cert: /c.p12 holds no certificate.",
+            "/c.p12 holds no certificate.",
+        ),
+        (
+            RequestError("ca_file", RequestProblem.NEEDS_CA_FILE),
+            "--no-default-trust needs --ca-file: otherwise nothing would be trusted.",
+            "“Trust only this file” needs a CA file: otherwise nothing would be trusted.",
+        ),
     ],
 )
-def test_credentials_problems_name_the_windows_fields(engine: str, field: str, window: str) -> None:
-    assert credentials_problem(engine) == (field, window)
+def test_request_problems_are_worded_for_the_command_line_and_for_the_window(
+    error: RequestError, cli: str, window: str
+) -> None:
+    """One problem, two readers: the command line names its options, the window its fields."""
+    assert str(error) == cli
+    assert form_words(error) == window

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from core.models import FindingId
-from gui.request import FormState
+from core.request import RequestSpec
 from gui.window import MainWindow
 from tests import hostile_servers as hostile
 from tests.pki import Pki
@@ -57,7 +57,7 @@ def pki() -> Pki:
 def window(qtbot: QtBot, tmp_path: Path, pki: Pki) -> Iterator[MainWindow]:
     root_file = pki.write_root(tmp_path)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = FormState(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
     win = MainWindow(settings=settings, initial=initial)
     win.fixit.open_uri = lambda uri: False
     win.fixit.start_command = lambda argv: False

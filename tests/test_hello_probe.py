@@ -34,6 +34,7 @@ from tests.overlap_servers import (
     http_banner,
     silent,
 )
+from tests.timing import within
 
 TLS1 = ssl.TLSVersion.TLSv1
 TLS12 = ssl.TLSVersion.TLSv1_2
@@ -213,7 +214,7 @@ def test_silent_server_is_not_tested_not_refused() -> None:
     started = time.monotonic()
     with RawServer(silent) as server:
         result = enumerate_server("127.0.0.1", server.port, None, Budget(0.3, total=5))
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < within(2.5)
     assert set(result.versions.values()) == {None}
     assert not result.complete
     assert any("timeout" in e for e in result.errors)
@@ -253,7 +254,7 @@ def test_one_probe() -> None:
         )
     assert accepted.outcome is ProbeOutcome.SERVER_HELLO and accepted.cipher_suite == 0x002F
     assert refused.outcome is ProbeOutcome.ALERT and refused.alert == "handshake_failure"
-    assert accepted.duration_ms < 2000
+    assert accepted.duration_ms < within(2.0) * 1000
 
 
 # --------------------------------------------------------------------------- progress, cancel, pace
@@ -290,7 +291,7 @@ def test_cancel_stops_the_scan() -> None:
         started = time.monotonic()
         with pytest.raises(Cancelled):
             enumerate_server("127.0.0.1", server.port, None, budget, progress=progress)
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < within(1.5)
     assert threading.active_count() <= before
 
 
@@ -303,14 +304,14 @@ def test_cancel_interrupts_a_slow_server() -> None:
         with pytest.raises(Cancelled):
             enumerate_server("127.0.0.1", server.port, None, budget)
         timer.join()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < within(1.0)
 
 
 def test_deadline_returns_what_is_known() -> None:
     with RawServer(silent) as server:
         started = time.monotonic()
         result = enumerate_server("127.0.0.1", server.port, None, Budget(10.0, total=0.5))
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < within(2.0)
     assert not result.complete
 
 

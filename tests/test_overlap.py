@@ -35,6 +35,7 @@ from core.ciphers import (
 from core.models import Finding, FindingId, FixId, Severity
 from core.probe.hello import ServerEnumeration, enumerate_server
 from core.wire.records import VERSION_LABELS, TlsVersion
+from tests.evidence import assert_documented
 from tests.overlap_servers import OverlapServer, ServerSpec
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,6 +113,7 @@ MODERN_LOCAL = client(("TLSv1.2", "TLSv1.3"), MODERN13 + MODERN12, name="this co
 
 
 def finding(result_findings: Sequence[Finding], fid: FindingId) -> Finding:
+    assert_documented(result_findings)
     matches = [f for f in result_findings if f.id is fid]
     assert len(matches) == 1, (fid, result_findings)
     return matches[0]

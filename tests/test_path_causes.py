@@ -19,6 +19,7 @@ from core.models import (
     Severity,
     Target,
 )
+from tests.evidence import assert_documented
 
 NOW = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
 TARGET = Target("shop.example", 443, sni="shop.example")
@@ -36,7 +37,9 @@ def _proxy(failure: ProxyFailure | None, **kw: object) -> ProxyObservation:
 
 
 def _ids(obs: Observations) -> list[FindingId]:
-    return [f.id for f in decide(obs)]
+    findings = decide(obs)
+    assert_documented(findings)
+    return [f.id for f in findings]
 
 
 @pytest.mark.parametrize(

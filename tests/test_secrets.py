@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from core.cli import main, options_from_args
+from core.cli import main
 from core.credentials import load_client_credentials
+from core.usage import options_from_args
 from tests.pki import Issued, Pki
 from tests.tls_servers import TlsConfig, tls_server
 
@@ -122,6 +123,16 @@ def _temp_leftovers() -> set[str]:
     return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith("hd-client-")}
 
 
+@pytest.fixture
+def private_tempdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The temporary folders the check makes go here, not to the shared /tmp, where other
+    test runs on the same machine make and remove theirs while this test watches."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 def _check(
     capsys: pytest.CaptureFixture[str], secrets: Secrets, address: str, cert: Path, *extra: str
 ) -> tuple[int, str, str]:
@@ -170,8 +181,10 @@ def test_no_secret_in_any_output_of_a_check(
     password_env: str,
     kind: str,
     output: str,
+    private_tempdir: Path,
 ) -> None:
     before = _temp_leftovers()
+    assert before == set()
     cert = secrets.pem_file if kind == "pem" else secrets.p12_file
     with caplog.at_level(logging.DEBUG):
         code, out, err = _check(capsys, secrets, server, cert, output)

@@ -21,6 +21,7 @@ from core.probe.sntp import (
     query_sntp,
 )
 from tests.sntp_server import Behaviour, SilentUdpPort, SntpServer, closed_udp_port
+from tests.timing import within
 
 DAY = 86_400.0
 #: What loopback must achieve: the issue asks for 2 s end to end; the client alone does far better.
@@ -50,7 +51,7 @@ def test_offset_is_measured_within_50_ms(local_ahead_s: float, label: str) -> No
 def test_symmetric_delay_shows_in_delay_not_in_offset() -> None:
     with SntpServer(offset_s=120.0, delay_s=0.2) as server:
         sample = _sample(query_sntp("127.0.0.1", server.port, Budget(step_timeout=2)))
-    assert 0.19 < sample.delay_s < 0.3
+    assert 0.19 < sample.delay_s < within(0.3)
     assert abs(sample.offset_s - -120.0) < TOLERANCE_S
 
 
@@ -68,6 +69,7 @@ def test_best_of_several_picks_the_lowest_delay() -> None:
     assert best.server == fast.address
     assert abs(best.offset_s - -20.0) < TOLERANCE_S
     # In parallel: the whole takes about the slowest answer, not the sum of all three.
+    # (Not stretched by the test slack: the sum is what one-after-another would take.)
     assert elapsed < 0.3 + 0.15 + 0.02
 
 
@@ -98,7 +100,7 @@ def test_silent_port_times_out_within_the_timeout() -> None:
         elapsed = time.monotonic() - started
     assert isinstance(result, SntpFailure)
     assert result.reason is SntpFailureReason.TIMEOUT
-    assert 0.45 <= elapsed < 0.7
+    assert 0.45 <= elapsed < within(0.7)
 
 
 def test_closed_port_fails_fast_and_quietly() -> None:
@@ -109,7 +111,7 @@ def test_closed_port_fails_fast_and_quietly() -> None:
     # Linux answers a closed loopback port with ICMP "port unreachable"; elsewhere it may not.
     assert result.reason in (SntpFailureReason.REFUSED, SntpFailureReason.TIMEOUT)
     if result.reason is SntpFailureReason.REFUSED:
-        assert elapsed < 0.5
+        assert elapsed < within(0.5)
 
 
 def test_unresolvable_name_is_a_quiet_failure() -> None:
@@ -117,7 +119,7 @@ def test_unresolvable_name_is_a_quiet_failure() -> None:
     result = query_sntp("no-such-host.invalid", 123, Budget(step_timeout=1))
     assert isinstance(result, SntpFailure)
     assert result.reason in (SntpFailureReason.DNS_FAILURE, SntpFailureReason.TIMEOUT)
-    assert time.monotonic() - started < 1.3
+    assert time.monotonic() - started < within(1.3)
 
 
 @pytest.mark.parametrize(
@@ -168,7 +170,7 @@ def test_cancel_stops_a_query_within_200_ms() -> None:
             timer.join()
     assert isinstance(result, SntpFailure)
     assert result.reason is SntpFailureReason.CANCELLED
-    assert returned_at - cancelled_at[0] < 0.2
+    assert returned_at - cancelled_at[0] < within(0.2)
 
 
 def test_cancelled_before_start_sends_nothing() -> None:
@@ -187,7 +189,7 @@ def test_the_overall_deadline_caps_the_step_timeout() -> None:
         started = time.monotonic()
         result = query_sntp("127.0.0.1", silent.port, budget)
     assert isinstance(result, SntpFailure)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < within(0.5)
 
 
 @pytest.mark.parametrize(

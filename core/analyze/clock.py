@@ -34,7 +34,7 @@ from core.models import (
     Severity,
     evidence,
 )
-from core.probe.sntp import SntpSample
+from core.observations import SntpSample
 
 #: The contract's threshold: a clock within 2 minutes of the reference is fine. Kerberos and most
 #: TLS stacks tolerate a few minutes; certificates are usually issued with an hour's backdating.
@@ -201,6 +201,9 @@ def clock_findings(result: ClockResult, explains_failure: bool) -> tuple[Finding
                 offset_human=describe_offset(offset),
                 uncertainty_s=round(uncertainty, 3),
                 source=_describe_source(result),
+                # What the wrong clock makes look wrong (causes.py fills it in), so the key
+                # is there for every clock-skew finding, empty when nothing does.
+                symptoms=(),
             ),
             fixes=(FixId.SET_CLOCK,),
         ),

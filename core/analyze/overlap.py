@@ -1,6 +1,6 @@
 """Where the server and the clients fail to meet: versions, cipher suites and groups.
 
-Pure functions over a :class:`~core.probe.hello.ServerEnumeration` and client profiles: no I/O
+Pure functions over a :class:`~core.observations.ServerEnumeration` and client profiles: no I/O
 except reading the shipped profiles and asking the ``ssl`` module what this computer offers.
 
 A client connects when the server and it share a version, and at the version the server picks
@@ -21,11 +21,11 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from core.ciphers import CipherSuite, Strength, suite, suite_name
+from core.ciphers import CipherSuite, Strength, code_for_name, suite, suite_name
 from core.models import ClientResult, Finding, FindingId, FixId, Severity, evidence
-from core.probe.hello import ServerEnumeration
+from core.observations import ServerEnumeration
 from core.wire.hello import group_code
-from core.wire.records import VERSION_LABELS, TlsVersion
+from core.wire.records import CIPHER_ALERTS, VERSION_ALERTS, VERSION_LABELS, TlsVersion
 
 __all__ = [
     "ClientProfile",
@@ -33,6 +33,7 @@ __all__ = [
     "OverlapResult",
     "Simulation",
     "analyze_overlap",
+    "enumeration_from_handshake",
     "explain_alert",
     "load_client_profiles",
     "local_client_profile",
@@ -43,8 +44,6 @@ RESOURCE_PACKAGE = "resources"
 RESOURCE_NAME = "clients.json"
 
 _LEGACY_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1")
-_VERSION_ALERTS = frozenset({"protocol_version", "inappropriate_fallback"})
-_CIPHER_ALERTS = frozenset({"handshake_failure", "insufficient_security"})
 #: Groups usable for ECDHE in TLS 1.0–1.2: the elliptic curves (codes below 256, RFC 8422).
 _ECDHE_MAX_CODE = 0xFF
 
@@ -426,6 +425,27 @@ def _entry_strength(code: int) -> Strength | None:
     return entry.strength if entry is not None else None
 
 
+def enumeration_from_handshake(protocol: str | None, cipher: str | None) -> ServerEnumeration:
+    """What one permissive handshake (a quick check's legacy retry) tells of the server: the
+    version and suite it chose. Every other version is unknown, never refused."""
+    label = {"TLSv1": "TLSv1.0"}.get(protocol or "", protocol or "")
+    versions: dict[str, bool | None] = dict.fromkeys(VERSION_LABELS)
+    if label in versions:
+        versions[label] = True
+    code = code_for_name(cipher) if cipher else None
+    return ServerEnumeration(
+        versions=versions,
+        ciphers={},
+        cipher_codes={label: (code,)} if code is not None and label in versions else {},
+        groups=(),
+        server_preference=None,
+        preference_by_version={},
+        hellos_sent={},
+        refusals={},
+        complete=False,
+    )
+
+
 def explain_alert(
     alert: str | None, enum: ServerEnumeration, local: ClientProfile
 ) -> FindingId | None:
@@ -438,9 +458,9 @@ def explain_alert(
     enumeration does not explain it, and the engine should report the alert itself.
     """
     mismatch = simulate(local, enum).mismatch
-    if alert in _VERSION_ALERTS:
+    if alert in VERSION_ALERTS:
         return FindingId.NO_SHARED_PROTOCOL if mismatch is Mismatch.PROTOCOL else None
-    if alert is None or alert in _CIPHER_ALERTS:
+    if alert is None or alert in CIPHER_ALERTS:
         if mismatch is Mismatch.PROTOCOL:
             return FindingId.NO_SHARED_PROTOCOL
         if mismatch is Mismatch.CIPHER:

@@ -35,6 +35,7 @@ from types import MappingProxyType
 
 from core.budget import Budget, Cancelled, DeadlineExceeded, wait_slice
 from core.ciphers import CipherSuite, load_registry, preference_key, suite
+from core.observations import ServerEnumeration
 from core.probe.net import connect_one, resolve
 from core.wire.hello import ECDHE_GROUPS, TLS13_GROUPS, build_client_hello, group_name
 from core.wire.parse import ReplyKind, ServerReply, read_server_reply
@@ -230,39 +231,6 @@ def _ms_since(started: float) -> float:
 
 
 # --------------------------------------------------------------------------- enumeration result
-
-
-@dataclass(frozen=True)
-class ServerEnumeration:
-    """What the server accepts. ``None`` anywhere means not tested or could not tell.
-
-    ``ciphers`` holds IANA names per accepted version, in the server's order where it imposes
-    one (``preference_by_version[v]`` is True), else strongest first.
-    """
-
-    versions: Mapping[str, bool | None]
-    ciphers: Mapping[str, tuple[str, ...]]
-    cipher_codes: Mapping[str, tuple[int, ...]]
-    groups: tuple[str, ...]
-    #: True if the server imposes its own suite order in any version it accepts.
-    server_preference: bool | None
-    preference_by_version: Mapping[str, bool | None]
-    #: Hellos sent per version label, and for the group enumeration under "groups".
-    hellos_sent: Mapping[str, int]
-    #: For each version not accepted: how the server said no (``alert protocol_version``, …).
-    refusals: Mapping[str, str]
-    errors: tuple[str, ...] = ()
-    #: False when a deadline, timeout or odd answer left something untested.
-    complete: bool = True
-    duration_ms: float = 0.0
-
-    @property
-    def accepted_versions(self) -> tuple[str, ...]:
-        return tuple(v for v in VERSION_LABELS if self.versions.get(v))
-
-    @property
-    def total_hellos(self) -> int:
-        return sum(self.hellos_sent.values())
 
 
 def candidate_suites(version: TlsVersion) -> tuple[int, ...]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core.budget import Budget, wait_slice
+from core.observations import SntpSample as SntpSample  # re-exported: the probe makes them
 
 DEFAULT_PORT = 123
 PACKET_SIZE = 48
@@ -64,26 +65,6 @@ class SntpFailureReason(enum.StrEnum):
     INVALID_REPLY = "invalid-reply"  # an answer, but not a usable one (mode, kiss-o'-death, …)
     UNSYNCHRONIZED = "unsynchronized"  # the server says its own clock is not set
     CANCELLED = "cancelled"  # the user cancelled the check
-
-
-@dataclass(frozen=True)
-class SntpSample:
-    """One good answer. ``offset_s`` is local minus reference (positive: local clock ahead)."""
-
-    server: str
-    address: str
-    port: int
-    offset_s: float
-    delay_s: float
-    stratum: int
-    reference_id: str
-    #: Local wall-clock time when the reply arrived (T4), for the record.
-    received_at: datetime
-
-    @property
-    def uncertainty_s(self) -> float:
-        """The true offset lies within ``offset_s ± delay/2`` whatever the path asymmetry."""
-        return self.delay_s / 2
 
 
 @dataclass(frozen=True)

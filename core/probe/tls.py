@@ -91,19 +91,6 @@ ALERT_NAMES = {
     120: "no_application_protocol",
 }
 
-#: Alerts by which a server says "I wanted a (different) client certificate".
-CLIENT_CERT_ALERTS = frozenset(
-    {
-        "certificate_required",
-        "handshake_failure",
-        "bad_certificate",
-        "unknown_ca",
-        "access_denied",
-        "certificate_unknown",
-        "unsupported_certificate",
-    }
-)
-
 
 @dataclass
 class _Recorder:

@@ -138,6 +138,13 @@ class AlertDescription(enum.IntEnum):
     no_application_protocol = 120
 
 
+#: Alerts by which a server refuses every version it was offered (RFC 8446 §6.2, RFC 7507).
+VERSION_ALERTS = frozenset({"protocol_version", "inappropriate_fallback"})
+#: Alerts a server sends when no offered suite (or group) will do; many also send
+#: ``handshake_failure`` when the versions do not meet, so it explains either.
+CIPHER_ALERTS = frozenset({"handshake_failure", "insufficient_security"})
+
+
 def alert_name(description: int) -> str:
     """RFC name of an alert, or ``alert_<n>`` for numbers no RFC we know assigns."""
     try:

@@ -18,7 +18,6 @@ from gui.models import CipherModel, ClientModel, ProtocolModel, RowsModel
 from gui.widgets import heading, plain_label
 
 NOT_TESTED_QUICK = "Not tested (quick check). Turn off “Quick check” in Options to test them all."
-NOT_TESTED_BUILD = "Not tested: this version of the app cannot list versions and cipher suites yet."
 
 
 def _table(model: RowsModel, name: str, parent: QWidget) -> QTableView:
@@ -50,11 +49,8 @@ def fit_height(view: QTableView, max_rows: int = 14) -> None:
 
 
 class ProtocolsPane(QWidget):
-    def __init__(
-        self, parent: QWidget | None = None, *, enumeration_available: bool = True
-    ) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.enumeration_available = enumeration_available
         self.protocols = ProtocolModel(self)
         self.ciphers = CipherModel(self)
         self.clients = ClientModel(self)
@@ -94,8 +90,6 @@ class ProtocolsPane(QWidget):
     def _not_tested(self, report: CheckReport | None) -> str:
         if report is None:
             return "Run a check to see which versions and suites the server accepts."
-        if not self.enumeration_available:
-            return NOT_TESTED_BUILD
         if report.options.quick:
             return NOT_TESTED_QUICK
         return "Not tested: the check did not get far enough to try other versions."
