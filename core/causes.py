@@ -138,20 +138,14 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
             return [_client_cert_finding(obs, hs.alert, "after the handshake (TLS 1.3)")]
         return []
     failure = hs.failure
-    address = hs.address
+
+    def cut_off(fid: FindingId, **facts: EvidenceValue) -> list[Finding]:
+        """The handshake with this address ended without an answer: where, and what we saw."""
+        where = {"address": hs.address, "port": obs.target.dial_port}
+        return [Finding(fid, Severity.ERROR, evidence(**where, **facts, detail=hs.failure_detail))]
+
     if failure is NetworkFailure.HANDSHAKE_TIMEOUT:
-        return [
-            Finding(
-                FindingId.HANDSHAKE_TIMEOUT,
-                Severity.ERROR,
-                evidence(
-                    address=address,
-                    port=obs.target.dial_port,
-                    timeout_s=obs.timeout_s,
-                    detail=hs.failure_detail,
-                ),
-            )
-        ]
+        return cut_off(FindingId.HANDSHAKE_TIMEOUT, timeout_s=obs.timeout_s)
     if failure is NetworkFailure.NOT_TLS:
         return [
             Finding(
@@ -171,18 +165,7 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
     if explained:
         return explained
     if failure is NetworkFailure.CONNECTION_RESET:
-        return [
-            Finding(
-                FindingId.CONNECTION_RESET,
-                Severity.ERROR,
-                evidence(
-                    address=address,
-                    port=obs.target.dial_port,
-                    stage=_cut_stage(hs),
-                    detail=hs.failure_detail,
-                ),
-            )
-        ]
+        return cut_off(FindingId.CONNECTION_RESET, stage=_cut_stage(hs))
     # No alert: the server's reply broke the TLS rules (garbage after a ServerHello, a message
     # too large to accept, ...). Its own logs will not say why; the reply is the evidence.
     alert = hs.alert or f"no alert, but a reply that breaks the TLS rules ({hs.failure_detail})"
@@ -238,31 +221,21 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     server = enumeration_from_handshake(legacy.protocol, legacy.cipher or legacy.cipher_openssl)
     cause = explain_alert(hs.alert, server, local)
     if cause is FindingId.NO_SHARED_PROTOCOL:
-        return [
-            Finding(
-                FindingId.NO_SHARED_PROTOCOL,
-                Severity.ERROR,
-                evidence(
-                    server_versions=_version_name(legacy.protocol),
-                    client_versions=", ".join(_version_name(v) for v in local.versions),
-                    clients_that_connect="older clients only",
-                ),
-            )
-        ]
-    if cause is FindingId.NO_SHARED_CIPHER:
-        return [
-            Finding(
-                FindingId.NO_SHARED_CIPHER,
-                Severity.ERROR,
-                evidence(
-                    protocol=_version_name(legacy.protocol),
-                    server_ciphers=legacy.cipher or legacy.cipher_openssl or "unknown",
-                    client_ciphers="this computer's default list",
-                    clients_that_connect="clients that still offer old cipher suites",
-                ),
-            )
-        ]
-    return []
+        facts = evidence(
+            server_versions=_version_name(legacy.protocol),
+            client_versions=", ".join(_version_name(v) for v in local.versions),
+            clients_that_connect="older clients only",
+        )
+    elif cause is FindingId.NO_SHARED_CIPHER:
+        facts = evidence(
+            protocol=_version_name(legacy.protocol),
+            server_ciphers=legacy.cipher or legacy.cipher_openssl or "unknown",
+            client_ciphers="this computer's default list",
+            clients_that_connect="clients that still offer old cipher suites",
+        )
+    else:
+        return []
+    return [Finding(cause, Severity.ERROR, facts)]
 
 
 def _version_name(protocol: str | None) -> str:
