@@ -1,0 +1,241 @@
+"""The roots of a bundle file (certifi's cacert.pem, the OS's ca-certificates.crt) as raw DER,
+indexed by raw subject name, and kept in a cache file between runs.
+
+A check needs one or two roots out of a few hundred; parsing every one of them (and checking its
+fields) before the first handshake cost a cold start about 40 ms. Here a bundle is only split into
+DER blobs and each one's subject is read with a few lines of DER walking; the trust store parses
+a root when a verification asks for its subject (core/trust.py).
+
+The cache is never trusted blindly: it is keyed by the bundle's path, size, modification time
+and SHA-256, and carries a digest of its own contents. A cache that does not match, or that is
+damaged in any way, is rebuilt from the bundle; a cache that cannot be written is simply not
+written. Neither is ever an error.
+"""
+
+from __future__ import annotations
+
+import binascii
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.certs import CertificateFileError, read_bounded
+
+#: Set to a folder to keep the cache there (the benchmark and the tests use a private one).
+CACHE_ENV = "HANDSHAKE_DOCTOR_CACHE_DIR"
+MAGIC = b"handshake-doctor roots v1\n"
+_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_END = b"-----END CERTIFICATE-----"
+
+
+@dataclass(frozen=True)
+class BundleIndex:
+    """A bundle's certificates as DER, in file order, with the raw DER of each one's subject."""
+
+    ders: tuple[bytes, ...]
+    subjects: tuple[bytes, ...]
+
+
+# --------------------------------------------------------------------------- DER walking
+
+
+def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of content, end of content) of the DER element at ``pos``; ValueError if it
+    does not fit in ``data``."""
+    if pos + 2 > len(data):
+        raise ValueError("truncated")
+    tag, size = data[pos], data[pos + 1]
+    pos += 2
+    if size & 0x80:
+        count = size & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise ValueError("bad length")
+        size = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    if pos + size > len(data):
+        raise ValueError("truncated")
+    return tag, pos, pos + size
+
+
+def tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
+    """(issuer, subject) of a TBSCertificate, each as the raw DER of the Name (tag included),
+    which is what path building compares. ValueError when the structure is not that."""
+    tag, pos, end = _tlv(tbs, 0)
+    if tag != 0x30:
+        raise ValueError("not a sequence")
+    tag, _start, stop = _tlv(tbs, pos)
+    if tag == 0xA0:  # [0] version
+        pos = stop
+    names: list[bytes] = []
+    for expected in (0x02, 0x30, 0x30, 0x30, 0x30):  # serial, signature, issuer, validity, subject
+        tag, _start, stop = _tlv(tbs, pos)
+        if tag != expected or stop > end:
+            raise ValueError("unexpected field")
+        names.append(tbs[pos:stop])
+        pos = stop
+    return names[2], names[4]
+
+
+def certificate_names(der: bytes) -> tuple[bytes, bytes]:
+    """(issuer, subject) raw DER of a DER certificate; ValueError when it is not one."""
+    tag, pos, end = _tlv(der, 0)
+    if tag != 0x30 or end != len(der):
+        raise ValueError("not a certificate")
+    _tag, _start, stop = _tlv(der, pos)
+    return tbs_names(der[pos:stop])
+
+
+# --------------------------------------------------------------------------- bundles
+
+
+def index_bundle_bytes(data: bytes) -> BundleIndex:
+    """Raises CertificateFileError as core.certs.load_certificates would for a damaged file."""
+    if _BEGIN in data and b"-----BEGIN PKCS7-----" not in data:
+        ders: list[bytes] = []
+        for block in data.split(_BEGIN)[1:]:
+            end = block.find(_END)
+            if end < 0:
+                raise CertificateFileError("A certificate in the file is cut off (no END line).")
+            try:
+                ders.append(binascii.a2b_base64(block[:end]))
+            except binascii.Error:
+                raise CertificateFileError(
+                    f"Certificate {len(ders) + 1} in the file is damaged and cannot be read."
+                ) from None
+    else:  # DER, PKCS#7: rare for a bundle; the full loader knows them all
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        from core.certs import load_certificates
+
+        ders = [c.public_bytes(Encoding.DER) for c in load_certificates(data)]
+    subjects: list[bytes] = []
+    for number, der in enumerate(ders, 1):
+        try:
+            subjects.append(certificate_names(der)[1])
+        except ValueError:
+            raise CertificateFileError(
+                f"Certificate {number} in the file is damaged and cannot be read."
+            ) from None
+    return BundleIndex(tuple(ders), tuple(subjects))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        data = read_bounded(path)
+    except OSError as exc:
+        raise CertificateFileError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+    if data is None:
+        raise CertificateFileError(f"{path} is far too large to be a certificate bundle.")
+    return data
+
+
+def cache_dir() -> Path:
+    """``$HANDSHAKE_DOCTOR_CACHE_DIR``, else the XDG cache folder."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "handshake-doctor"
+
+
+def cache_file_for(bundle: Path) -> Path:
+    name = hashlib.sha256(os.fsencode(os.path.abspath(bundle))).hexdigest()[:24]
+    return cache_dir() / f"roots-{name}.bin"
+
+
+def _key(bundle: Path, data: bytes) -> dict[str, object]:
+    info = bundle.stat()
+    return {
+        "path": os.path.abspath(bundle),
+        "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def _payload(index: BundleIndex) -> bytes:
+    parts: list[bytes] = []
+    for subject, der in zip(index.subjects, index.ders, strict=True):
+        parts += [len(subject).to_bytes(4, "big"), subject, len(der).to_bytes(4, "big"), der]
+    return b"".join(parts)
+
+
+def _parse_payload(payload: bytes, count: int) -> BundleIndex:
+    ders: list[bytes] = []
+    subjects: list[bytes] = []
+    pos = 0
+    while pos < len(payload):
+        for into in (subjects, ders):
+            size = int.from_bytes(payload[pos : pos + 4], "big")
+            pos += 4
+            if pos + size > len(payload):
+                raise ValueError("truncated cache")
+            into.append(payload[pos : pos + size])
+            pos += size
+    if len(ders) != count or len(subjects) != count:
+        raise ValueError("wrong count")
+    return BundleIndex(tuple(ders), tuple(subjects))
+
+
+def read_cache(path: Path, key: dict[str, object]) -> BundleIndex | None:
+    """The cached index if the file is whole and was made from this very bundle, else None."""
+    try:
+        raw = path.read_bytes()
+        if not raw.startswith(MAGIC):
+            return None
+        header_end = raw.index(b"\n", len(MAGIC))
+        header = json.loads(raw[len(MAGIC) : header_end])
+        payload = raw[header_end + 1 :]
+        if not isinstance(header, dict) or header.get("bundle") != key:
+            return None
+        if header.get("payload_sha256") != hashlib.sha256(payload).hexdigest():
+            return None
+        count = header.get("count")
+        if not isinstance(count, int):
+            return None
+        return _parse_payload(payload, count)
+    except (OSError, ValueError, TypeError):  # missing, unreadable, damaged: rebuild
+        return None
+
+
+def write_cache(path: Path, key: dict[str, object], index: BundleIndex) -> None:
+    """Best effort and atomic: a reader sees the old file or the whole new one."""
+    payload = _payload(index)
+    header = {
+        "bundle": key,
+        "count": len(index.ders),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".roots-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + payload)
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def load_bundle(bundle: Path) -> BundleIndex:
+    """The bundle's index, from the cache when it matches the file, else built and cached.
+    Raises CertificateFileError when the bundle itself cannot be used."""
+    data = _read(bundle)
+    try:
+        key = _key(bundle, data)
+    except OSError as exc:
+        raise CertificateFileError(f"{bundle} cannot be read: {exc.strerror or exc}.") from None
+    cache = cache_file_for(bundle)
+    cached = read_cache(cache, key)
+    if cached is not None:
+        return cached
+    index = index_bundle_bytes(data)
+    if not index.ders:
+        raise CertificateFileError(f"{bundle} holds no certificate.")
+    write_cache(cache, key, index)
+    return index
