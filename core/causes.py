@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clock import clock_findings, is_skewed
-from core.analyze.overlap import local_client_profile
-from core.catalogue import load_catalogue
 from core.models import (
     ClockResult,
     Direction,
@@ -28,8 +27,10 @@ from core.models import (
     Target,
     evidence,
 )
-from core.probe.ocsp import RevocationStatus
 from core.probe.tls import CLIENT_CERT_ALERTS
+
+if TYPE_CHECKING:
+    from core.probe.ocsp import RevocationStatus
 
 _CHAIN_ERRORS = frozenset(
     {
@@ -229,6 +230,8 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
         or "no protocols" in reason
         or (legacy.protocol in ("TLSv1", "TLSv1.1", "SSLv3"))
     ):
+        from core.analyze.overlap import local_client_profile  # the prober's modules: rare here
+
         return [
             Finding(
                 FindingId.NO_SHARED_PROTOCOL,
@@ -411,4 +414,6 @@ def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
 def _with_fixes(finding: Finding) -> Finding:
     if finding.fixes:
         return finding
+    from core.catalogue import load_catalogue  # only when there is a finding to give fixes to
+
     return replace(finding, fixes=load_catalogue().finding(finding.id).default_fixes)

@@ -19,7 +19,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from core.models import CertificateInfo
 
@@ -147,6 +146,9 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
         raise CertificateFileError("The file is empty.")
     if b"-----BEGIN" in data:
         return _load_pem(data)
+    # Here, not at the top: they import the email package (~6 ms), and PEM needs neither.
+    from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
     with _quiet():
         try:
             return [x509.load_der_x509_certificate(data)]
@@ -197,6 +199,8 @@ def _load_pem(data: bytes) -> list[x509.Certificate]:
                 "This file holds a private key, not a certificate. Keep it secret; "
                 "open the certificate file instead."
             )
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         try:
             with _quiet():
                 return list(pkcs7.load_pem_pkcs7_certificates(data))

@@ -172,7 +172,6 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
     # Imported here, not at the top: the window imports this module for its options, and
     # cryptography's import would otherwise delay the window's first paint.
     from core.certs import CertificateFileError, read_certificate_file
-    from core.credentials import CredentialsError, load_client_credentials
 
     try:
         target = parse_target(args.host, args.port)
@@ -190,6 +189,8 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
     if args.client_cert_password_env is not None:
         _env_name(args.client_cert_password_env, "--client-cert-password-env")
     if args.client_cert is not None:
+        from core.credentials import CredentialsError, load_client_credentials
+
         try:
             credentials = load_client_credentials(
                 args.client_cert, args.client_key, password_env=args.client_cert_password_env
@@ -240,20 +241,24 @@ def exit_status(report: CheckReport) -> int:
 
 def _run_check(args: argparse.Namespace) -> int:
     from core.diagnose import CheckError, run_check
-    from core.render.json_out import to_json
-    from core.render.summary import ticket_summary
-    from core.render.text import render_text
 
     target, options = options_from_args(args)
     try:
         report = run_check(target, options)
     except CheckError as exc:
         raise UsageError(str(exc)) from None
+    # Each renderer imported where it is used: a fresh process pays only for its own.
     if args.json:
+        from core.render.json_out import to_json
+
         sys.stdout.write(to_json(report) + "\n")
     elif args.summary:
+        from core.render.summary import ticket_summary
+
         sys.stdout.write(ticket_summary(report))
     else:
+        from core.render.text import render_text
+
         colour = sys.stdout.isatty() and not args.no_color
         sys.stdout.write(render_text(report, colour=colour))
     return exit_status(report)

@@ -19,7 +19,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,6 +203,8 @@ def read_cache(path: Path, key: dict[str, object]) -> BundleIndex | None:
 
 def write_cache(path: Path, key: dict[str, object], index: BundleIndex) -> None:
     """Best effort and atomic: a reader sees the old file or the whole new one."""
+    import tempfile  # only when writing, which a current cache never needs
+
     payload = _payload(index)
     header = {
         "bundle": key,

@@ -12,7 +12,6 @@ import functools
 import importlib.util
 import os
 import ssl
-import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -269,6 +268,8 @@ def _windows_roots() -> tuple[x509.Certificate, ...]:
 
 
 def _macos_roots() -> tuple[x509.Certificate, ...]:
+    import subprocess
+
     keychains = (
         "/System/Library/Keychains/SystemRootCertificates.keychain",
         "/Library/Keychains/System.keychain",

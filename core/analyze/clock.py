@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from core.http_date import parse_http_date
 from core.models import (
@@ -34,7 +35,9 @@ from core.models import (
     Severity,
     evidence,
 )
-from core.probe.sntp import SntpSample
+
+if TYPE_CHECKING:
+    from core.probe.sntp import SntpSample
 
 #: The contract's threshold: a clock within 2 minutes of the reference is fine. Kerberos and most
 #: TLS stacks tolerate a few minutes; certificates are usually issued with an hour's backdating.

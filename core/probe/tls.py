@@ -21,7 +21,6 @@ import re
 import select
 import socket
 import ssl
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -176,6 +175,8 @@ def _credentials_loaded(ctx: ssl.SSLContext, creds: ClientCredentials | None) ->
     if creds is None:
         yield
         return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="hd-client-") as tmp:
         cert_path = os.path.join(tmp, "cert.pem")
         key_path = os.path.join(tmp, "key.pem")

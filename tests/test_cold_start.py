@@ -1,0 +1,102 @@
+"""A check in a fresh process imports only what it needs (issue 15): ``check --json --quick``
+against a real server on 127.0.0.1 loads neither the catalogue (a clean report has no finding
+to word), nor the prober, the renderers it does not print with, the clock server's client, or
+the PKCS#7/#12 readers. Each of these cost a cold start milliseconds before the first byte."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.pki import Pki
+from tests.tls_servers import TlsConfig, tls_server
+
+NOT_NEEDED = (
+    "core.catalogue",
+    "core.analyze.overlap",
+    "core.probe.hello",
+    "core.probe.sntp",
+    "core.probe.ocsp",
+    "core.probe.fetch",
+    "core.credentials",
+    "core.render.text",
+    "core.render.summary",
+    "core.report_html",
+    "cryptography.hazmat.primitives.serialization.pkcs7",
+    "cryptography.hazmat.primitives.serialization.pkcs12",
+    "certifi",
+)
+
+_PROGRAM = """
+import json, sys
+from core.cli import main
+code = main(sys.argv[1:])
+sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+sys.exit(code)
+"""
+
+
+def _fresh_check(args: list[str], *, status: int = 0) -> tuple[dict[str, object], set[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROGRAM, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == status, result.stderr
+    line = next(x for x in result.stderr.splitlines() if x.startswith("MODULES "))
+    return json.loads(result.stdout), set(json.loads(line.removeprefix("MODULES ")))
+
+
+def test_quick_json_check_imports_only_what_it_needs(tmp_path: Path) -> None:
+    pki = Pki()
+    leaf = pki.leaf()
+    root = pki.write_root(tmp_path)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=30) as server:
+        report, modules = _fresh_check(
+            [
+                "check",
+                "localhost",
+                "--connect",
+                server.address,
+                "--ca-file",
+                str(root),
+                "--json",
+                "--quick",
+                "--no-network-time",
+            ]
+        )
+    assert report["verdict"] == "ok"
+    assert report["trust"] == {"mozilla": False, "os": False, "custom": True}
+    assert sorted(m for m in NOT_NEEDED if m in modules) == []
+
+
+def test_findings_still_get_their_words(tmp_path: Path) -> None:
+    """The catalogue is loaded when there is something to say."""
+    pki = Pki()
+    leaf = pki.leaf(names=("other.example",))
+    root = pki.write_root(tmp_path)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=30) as server:
+        report, modules = _fresh_check(
+            [
+                "check",
+                "localhost",
+                "--connect",
+                server.address,
+                "--ca-file",
+                str(root),
+                "--json",
+                "--quick",
+                "--no-network-time",
+            ],
+            status=1,
+        )
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    mismatch = next(f for f in findings if f["id"] == "hostname-mismatch")
+    assert mismatch["title"] and mismatch["fixes"]
+    assert "core.catalogue" in modules
