@@ -100,3 +100,65 @@ def test_findings_still_get_their_words(tmp_path: Path) -> None:
     mismatch = next(f for f in findings if f["id"] == "hostname-mismatch")
     assert mismatch["title"] and mismatch["fixes"]
     assert "core.catalogue" in modules
+
+
+def test_window_warm_up_imports_the_engine_and_indexes_the_stores() -> None:
+    code = (
+        "import sys\n"
+        "from gui.worker import warm_up_engine\n"
+        "warm_up_engine().join(60)\n"
+        "from core.trust import mozilla_roots, os_roots\n"
+        "from core.catalogue import load_catalogue\n"
+        "print(mozilla_roots.cache_info().currsize, os_roots.cache_info().currsize,\n"
+        "      load_catalogue.cache_info().currsize, 'core.diagnose' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1", "1", "True"]
+
+
+def test_window_with_a_host_prints_its_first_verdict_and_quits(tmp_path: Path) -> None:
+    """The hook benchmarks/cold_start.py times the window with."""
+    import os
+
+    from gui.app import EXIT_AFTER_VERDICT
+
+    pki = Pki()
+    leaf = pki.leaf()
+    root = pki.write_root(tmp_path)
+    env = {
+        **os.environ,
+        EXIT_AFTER_VERDICT: "1",
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=60) as server:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "handshake_doctor",
+                "localhost",
+                "--connect",
+                server.address,
+                "--ca-file",
+                str(root),
+                "--quick",
+                "--no-network-time",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "verdict ok"
