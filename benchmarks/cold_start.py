@@ -14,7 +14,10 @@ part of ``make test``.
 
 Runs alternate the commands, so drift on the shared machine affects them all alike. The root
 cache lives in a private folder (HANDSHAKE_DOCTOR_CACHE_DIR); the first, untimed run fills it,
-as a user's first check ever does.
+as a user's first check ever does. The app's modules are byte-compiled first, as an installed
+app's are (with PYTHONDONTWRITEBYTECODE set, every run would otherwise compile them again).
+``--app-dir`` times another checkout of the app (``git archive COMMIT | tar -x -C DIR``), run
+as ``python -m handshake_doctor`` from there, for before/after numbers.
 """
 
 from __future__ import annotations
@@ -70,8 +73,10 @@ def loadavg() -> str:
         return "unknown"
 
 
-def app_command() -> list[str]:
+def app_command(app_dir: Path | None) -> list[str]:
     """The installed console script if there is one (what a user runs), else the module."""
+    if app_dir is not None:
+        return [sys.executable, "-m", "handshake_doctor"]
     script = Path(sys.executable).with_name("handshake-doctor")
     if script.is_file():
         return [str(script)]
@@ -87,13 +92,13 @@ def sslyze_command() -> str | None:
 
 
 def timed(
-    argv: list[str], env: dict[str, str], *, wait_for: str | None = None
+    argv: list[str], env: dict[str, str], *, wait_for: str | None = None, cwd: Path | None = None
 ) -> tuple[float, str]:
     """(seconds from spawn to exit, or to the first stdout line starting with ``wait_for``;
     stdout up to then)."""
     started = time.perf_counter()
     with subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=cwd
     ) as proc:
         assert proc.stdout is not None
         if wait_for is None:
@@ -166,8 +171,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh processes of each (default 7)")
     parser.add_argument("--no-window", action="store_true", help="skip the window runs")
+    parser.add_argument("--app-dir", type=Path, help="time the app in this checkout instead")
     args = parser.parse_args(argv)
     runs = args.runs
+    app_dir: Path | None = args.app_dir.resolve() if args.app_dir else None
+    source = app_dir or REPO
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "core", "gui", "handshake_doctor"],
+        cwd=source,
+        check=True,
+    )
+    if app_dir is not None and EXIT_AFTER_VERDICT not in (app_dir / "gui" / "app.py").read_text():
+        print(f"{app_dir} has no {EXIT_AFTER_VERDICT} hook: the window is not timed")
+        args.no_window = True
+    print(f"app: {source}")
     print(f"machine load before: {loadavg()}  ({os.cpu_count()} cores)")
     sslyze = sslyze_command()
     curl = shutil.which("curl")
@@ -179,9 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         env.pop(EXIT_AFTER_VERDICT, None)
         host_args = ["localhost", "--connect", f"127.0.0.1:{srv.port}", "--ca-file", str(root)]
-        check = [*app_command(), "check", *host_args, "--json", "--no-network-time"]
+        app = app_command(app_dir)
+        check = [*app, "check", *host_args, "--json", "--no-network-time"]
         quick = [*check, "--quick"]
-        window = [*app_command(), *host_args, "--no-network-time", "--quick"]
+        window = [*app, *host_args, "--no-network-time", "--quick"]
         window_env = {**env, EXIT_AFTER_VERDICT: "1"}
         py = sys.executable
 
@@ -190,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             "python + ssl + cryptography.x509": lambda: timed(
                 [py, "-c", "import ssl, cryptography.x509"], env
             ),
-            "check --quick (process)": lambda: timed(quick, env),
-            "check, full (process)": lambda: timed(check, env),
+            "check --quick (process)": lambda: timed(quick, env, cwd=app_dir),
+            "check, full (process)": lambda: timed(check, env, cwd=app_dir),
         }
         if curl:
             commands["curl"] = lambda: timed(
@@ -210,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if not args.no_window:
             commands["window to first verdict (--quick)"] = lambda: timed(
-                window, window_env, wait_for="verdict"
+                window, window_env, wait_for="verdict", cwd=app_dir
             )
             commands["PySide6 QApplication floor"] = lambda: timed(
                 [
@@ -235,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         # Untimed: fills the page cache and the root cache, as a user's first check ever does.
-        first_ever, _ = timed(quick, env)
+        first_ever, _ = timed(quick, env, cwd=app_dir)
         times: dict[str, list[float]] = {name: [] for name in commands}
         durations: dict[str, list[float]] = {"quick": [], "full": []}
         outputs: dict[str, str] = {}
@@ -299,8 +317,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"floor (a bare PySide6 window, no check) {floor:.2f}x"
             )
 
-        print("warm, in one process (benchmarks/check_speed.py measures the same, longer):")
-        warm(srv.port, root)
+        if app_dir is None:
+            print("warm, in one process (benchmarks/check_speed.py measures the same, longer):")
+            warm(srv.port, root)
     print(f"machine load after: {loadavg()}")
     return 0
 
