@@ -9,6 +9,7 @@ becomes an internal-error note for that stage; the others still report.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.thread  # loaded on first use otherwise: inside the first check's time
 import datetime as dt
 import re
 import time

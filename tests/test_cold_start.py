@@ -162,3 +162,14 @@ def test_window_with_a_host_prints_its_first_verdict_and_quits(tmp_path: Path) -
         )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "verdict ok"
+
+
+def test_tls13_suite_names_agree_with_the_table() -> None:
+    """The shortcut that names a TLS 1.3 suite without loading the table gives the table's
+    answer, for each suite it knows."""
+    from core.ciphers import TLS13_SUITE_NAMES, load_registry
+
+    registry = load_registry()
+    for name in TLS13_SUITE_NAMES:
+        found = registry.by_openssl.get(name) or registry.by_name.get(name)
+        assert found is not None and found.tls13 and found.name == name

@@ -14,6 +14,9 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# The verifier imports this on its first ECDSA signature (cryptography does so lazily, ~5 ms):
+# imported with this module, the window's warm-up pays for it instead of the first check.
+import cryptography.hazmat.backends.openssl.backend  # noqa: F401
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 

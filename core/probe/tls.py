@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import encodings.idna  # noqa: F401 - ssl encodes every server name with it (wrap_bio)
 import os
 import re
 import select
