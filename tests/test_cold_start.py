@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+
 from tests.pki import Pki
 from tests.tls_servers import TlsConfig, tls_server
 
@@ -173,3 +175,63 @@ def test_tls13_suite_names_agree_with_the_table() -> None:
     for name in TLS13_SUITE_NAMES:
         found = registry.by_openssl.get(name) or registry.by_name.get(name)
         assert found is not None and found.tls13 and found.name == name
+
+
+def test_window_starts_the_asked_check_before_its_panes_exist(qtbot: QtBot, tmp_path: Path) -> None:
+    """``handshake-doctor HOST``: the check starts as soon as the runner exists, while the panes
+    are still being built; its progress and report wait in the queue and land in the finished
+    window like any other check's."""
+    from PySide6.QtCore import QSettings
+
+    from core.models import StageId, StageStatus
+    from gui.request import FormState
+    from gui.window import MainWindow
+
+    pki = Pki()
+    leaf = pki.leaf()
+    root = pki.write_root(tmp_path)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=60) as server:
+        state = FormState(
+            host="localhost",
+            connect=server.address,
+            ca_file=str(root),
+            no_network_time=True,
+            quick=True,
+            timeout=5.0,
+        )
+        win = MainWindow(settings=settings, initial=state, deferred=True)
+        qtbot.addWidget(win)
+        running_when_ready: list[bool] = []
+        win.ready.connect(lambda: running_when_ready.append(win.runner.running))
+        with qtbot.waitSignal(win.reportShown, timeout=20000) as shown:
+            win.check_when_built()
+            win.show()
+        win.close()
+    assert running_when_ready == [True]  # started while the panes were built
+    report = shown.args[0]
+    assert report.verdict.value == "ok"
+    assert win.stage_model.status(StageId.HANDSHAKE) is StageStatus.OK
+    assert "localhost" in win.windowTitle()
+    assert win.recent_hosts()[0] == "localhost"
+
+
+def test_window_shows_why_an_asked_check_cannot_start(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from gui.request import FormState
+    from gui.window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    state = FormState(host="localhost", ca_file=str(tmp_path / "missing.pem"), quick=True)
+    win = MainWindow(settings=settings, initial=state, deferred=True)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.ready, timeout=10000):
+        win.check_when_built()
+        win.show()
+    qtbot.waitUntil(lambda: bool(win.form.error_text()), timeout=10000)
+    assert "There is no file" in win.form.error_text()
+    assert "missing.pem" in win.form.fields["ca_file"].error_text()
+    qtbot.waitUntil(lambda: not win.runner.running, timeout=10000)
+    assert win.report is None
+    win.close()
