@@ -208,7 +208,12 @@ def certifi_bundle() -> Path:
     spec = importlib.util.find_spec("certifi")
     if spec is None or spec.origin is None:
         raise CertificateFileError("certifi, the Mozilla root bundle, is not installed.")
-    return Path(spec.origin).with_name("cacert.pem")
+    bundle = Path(spec.origin).with_name("cacert.pem")
+    if bundle.is_file():
+        return bundle
+    import certifi  # a packaging that keeps the file elsewhere: certifi knows where
+
+    return Path(certifi.where())
 
 
 @functools.cache
