@@ -9,7 +9,9 @@ a root when a verification asks for its subject (core/trust.py).
 The cache is never trusted blindly: it is keyed by the bundle's path, size, modification time
 and SHA-256, and carries a digest of its own contents. A cache that does not match, or that is
 damaged in any way, is rebuilt from the bundle; a cache that cannot be written is simply not
-written. Neither is ever an error.
+written. Neither is ever an error. And it holds no certificate, only where each one lies in
+the bundle and its subject: a root is always decoded from the bundle's own bytes, and checked
+against its subject when used, so even a cache forged to match cannot add a trust anchor.
 """
 
 from __future__ import annotations
@@ -26,17 +28,34 @@ from core.certs import CertificateFileError, read_bounded
 
 #: Set to a folder to keep the cache there (the benchmark and the tests use a private one).
 CACHE_ENV = "HANDSHAKE_DOCTOR_CACHE_DIR"
-MAGIC = b"handshake-doctor roots v1\n"
+MAGIC = b"handshake-doctor roots v2\n"
 _BEGIN = b"-----BEGIN CERTIFICATE-----"
 _END = b"-----END CERTIFICATE-----"
 
 
 @dataclass(frozen=True)
 class BundleIndex:
-    """A bundle's certificates as DER, in file order, with the raw DER of each one's subject."""
+    """A bundle's certificates in file order: each one's subject (raw DER) and where its base64
+    lies in ``data``, the bundle's bytes. (A bundle in another format than PEM, which is rare,
+    keeps its DER in ``ders`` and is not cached.)"""
 
-    ders: tuple[bytes, ...]
+    data: bytes
     subjects: tuple[bytes, ...]
+    spans: tuple[tuple[int, int], ...] = ()
+    ders: tuple[bytes, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    def der(self, number: int) -> bytes | None:
+        """The certificate's DER, decoded from the bundle now; None if it does not decode."""
+        if self.ders:
+            return self.ders[number]
+        start, end = self.spans[number]
+        try:
+            return binascii.a2b_base64(self.data[start:end])
+        except binascii.Error:
+            return None
 
 
 # --------------------------------------------------------------------------- DER walking
@@ -94,32 +113,30 @@ def certificate_names(der: bytes) -> tuple[bytes, bytes]:
 def index_bundle_bytes(data: bytes) -> BundleIndex:
     """Raises CertificateFileError as core.certs.load_certificates would for a damaged file."""
     if _BEGIN in data and b"-----BEGIN PKCS7-----" not in data:
-        ders: list[bytes] = []
-        for block in data.split(_BEGIN)[1:]:
-            end = block.find(_END)
+        spans: list[tuple[int, int]] = []
+        subjects: list[bytes] = []
+        pos = data.find(_BEGIN)
+        while pos >= 0:
+            start = pos + len(_BEGIN)
+            end = data.find(_END, start)
             if end < 0:
                 raise CertificateFileError("A certificate in the file is cut off (no END line).")
             try:
-                ders.append(binascii.a2b_base64(block[:end]))
-            except binascii.Error:
+                subjects.append(certificate_names(binascii.a2b_base64(data[start:end]))[1])
+            except (binascii.Error, ValueError):
                 raise CertificateFileError(
-                    f"Certificate {len(ders) + 1} in the file is damaged and cannot be read."
+                    f"Certificate {len(spans) + 1} in the file is damaged and cannot be read."
                 ) from None
-    else:  # DER, PKCS#7: rare for a bundle; the full loader knows them all
-        from cryptography.hazmat.primitives.serialization import Encoding
+            spans.append((start, end))
+            pos = data.find(_BEGIN, end)
+        return BundleIndex(data, tuple(subjects), spans=tuple(spans))
+    # DER, PKCS#7: rare for a bundle; the full loader knows them all
+    from cryptography.hazmat.primitives.serialization import Encoding
 
-        from core.certs import load_certificates
+    from core.certs import load_certificates
 
-        ders = [c.public_bytes(Encoding.DER) for c in load_certificates(data)]
-    subjects: list[bytes] = []
-    for number, der in enumerate(ders, 1):
-        try:
-            subjects.append(certificate_names(der)[1])
-        except ValueError:
-            raise CertificateFileError(
-                f"Certificate {number} in the file is damaged and cannot be read."
-            ) from None
-    return BundleIndex(tuple(ders), tuple(subjects))
+    ders = tuple(c.public_bytes(Encoding.DER) for c in load_certificates(data))
+    return BundleIndex(data, tuple(certificate_names(der)[1] for der in ders), ders=ders)
 
 
 def _read(path: Path) -> bytes:
@@ -158,30 +175,40 @@ def _key(bundle: Path, data: bytes) -> dict[str, object]:
 
 def _payload(index: BundleIndex) -> bytes:
     parts: list[bytes] = []
-    for subject, der in zip(index.subjects, index.ders, strict=True):
-        parts += [len(subject).to_bytes(4, "big"), subject, len(der).to_bytes(4, "big"), der]
+    for subject, (start, end) in zip(index.subjects, index.spans, strict=True):
+        parts += [
+            len(subject).to_bytes(4, "big"),
+            subject,
+            start.to_bytes(4, "big"),
+            end.to_bytes(4, "big"),
+        ]
     return b"".join(parts)
 
 
-def _parse_payload(payload: bytes, count: int) -> BundleIndex:
-    ders: list[bytes] = []
+def _parse_payload(payload: bytes, count: int, data: bytes) -> BundleIndex:
     subjects: list[bytes] = []
+    spans: list[tuple[int, int]] = []
     pos = 0
     while pos < len(payload):
-        for into in (subjects, ders):
-            size = int.from_bytes(payload[pos : pos + 4], "big")
-            pos += 4
-            if pos + size > len(payload):
-                raise ValueError("truncated cache")
-            into.append(payload[pos : pos + size])
-            pos += size
-    if len(ders) != count or len(subjects) != count:
+        size = int.from_bytes(payload[pos : pos + 4], "big")
+        if pos + 4 + size + 8 > len(payload):
+            raise ValueError("truncated cache")
+        subjects.append(payload[pos + 4 : pos + 4 + size])
+        pos += 4 + size
+        start = int.from_bytes(payload[pos : pos + 4], "big")
+        end = int.from_bytes(payload[pos + 4 : pos + 8], "big")
+        pos += 8
+        if not 0 <= start < end <= len(data):
+            raise ValueError("span outside the bundle")
+        spans.append((start, end))
+    if len(subjects) != count:
         raise ValueError("wrong count")
-    return BundleIndex(tuple(ders), tuple(subjects))
+    return BundleIndex(data, tuple(subjects), spans=tuple(spans))
 
 
-def read_cache(path: Path, key: dict[str, object]) -> BundleIndex | None:
-    """The cached index if the file is whole and was made from this very bundle, else None."""
+def read_cache(path: Path, key: dict[str, object], data: bytes) -> BundleIndex | None:
+    """The cached index if the file is whole and was made from this very bundle (``data``),
+    else None."""
     try:
         raw = path.read_bytes()
         if not raw.startswith(MAGIC):
@@ -196,7 +223,7 @@ def read_cache(path: Path, key: dict[str, object]) -> BundleIndex | None:
         count = header.get("count")
         if not isinstance(count, int):
             return None
-        return _parse_payload(payload, count)
+        return _parse_payload(payload, count, data)
     except (OSError, ValueError, TypeError):  # missing, unreadable, damaged: rebuild
         return None
 
@@ -208,7 +235,7 @@ def write_cache(path: Path, key: dict[str, object], index: BundleIndex) -> None:
     payload = _payload(index)
     header = {
         "bundle": key,
-        "count": len(index.ders),
+        "count": len(index),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
     }
     with contextlib.suppress(OSError):
@@ -232,11 +259,12 @@ def load_bundle(bundle: Path) -> BundleIndex:
     except OSError as exc:
         raise CertificateFileError(f"{bundle} cannot be read: {exc.strerror or exc}.") from None
     cache = cache_file_for(bundle)
-    cached = read_cache(cache, key)
+    cached = read_cache(cache, key, data)
     if cached is not None:
         return cached
     index = index_bundle_bytes(data)
-    if not index.ders:
+    if not len(index):
         raise CertificateFileError(f"{bundle} holds no certificate.")
-    write_cache(cache, key, index)
+    if index.spans:
+        write_cache(cache, key, index)
     return index

@@ -14,7 +14,7 @@ import os
 import ssl
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,39 +57,41 @@ class Roots:
     check pays for the one or two roots its chain needs, not for the few hundred in a store.
 
     Made from a bundle's index, roots are found by the raw DER of their subject, as the
-    verifier matches names. Made from parsed certificates (``--ca-file``, the tests), by
-    cryptography's Name equality, as before. A root that turns out damaged when parsed is left
-    out, as if the store did not hold it."""
+    verifier matches names, and decoded from the bundle's own bytes when first asked for; one
+    whose subject is not what the index says, or that is damaged, is left out, as if the store
+    did not hold it. Made from parsed certificates (``--ca-file``, the tests), they are found by
+    cryptography's Name equality, as before."""
 
-    def __init__(self, ders: Sequence[bytes], subjects: Sequence[bytes] | None = None) -> None:
-        self._ders = tuple(ders)
-        self._set = frozenset(self._ders)
+    def __init__(
+        self, subjects: Sequence[bytes], der_of: Callable[[int], bytes | None] | None = None
+    ) -> None:
+        self._subjects = tuple(subjects)
+        self._der_of = der_of
         self._parsed: dict[int, x509.Certificate | None] = {}
+        self._ders: dict[int, bytes | None] = {}
         self._lock = threading.Lock()
-        self._by_der: dict[bytes, list[int]] = {}
         self._by_name: dict[x509.Name, list[int]] | None = None
-        if subjects is None:
-            subjects = [_subject_or_empty(der) for der in self._ders]
-        self._by_der = {}
-        for number, subject in enumerate(subjects):
+        self._by_der: dict[bytes, list[int]] = {}
+        for number, subject in enumerate(self._subjects):
             self._by_der.setdefault(subject, []).append(number)
 
     @classmethod
     def from_index(cls, index: BundleIndex) -> Roots:
-        return cls(index.ders, index.subjects)
+        return cls(index.subjects, index.der)
 
     @classmethod
     def from_certificates(cls, certs: Iterable[x509.Certificate]) -> Roots:
         certs = tuple(certs)
-        roots = cls([_der(c) for c in certs], subjects=())
-        roots._parsed = dict(enumerate(certs))
+        roots = cls([_subject_der(c) for c in certs])
+        roots._ders = {n: _der(c) for n, c in enumerate(certs)}
+        roots._parsed = {n: c for n, c in enumerate(certs)}  # noqa: C416 - typed as optional
         roots._by_name = {}
         for number, cert in enumerate(certs):
             roots._by_name.setdefault(cert.subject, []).append(number)
         return roots
 
     def __len__(self) -> int:
-        return len(self._ders)
+        return len(self._subjects)
 
     @property
     def parsed_count(self) -> int:
@@ -97,26 +99,40 @@ class Roots:
         return len(self._parsed)
 
     def __bool__(self) -> bool:
-        return bool(self._ders)
+        return bool(self._subjects)
 
     def __contains__(self, cert: object) -> bool:
         from cryptography import x509
 
-        return isinstance(cert, x509.Certificate) and _der(cert) in self._set
+        if not isinstance(cert, x509.Certificate):
+            return False
+        der = _der(cert)
+        numbers = self._by_der.get(_subject_der(cert), [])
+        return any(self._der(n) == der and self._get(n) is not None for n in numbers)
 
     def __iter__(self) -> Iterator[x509.Certificate]:
         """Every readable root: this parses them all (the self-test counts them)."""
-        for number in range(len(self._ders)):
+        for number in range(len(self._subjects)):
             cert = self._get(number)
             if cert is not None:
                 yield cert
+
+    def _der(self, number: int) -> bytes | None:
+        if number not in self._ders:
+            assert self._der_of is not None
+            der = self._der_of(number)
+            if der is not None and _subject_or_empty(der) != self._subjects[number]:
+                der = None  # the index and the bundle disagree: not a root of this store
+            self._ders[number] = der
+        return self._ders[number]
 
     def _get(self, number: int) -> x509.Certificate | None:
         if number in self._parsed:
             return self._parsed[number]
         with self._lock:
             if number not in self._parsed:
-                self._parsed[number] = _parse_root(self._ders[number])
+                der = self._der(number)
+                self._parsed[number] = _parse_root(der) if der is not None else None
             return self._parsed[number]
 
     def named(self, cert: x509.Certificate) -> list[x509.Certificate]:
@@ -128,6 +144,13 @@ class Roots:
             numbers = self._by_der.get(key, []) if key is not None else []
         found = [self._get(n) for n in numbers]
         return [c for c in found if c is not None]
+
+
+def _subject_der(cert: x509.Certificate) -> bytes:
+    try:
+        return tbs_names(cert.tbs_certificate_bytes)[1]
+    except ValueError:
+        return b""
 
 
 def _subject_or_empty(der: bytes) -> bytes:
@@ -257,7 +280,7 @@ def _openssl_roots() -> Roots:
             except CertificateFileError:
                 continue
         return Roots.from_certificates(found)
-    return Roots(())
+    return Roots.from_certificates(())
 
 
 def _windows_roots() -> tuple[x509.Certificate, ...]:
@@ -304,7 +327,7 @@ def build_stores(
             [*(read_certificate_file(ca_file) if ca_file else []), *extra]
         )
     if no_default_trust:
-        return TrustStores(mozilla=None, os=None, custom=custom or Roots(()))
+        return TrustStores(mozilla=None, os=None, custom=custom or Roots.from_certificates(()))
     return TrustStores(mozilla=mozilla_roots(), os=os_roots(), custom=custom)
 
 

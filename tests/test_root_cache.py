@@ -53,8 +53,10 @@ def test_index_matches_what_the_full_loader_reads() -> None:
     data = certifi_bundle().read_bytes()
     index = index_bundle_bytes(data)
     certs = load_certificates(data)
-    assert len(index.ders) == len(certs) > 100
-    assert list(index.ders) == [c.public_bytes(Encoding.DER) for c in certs]
+    assert len(index) == len(certs) > 100
+    assert [index.der(n) for n in range(len(index))] == [
+        c.public_bytes(Encoding.DER) for c in certs
+    ]
     assert list(index.subjects) == [c.subject.public_bytes() for c in certs]
 
 
@@ -64,8 +66,7 @@ def test_cache_is_written_then_used(cache: Path, tmp_path: Path, pki: Pki) -> No
     cached = cache_file_for(bundle)
     assert cached.is_file() and cached.parent == cache
     assert cached.read_bytes().startswith(MAGIC)
-    key_matches = read_cache(cached, _key_of(bundle))
-    assert key_matches == first
+    assert read_cache(cached, _key_of(bundle), bundle.read_bytes()) == first
     assert load_bundle(bundle) == first
 
 
@@ -79,9 +80,9 @@ def test_changed_bundle_is_reindexed(
     cache: Path, tmp_path: Path, pki: Pki, others: list[x509.Certificate]
 ) -> None:
     bundle = bundle_file(tmp_path, [pki.root.cert])
-    assert len(load_bundle(bundle).ders) == 1
+    assert len(load_bundle(bundle)) == 1
     bundle_file(tmp_path, [pki.root.cert, *others])
-    assert len(load_bundle(bundle).ders) == 1 + len(others)
+    assert len(load_bundle(bundle)) == 1 + len(others)
 
 
 def test_same_size_and_time_but_other_content_is_reindexed(
@@ -95,7 +96,7 @@ def test_same_size_and_time_but_other_content_is_reindexed(
     info = bundle.stat()
     bundle.write_bytes(others[1].public_bytes(Encoding.PEM).ljust(1000, b"\n"))
     os.utime(bundle, ns=(info.st_atime_ns, info.st_mtime_ns))
-    assert load_bundle(bundle).ders == (others[1].public_bytes(Encoding.DER),)
+    assert load_bundle(bundle).der(0) == others[1].public_bytes(Encoding.DER)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +125,7 @@ def test_damaged_cache_is_rebuilt(
     assert callable(damage)
     cached.write_bytes(damage(cached.read_bytes()))
     assert load_bundle(bundle) == good
-    assert read_cache(cached, _key_of(bundle)) == good  # and repaired on the way
+    assert read_cache(cached, _key_of(bundle), bundle.read_bytes()) == good  # and repaired
 
 
 def test_cache_folder_that_cannot_be_made_is_no_error(
@@ -134,13 +135,13 @@ def test_cache_folder_that_cannot_be_made_is_no_error(
     blocker.write_text("not a folder")
     monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
     bundle = bundle_file(tmp_path, [pki.root.cert])
-    assert load_bundle(bundle).ders == (pki.root.der,)
+    assert load_bundle(bundle).der(0) == pki.root.der
 
 
 def test_cache_that_is_a_folder_is_no_error(cache: Path, tmp_path: Path, pki: Pki) -> None:
     bundle = bundle_file(tmp_path, [pki.root.cert])
     cache_file_for(bundle).mkdir(parents=True)
-    assert load_bundle(bundle).ders == (pki.root.der,)
+    assert load_bundle(bundle).der(0) == pki.root.der
 
 
 def test_damaged_bundle_is_refused_as_before(cache: Path, tmp_path: Path, pki: Pki) -> None:
@@ -222,3 +223,40 @@ def test_mozilla_store_is_found_without_importing_certifi(cache: Path) -> None:
 
     assert certifi_bundle() == Path(certifi.where())
     assert len(mozilla_roots()) > 100
+
+
+def test_a_forged_cache_cannot_add_a_root(
+    cache: Path, tmp_path: Path, pki: Pki, others: list[x509.Certificate]
+) -> None:
+    """The cache holds where each root lies in the bundle and its subject, never a certificate.
+    One rewritten to match the bundle's key and digest, that files a bundle root under the test
+    root's subject, still yields no root the bundle does not hold: the root is decoded from the
+    bundle and its subject checked when it is used."""
+    import hashlib
+    import json
+
+    from core.root_cache import _key, _payload
+
+    bundle = bundle_file(tmp_path, others)
+    index = load_bundle(bundle)
+    forged = type(index)(
+        index.data, (pki.root.cert.subject.public_bytes(), *index.subjects[1:]), spans=index.spans
+    )
+    payload = _payload(forged)
+    header = {
+        "bundle": _key(bundle, bundle.read_bytes()),
+        "count": len(forged),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    cache_file_for(bundle).write_bytes(MAGIC + json.dumps(header).encode() + b"\n" + payload)
+    assert load_bundle(bundle) == forged  # the forgery is read: it matches in every way
+    roots = Roots.from_index(load_bundle(bundle))
+    assert roots.named(pki.intermediate.cert) == []
+    assert pki.root.cert not in roots and others[0] not in roots
+    result = analyze_chain(
+        [pki.leaf().cert, pki.intermediate.cert],
+        "localhost",
+        TrustStores(roots, None, None),
+        dt.datetime.now(dt.UTC),
+    )
+    assert not result.valid and result.trust.mozilla is False
