@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,11 +151,17 @@ def _read(path: Path) -> bytes:
 
 
 def cache_dir() -> Path:
-    """``$HANDSHAKE_DOCTOR_CACHE_DIR``, else the XDG cache folder."""
+    """``$HANDSHAKE_DOCTOR_CACHE_DIR``, else the platform's cache folder (XDG on Linux)."""
     override = os.environ.get(CACHE_ENV)
     if override:
         return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+        return Path(base) / "HandshakeDoctor" / "Cache"
+    if sys.platform == "darwin":
+        return Path(home) / "Library" / "Caches" / "HandshakeDoctor"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
     return Path(base) / "handshake-doctor"
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,18 @@ def test_a_forged_cache_cannot_add_a_root(
         dt.datetime.now(dt.UTC),
     )
     assert not result.valid and result.trust.mozilla is False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG folder is Linux's")
+def test_cache_lives_in_the_xdg_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pki: Pki
+) -> None:
+    from core.root_cache import cache_dir
+
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "handshake-doctor"
+    bundle = bundle_file(tmp_path, [pki.root.cert])
+    load_bundle(bundle)
+    assert cache_file_for(bundle).parent == tmp_path / "xdg" / "handshake-doctor"
+    assert cache_file_for(bundle).is_file()
