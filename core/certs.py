@@ -17,7 +17,12 @@ from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
+
+try:  # where serialization.Encoding is defined; the public module also loads SSH keys (~10 ms)
+    from cryptography.hazmat.primitives._serialization import Encoding as Encoding
+except ImportError:  # pragma: no cover - a cryptography that moved it
+    from cryptography.hazmat.primitives.serialization import Encoding as Encoding
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 from core.models import CertificateInfo
@@ -405,7 +410,7 @@ def _serial(cert: x509.Certificate) -> int:
 def describe(
     cert: x509.Certificate, *, sent_by_server: bool, trusted_by: Sequence[str] = ()
 ) -> CertificateInfo:
-    der = cert.public_bytes(serialization.Encoding.DER)
+    der = cert.public_bytes(Encoding.DER)
     key_text, bits = key_description(cert)
     return CertificateInfo(
         subject=name_text(cert.subject),
@@ -422,6 +427,6 @@ def describe(
         sent_by_server=sent_by_server,
         is_ca=is_ca(cert),
         self_issued=is_self_issued(cert),
-        pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        pem=cert.public_bytes(Encoding.PEM).decode("ascii"),
         trusted_by=tuple(trusted_by),
     )

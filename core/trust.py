@@ -39,7 +39,7 @@ _LINUX_BUNDLES = (
 
 
 def _der(cert: x509.Certificate) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
+    from core.certs import Encoding
 
     return cert.public_bytes(Encoding.DER)
 

@@ -28,6 +28,7 @@ NOT_NEEDED = (
     "core.report_html",
     "cryptography.hazmat.primitives.serialization.pkcs7",
     "cryptography.hazmat.primitives.serialization.pkcs12",
+    "cryptography.hazmat.primitives.serialization.ssh",
     "certifi",
 )
 
@@ -235,3 +236,13 @@ def test_window_shows_why_an_asked_check_cannot_start(qtbot: QtBot, tmp_path: Pa
     qtbot.waitUntil(lambda: not win.runner.running, timeout=10000)
     assert win.report is None
     win.close()
+
+
+def test_the_light_encoding_is_the_public_one() -> None:
+    """core.certs takes Encoding from the module that defines it, sparing the public module's
+    SSH-key support: it must stay the very class the public module names."""
+    from cryptography.hazmat.primitives import serialization
+
+    from core.certs import Encoding
+
+    assert Encoding is serialization.Encoding
