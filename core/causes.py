@@ -14,9 +14,7 @@ from dataclasses import dataclass, replace
 
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clock import clock_findings, is_skewed
-from core.analyze.overlap import enumeration_from_handshake, explain_alert, local_client_profile
 from core.analyze.portal import PortalResult, PortalVerdict
-from core.catalogue import load_catalogue
 from core.models import (
     ClockResult,
     Direction,
@@ -217,6 +215,9 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     legacy = obs.legacy
     if hs is None or legacy is None or not legacy.ok:
         return []
+    # The prober's modules, loaded only for this rare case (a fresh quick check needs none).
+    from core.analyze.overlap import enumeration_from_handshake, explain_alert, local_client_profile
+
     local = local_client_profile()
     server = enumeration_from_handshake(legacy.protocol, legacy.cipher or legacy.cipher_openssl)
     cause = explain_alert(hs.alert, server, local)
@@ -489,4 +490,6 @@ def _dedupe(findings: Sequence[Finding]) -> list[Finding]:
 def _with_fixes(finding: Finding) -> Finding:
     if finding.fixes:
         return finding
+    from core.catalogue import load_catalogue  # only when there is a finding to give fixes to
+
     return replace(finding, fixes=load_catalogue().finding(finding.id).default_fixes)

@@ -17,9 +17,13 @@ from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
+
+try:  # where serialization.Encoding is defined; the public module also loads SSH keys (~10 ms)
+    from cryptography.hazmat.primitives._serialization import Encoding as Encoding
+except ImportError:  # pragma: no cover - a cryptography that moved it
+    from cryptography.hazmat.primitives.serialization import Encoding as Encoding
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from core.models import CertificateInfo
 
@@ -156,6 +160,9 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
         raise CertificateFileError("The file is empty.")
     if b"-----BEGIN" in data:
         return _load_pem(data)
+    # Here, not at the top: they import the email package (~6 ms), and PEM needs neither.
+    from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
     with _quiet():
         try:
             return [x509.load_der_x509_certificate(data)]
@@ -207,6 +214,8 @@ def _load_pem(data: bytes) -> list[x509.Certificate]:
                 "This file holds a private key, not a certificate. Keep it secret; "
                 "open the certificate file instead."
             )
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
         try:
             with _quiet():
                 return list(pkcs7.load_pem_pkcs7_certificates(data))
@@ -421,7 +430,7 @@ def _serial(cert: x509.Certificate) -> int:
 def describe(
     cert: x509.Certificate, *, sent_by_server: bool, trusted_by: Sequence[str] = ()
 ) -> CertificateInfo:
-    der = cert.public_bytes(serialization.Encoding.DER)
+    der = cert.public_bytes(Encoding.DER)
     key_text, bits = key_description(cert)
     return CertificateInfo(
         subject=name_text(cert.subject),
@@ -438,6 +447,6 @@ def describe(
         sent_by_server=sent_by_server,
         is_ca=is_ca(cert),
         self_issued=is_self_issued(cert),
-        pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
+        pem=cert.public_bytes(Encoding.PEM).decode("ascii"),
         trusted_by=tuple(trusted_by),
     )

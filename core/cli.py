@@ -30,17 +30,21 @@ __all__ = [
 
 def _run_check(args: argparse.Namespace) -> int:
     from core.diagnose import run_check
-    from core.render.json_out import to_json
-    from core.render.summary import ticket_summary
-    from core.render.text import render_text
 
     target, options = usage.options_from_args(args)
     report = run_check(target, options, stores=usage.trust_from_options(options))
+    # Each renderer imported where it is used: a fresh process pays only for its own.
     if args.json:
+        from core.render.json_out import to_json
+
         sys.stdout.write(to_json(report) + "\n")
     elif args.summary:
+        from core.render.summary import ticket_summary
+
         sys.stdout.write(ticket_summary(report))
     else:
+        from core.render.text import render_text
+
         colour = sys.stdout.isatty() and not args.no_color
         sys.stdout.write(render_text(report, colour=colour))
     return usage.exit_status(report)

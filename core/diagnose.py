@@ -9,6 +9,7 @@ becomes an internal-error note for that stage; the others still report.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.thread  # loaded on first use otherwise: inside the first check's time
 import datetime as dt
 import re
 import time
@@ -16,7 +17,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from cryptography import x509
 
@@ -29,7 +30,6 @@ from core.analyze.chain import (
 )
 from core.analyze.clock import describe_offset, is_skewed, measure_clock
 from core.budget import Budget, Cancelled, check_budget
-from core.catalogue import load_catalogue
 from core.causes import Observations, decide, internal_error_finding
 from core.cert_urls import display_url
 from core.certs import CertificateFileError, signed_by, unreadable_field
@@ -55,11 +55,12 @@ from core.models import (
 )
 from core.observations import SntpSample
 from core.probe import net, tls
-from core.probe.fetch import fetch_issuers
-from core.probe.ocsp import check_revocation
-from core.probe.sntp import best_sntp
 from core.request import RequestError, RequestProblem
 from core.trust import TrustStores, build_stores
+
+if TYPE_CHECKING:  # the modules themselves are imported where a check needs them
+    from core.probe.ocsp import RevocationStatus
+    from core.probe.sntp import SntpSample
 
 Progress = Callable[[StageEvent], None]
 Clock = Callable[[], dt.datetime]
@@ -71,7 +72,7 @@ _RETRY_LEGACY = frozenset(
 )
 
 
-_CertificateOutcome = tuple[ChainAnalysis | None, str | None, RevocationStatus | None]
+_CertificateOutcome: TypeAlias = "tuple[ChainAnalysis | None, str | None, RevocationStatus | None]"
 _NO_CHAIN: _CertificateOutcome = (None, None, None)
 
 
@@ -263,6 +264,8 @@ def _start_clock(
         done: concurrent.futures.Future[SntpSample | None] = concurrent.futures.Future()
         done.set_result(None)
         return done
+    from core.probe.sntp import best_sntp
+
     return pool.submit(
         best_sntp, list(options.time_servers), budget.child(min(options.timeout, 5.0))
     )
@@ -428,6 +431,8 @@ def _certificates(
     if needs_issuer(chain) and options.fetch_aia:
         urls = aia_urls(sent[0])
         if urls:
+            from core.probe.fetch import fetch_issuers
+
             # Whatever the fetch meets, the chain is still judged: a failure is evidence.
             fetched, status = _guarded(
                 "aia-fetch",
@@ -448,6 +453,8 @@ def _certificates(
         ocsp_urls = aia_urls(sent[0], ocsp=True)
         issuer = chain.path.certs[1]
         if ocsp_urls and signed_by(sent[0], issuer):
+            from core.probe.ocsp import check_revocation
+
             revocation = _guarded(
                 "revocation",
                 errors,
@@ -508,6 +515,8 @@ def _chain_problem(chain: ChainAnalysis, at: dt.datetime) -> str:
     serious = [f for f in problems if f.severity.rank >= Severity.ERROR.rank]
     if not serious:
         return "not valid"
+    from core.catalogue import load_catalogue
+
     title = load_catalogue().title(serious[0])
     return f"not valid: {title[:1].lower()}{title[1:]}"
 

@@ -24,6 +24,10 @@ DESKTOP_FILE_NAME = "org.handshakedoctor.HandshakeDoctor"
 #: run (packaging/bare_window.py does the same), then ``ready`` once the rest of the window is
 #: built, and quits: benchmarks/startup.py times ``shown``; packaging/smoke.py wants both.
 EXIT_AFTER_SHOW = "HANDSHAKE_DOCTOR_EXIT_AFTER_SHOW"
+#: With this set to 1 and a host given, the app prints ``verdict VALUE`` once the first check's
+#: report is shown (``verdict none (HOW)`` if the check ended without one), and quits:
+#: benchmarks/cold_start.py times the window from start to its first verdict.
+EXIT_AFTER_VERDICT = "HANDSHAKE_DOCTOR_EXIT_AFTER_VERDICT"
 
 
 class UsageError(Exception):
@@ -82,6 +86,14 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
         return EXIT_USAGE
 
+    from gui.worker import warm_up_engine
+
+    checking = state is not None and bool(state.host)
+    if checking:
+        # A check is asked for: the engine's imports and the trust stores load beside Qt's
+        # start-up and the first paint, and the check itself starts before the panes exist.
+        warm_up_engine()
+
     from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
@@ -112,6 +124,23 @@ def main(argv: Sequence[str]) -> int:
             app.quit()
 
         QTimer.singleShot(0, done)
-    if state is not None and state.host:
-        window.when_ready(window.start_check)
+    if not checking:
+        # Nothing to check yet: the first frame and the panes come first, then the engine
+        # warms up while the user types, so that the first check is as fast as the tenth.
+        window.when_ready(warm_up_engine)
+    else:
+        if os.environ.get(EXIT_AFTER_VERDICT) == "1":
+
+            def verdict(report: object) -> None:
+                print(f"verdict {getattr(report, 'verdict', None)}", flush=True)
+                app.quit()
+
+            def ended(how: str) -> None:
+                if how != "report":
+                    print(f"verdict none ({how})", flush=True)
+                    app.quit()
+
+            window.reportShown.connect(verdict)
+            window.checkEnded.connect(ended)
+        window.check_when_built()
     return int(app.exec())

@@ -220,6 +220,8 @@ class MainWindow(QMainWindow):
         self._ready = False
         self._build_scheduled = False
         self._when_ready: list[Callable[[], object]] = []
+        self._check_at_start = False
+        self._early: Request | None = None
         self._shortcuts: list[tuple[QAction, QKeySequence]] = []
 
         self.setWindowTitle(APP_NAME)
@@ -303,6 +305,23 @@ class MainWindow(QMainWindow):
             slot()
 
     def _build_results(self) -> None:
+        from gui.worker import CheckRunner
+
+        # The runner first: a check asked for at start (check_when_built) runs from here on,
+        # while the rest is imported and built.
+        self.form.build_options()
+        self.runner = CheckRunner(self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.finished.connect(self._on_report)
+        self.runner.cancelled.connect(self._on_cancelled)
+        self.runner.invalid.connect(self._on_invalid)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.runningChanged.connect(self._on_running)
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(100)
+        if self._check_at_start:
+            self._start_early()
+
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget
 
@@ -315,21 +334,12 @@ class MainWindow(QMainWindow):
         from gui.panes.handshake import HandshakePane
         from gui.panes.protocols import ProtocolsPane
         from gui.panes.summary import SummaryPane
-        from gui.worker import CheckRunner
 
         if QGuiApplication.windowIcon().isNull():
             # The title bar's and the task bar's icon, for the dialogs too: nothing in the
             # first frame shows it, so it is loaded here (importlib.resources and the PNGs).
             QGuiApplication.setWindowIcon(app_icon())
         self.catalogue = self._catalogue or load_catalogue()
-        self.form.build_options()
-        self.runner = CheckRunner(self)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_report)
-        self.runner.cancelled.connect(self._on_cancelled)
-        self.runner.invalid.connect(self._on_invalid)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.runningChanged.connect(self._on_running)
 
         results = QWidget()
         layout = QVBoxLayout(results)
@@ -390,8 +400,6 @@ class MainWindow(QMainWindow):
         self.results_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its contents take the focus
         self.results = results
 
-        self.ticker = QTimer(self)
-        self.ticker.setInterval(100)
         self.ticker.timeout.connect(self.stage_model.tick)
 
         for action, keys in self._shortcuts:
@@ -485,6 +493,25 @@ class MainWindow(QMainWindow):
         self.form.host.setFocus()
         self.form.host.selectAll()
 
+    def check_when_built(self) -> None:
+        """Check what the form holds (the command line filled it in) once the window is built,
+        but start the engine as soon as the runner exists, before the panes are made: the
+        check then runs while they are built, and what it reports waits in the event queue
+        until they are. A form the engine refuses is shown as usual, once the window is built."""
+        self._check_at_start = True
+        self.when_ready(self.start_check)
+
+    def _start_early(self) -> None:
+        from core.request import RequestError
+        from gui.request import build_request
+
+        self._check_at_start = False
+        try:
+            self._early = build_request(self.form.state())
+        except RequestError:
+            return  # start_check builds it again and shows why
+        self.runner.start(self._early)
+
     def start_check(self, *, again: bool = False) -> bool:
         """Start a check from the form; False if it could not start (the form says why)."""
         from core.request import RequestError
@@ -492,11 +519,12 @@ class MainWindow(QMainWindow):
         from gui.request import build_request, form_words
 
         self.ensure_ready()
-        if self.runner.running:
+        early, self._early = self._early, None
+        if self.runner.running and early is None:
             return False
         self.form.clear_errors()
         try:
-            request: Request = build_request(self.form.state())
+            request: Request = early or build_request(self.form.state())
         except RequestError as exc:
             self.form.show_error(exc.field, form_words(exc))
             return False
@@ -524,7 +552,8 @@ class MainWindow(QMainWindow):
         self.banner.show_running(request.target.display())
         self.setWindowTitle(f"{visible(request.target.display(), limit=80)} — {APP_NAME}")
         self.show_status("Checking…")
-        self.runner.start(request)
+        if early is None:
+            self.runner.start(request)
         return True
 
     def check_again(self) -> None:

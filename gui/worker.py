@@ -7,6 +7,8 @@ each event there. Cancelling sets the budget's flag, which the engine checks at 
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import traceback
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -147,3 +149,25 @@ class CheckRunner(QObject):
         thread.wait()
         self._thread = self._worker = None
         self.runningChanged.emit(False)
+
+
+def warm_up_engine() -> threading.Thread:
+    """Import the engine and index the trust stores on a background thread, started with the
+    window: the first check then starts as fast as the tenth, instead of paying for
+    cryptography's import and the stores while the user waits. Failures are left for the
+    check itself to report, in its own words."""
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            import core.diagnose  # noqa: F401 - the import is the work
+            from core.catalogue import load_catalogue
+            from core.trust import warm_up
+
+            warm_up()
+            load_catalogue()
+
+    # Not a daemon: at exit, Python waits for it (a fraction of a second at most) rather than
+    # tearing an import down half-way.
+    thread = threading.Thread(target=work, name="warm-up", daemon=False)
+    thread.start()
+    return thread

@@ -142,7 +142,8 @@ def test_fault_in_the_time_server_thread(
     root_file: Path,
 ) -> None:
     """The NTP query runs in its own thread: a fault there reaches the report, not the void."""
-    monkeypatch.setattr("core.diagnose.best_sntp", _boom)
+    # Patched where it lives: core.diagnose imports it only when a time server is asked.
+    monkeypatch.setattr("core.probe.sntp.best_sntp", _boom)
     with SntpServer() as sntp:
         _, report = check(capsys, server, root_file, "--time-server", sntp.address)
     assert "clock" in internal_errors(report)

@@ -14,6 +14,9 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# The verifier imports this on its first ECDSA signature (cryptography does so lazily, ~5 ms):
+# imported with this module, the window's warm-up pays for it instead of the first check.
+import cryptography.hazmat.backends.openssl.backend  # noqa: F401
 from cryptography import x509
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
@@ -32,7 +35,7 @@ from core.certs import (
     signed_by,
 )
 from core.models import CertificateInfo, Finding, FindingId, Severity, TrustResult, evidence
-from core.trust import CUSTOM, MOZILLA, OS, TrustStores
+from core.trust import CUSTOM, MOZILLA, OS, Roots, TrustStores
 
 EXPIRES_SOON = dt.timedelta(days=30)
 MAX_PATH = 16
@@ -153,20 +156,20 @@ def _path_problems(
 
 
 class _Anchors:
-    """The roots in use, by certificate and by subject, with the stores that hold each."""
+    """The roots in use, with the stores that hold each; looked up by name and parsed only
+    when the path reaches a certificate they could have issued."""
 
     def __init__(self, stores: TrustStores) -> None:
-        self.holders: dict[x509.Certificate, list[str]] = {}
-        self.by_subject: dict[x509.Name, list[x509.Certificate]] = {}
-        for name, roots in stores.in_use().items():
-            for root in roots:
-                if root not in self.holders:
-                    self.holders[root] = []
-                    self.by_subject.setdefault(root.subject, []).append(root)
-                self.holders[root].append(name)
+        self.stores = stores.in_use()
+
+    def holders(self, cert: x509.Certificate) -> list[str]:
+        return [name for name, roots in self.stores.items() if cert in roots]
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
-        return _issuers_in(cert, self.by_subject.get(cert.issuer, []))
+        candidates: dict[x509.Certificate, None] = {}
+        for roots in self.stores.values():
+            candidates.update(dict.fromkeys(roots.named(cert)))
+        return _issuers_in(cert, [c for c in candidates if c.subject == cert.issuer])
 
 
 def build_path(
@@ -195,7 +198,7 @@ def build_path(
 
     def consider(certs: list[x509.Certificate], anchor: x509.Certificate | None) -> None:
         nonlocal best
-        holders = tuple(anchors.holders.get(anchor, ())) if anchor is not None else ()
+        holders = tuple(anchors.holders(anchor)) if anchor is not None else ()
         key = (0 if anchor else 1, _path_problems(certs, anchor, at), len(certs), -len(holders))
         if best is None or key < best[0]:
             best = (key, ChainPath(tuple(certs), anchor, holders))
@@ -207,7 +210,7 @@ def build_path(
         nonlocal steps
         steps -= 1
         current = certs[-1]
-        if current in anchors.holders:
+        if anchors.holders(current):
             consider(certs, current)
             return
         for root in anchors.issuers_of(current):
@@ -232,7 +235,7 @@ def build_path(
 def _store_trust(path: ChainPath, stores: TrustStores) -> TrustResult:
     """Which stores hold a root that signs the path's top (or the top itself)."""
 
-    def holds(roots: tuple[x509.Certificate, ...] | None) -> bool | None:
+    def holds(roots: Roots | None) -> bool | None:
         if roots is None:
             return None
         if path.anchor is None:
@@ -240,7 +243,9 @@ def _store_trust(path: ChainPath, stores: TrustStores) -> TrustResult:
         top = (
             path.certs[-2] if len(path.certs) > 1 and path.anchor is path.certs[-1] else path.anchor
         )
-        return any(r == path.anchor or (r.subject == top.issuer and _signed(top, r)) for r in roots)
+        return path.anchor in roots or any(
+            r.subject == top.issuer and _signed(top, r) for r in roots.named(top)
+        )
 
     return TrustResult(
         mozilla=holds(stores.mozilla), os=holds(stores.os), custom=holds(stores.custom)
@@ -426,7 +431,10 @@ def analyze_chain(
     pool = list(sent[1:]) + list(fetched)
     in_use = stores.in_use()
     store_names = tuple(in_use)
-    error, built = _verify(leaf, pool, stores.all_roots(), host, verify_at, max_depth=max_depth)
+    # The roots the chain names (the verifier can use no other), else any one root: the
+    # verifier's own words for "no path" are kept as evidence, and they need a store to run.
+    roots = stores.roots_for([leaf, *pool]) or stores.any_root()
+    error, built = _verify(leaf, pool, roots, host, verify_at, max_depth=max_depth)
     if built is not None:
         # The verifier accepted a path: that is the chain a client uses, so the checks below
         # judge it rather than a path of our own that may have taken another branch.
@@ -535,7 +543,7 @@ def analyze_chain(
 def _describe_path(
     sent: Sequence[x509.Certificate],
     path: ChainPath,
-    in_use: dict[str, tuple[x509.Certificate, ...]],
+    in_use: dict[str, Roots],
 ) -> tuple[CertificateInfo, ...]:
     infos = []
     for cert in sent:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import encodings.idna  # noqa: F401 - ssl encodes every server name with it (wrap_bio)
 import os
 import re
 import select
 import socket
 import ssl
-import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -163,6 +163,8 @@ def _credentials_loaded(ctx: ssl.SSLContext, creds: ClientCredentials | None) ->
     if creds is None:
         yield
         return
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="hd-client-") as tmp:
         cert_path = os.path.join(tmp, "cert.pem")
         key_path = os.path.join(tmp, "key.pem")
@@ -227,6 +229,7 @@ class _Channel:
     def pull(self) -> bytes:
         """Read what the server sent next; b"" means it closed the connection."""
         self._wait()
+        quick_ack(self.sock)
         try:
             data = self.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
@@ -258,6 +261,31 @@ class _Channel:
                 f"in {took:.1f} s"
             )
         return "the server stopped answering during the handshake"
+
+
+#: Linux only; elsewhere delayed ACKs are left as they are.
+_TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
+
+
+def tune_socket(sock: socket.socket) -> None:
+    """No answer the check waits for may sit behind a delayed ACK.
+
+    Nagle's algorithm holds a small write (our ``HEAD /`` after the Finished) until the previous
+    one is acknowledged, and a peer that delays its ACKs (40 ms on Linux) makes that a 40 ms
+    stall; NODELAY sends at once. The other way round, a server whose own Nagle holds its reply
+    until we acknowledge its last segment (its session tickets) waits for our delayed ACK:
+    QUICKACK acknowledges at once. Options a platform lacks are skipped."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    quick_ack(sock)
+
+
+def quick_ack(sock: socket.socket) -> None:
+    """Linux leaves quick-ACK mode by itself after a while, so this is set again before
+    each read."""
+    if _TCP_QUICKACK is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -296,11 +324,16 @@ def handshake(
     deadline = budget.step_deadline()
     channel = _Channel(sock, budget, deadline)
     base = HandshakeObservation(address=address, ok=False, legacy_retry=legacy)
+    tune_socket(sock)
     try:
         with _credentials_loaded(ctx, credentials):
             tls = ctx.wrap_bio(channel.incoming, channel.outgoing, server_hostname=sni)
         recorder.started = time.monotonic()
-        _drive_handshake(tls, channel)
+        # The HEAD request goes out in the same segment as our Finished, unless a client
+        # certificate was asked for: then the server's verdict is awaited first.
+        _drive_handshake(tls, channel, hold_last=fetch_http_date)
+        if any(s.step is HandshakeStepKind.CERTIFICATE_REQUEST for s in recorder.steps):
+            channel.flush()
     except _HandshakeFailure as failure:
         sock.close()
         return _failed(
@@ -369,7 +402,9 @@ def handshake(
     )
 
 
-def _drive_handshake(tls: ssl.SSLObject, channel: _Channel) -> None:
+def _drive_handshake(tls: ssl.SSLObject, channel: _Channel, *, hold_last: bool = False) -> None:
+    """``hold_last``: leave the client's last flight (TLS 1.3: its Finished) in the outgoing
+    buffer, so the caller can send its first request in the same segment."""
     while True:
         try:
             tls.do_handshake()
@@ -381,7 +416,8 @@ def _drive_handshake(tls: ssl.SSLObject, channel: _Channel) -> None:
                     "the server closed the connection during the handshake",
                 ) from None
         else:
-            channel.flush()
+            if not hold_last:
+                channel.flush()
             return
 
 

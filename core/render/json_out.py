@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.catalogue import Catalogue, load_catalogue
 from core.models import CheckReport, EvidenceValue, Finding
+
+if TYPE_CHECKING:
+    from core.catalogue import Catalogue
 
 
 def _evidence(values: Any) -> dict[str, EvidenceValue | list[str]]:
@@ -25,7 +27,10 @@ def finding_dict(finding: Finding, catalogue: Catalogue) -> dict[str, Any]:
 
 
 def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict[str, Any]:
-    cat = catalogue or load_catalogue()
+    if catalogue is None and report.findings:  # a clean report needs no catalogue
+        from core.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
     target = report.target
     hs = report.handshake
     return {
@@ -87,7 +92,9 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             "uncertainty_s": report.clock.uncertainty_s,
         },
         "revocation": _revocation(report),
-        "findings": [finding_dict(f, cat) for f in report.findings],
+        "findings": [finding_dict(f, catalogue) for f in report.findings]
+        if catalogue is not None
+        else [],
         "stages": [
             {
                 "stage": s.stage.value,
