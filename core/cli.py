@@ -34,6 +34,61 @@ class UsageError(Exception):
     """Bad usage or bad input: printed as one line, exit status 2."""
 
 
+class OutputError(Exception):
+    """Standard output does not take what we write (a full disk, a closed descriptor): the
+    user's environment, not a bug of ours, so one line and exit status 2."""
+
+
+#: Our own typography, for an output encoding that lacks it (ASCII, cp1252 lacks ✓ and ✗);
+#: what is still missing after this, strangers' text above all, becomes a visible escape.
+_PLAIN = str.maketrans(
+    {"—": "-", "–": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "✓": "+", "✗": "x"}
+)
+
+
+def write_output(text: str) -> None:
+    """Write to standard output in whatever encoding it has: one that cannot show a character
+    gets a replacement or an escape, never a UnicodeEncodeError halfway through the report.
+    A reader that went away (``| head -1``) ends the output silently; any other failed write
+    raises OutputError."""
+    global _output_gone
+    stream = sys.stdout
+    if stream is None:  # started with standard output closed (``>&-``)
+        raise OutputError("standard output is closed")
+    if _output_gone:
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        text = text.translate(_PLAIN).encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # an encoding name Python does not know: leave it to the stream
+        pass
+    try:
+        stream.write(text)
+        stream.flush()  # now, while the error can still be reported, not at interpreter exit
+    except BrokenPipeError:
+        _output_gone = True
+        _silence_stdout()
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise OutputError(reason) from None
+
+
+_output_gone = False
+
+
+def _silence_stdout() -> None:
+    """Point the standard output's descriptor at the null device, so that the interpreter's
+    last flush of what is still buffered does not report the broken pipe on its own."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+
+
 class _Parser(argparse.ArgumentParser):
     _given: tuple[str, ...] = ()
 
@@ -250,12 +305,12 @@ def _run_check(args: argparse.Namespace) -> int:
     except CheckError as exc:
         raise UsageError(str(exc)) from None
     if args.json:
-        sys.stdout.write(to_json(report) + "\n")
+        write_output(to_json(report) + "\n")
     elif args.summary:
-        sys.stdout.write(ticket_summary(report))
+        write_output(ticket_summary(report))
     else:
         colour = sys.stdout.isatty() and not args.no_color
-        sys.stdout.write(render_text(report, colour=colour))
+        write_output(render_text(report, colour=colour))
     return exit_status(report)
 
 
@@ -340,10 +395,10 @@ def _run_inspect(args: argparse.Namespace) -> int:
             ],
             "findings": [finding_dict(f, cat) for f in report.findings],
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=True) + "\n")
+        write_output(json.dumps(payload, indent=2, ensure_ascii=True) + "\n")
     else:
         status = "VALID" if report.valid else "NOT VALID"
-        sys.stdout.write(
+        write_output(
             f"{status}: {visible(str(args.file))}"
             + (f" for {host}" if host else "")
             + f" at {at:%Y-%m-%d %H:%M} UTC\n"
@@ -351,14 +406,14 @@ def _run_inspect(args: argparse.Namespace) -> int:
         for i, cert in enumerate(report.chain.certificates):
             subject = visible(cert.subject, limit=200)
             issuer = visible(cert.issuer, limit=200)
-            sys.stdout.write(f"  {i}. {subject}\n     issuer {issuer}\n")
-            sys.stdout.write(
+            write_output(f"  {i}. {subject}\n     issuer {issuer}\n")
+            write_output(
                 f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}\n"
             )
         for finding in report.findings:
             title = visible(cat.title(finding))
             detail = visible(cat.detail(finding), limit=400)
-            sys.stdout.write(f"  [{finding.severity.value}] {title}: {detail}\n")
+            write_output(f"  [{finding.severity.value}] {title}: {detail}\n")
     return EXIT_OK if report.valid else EXIT_PROBLEM
 
 
@@ -384,8 +439,12 @@ def quiet_library_warnings() -> Iterator[None]:
 
 
 def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    global _output_gone
+    _output_gone = False
     try:
         args = parser.parse_args(argv)
+        if args.command in ("check", "inspect") and sys.stdout is None:
+            raise OutputError("standard output is closed")  # before the check, not after it
         if args.command == "check":
             return _run_check(args)
         if args.command == "inspect":
@@ -393,6 +452,11 @@ def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         raise UsageError(f"unknown command (see {PROG} --help)")
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
+        return EXIT_USAGE
+    except OutputError as exc:
+        if sys.stderr is not None:
+            with contextlib.suppress(OSError):
+                sys.stderr.write(f"{PROG}: cannot write the output: {exc}\n")
         return EXIT_USAGE
     except Cancelled:
         sys.stderr.write(f"{PROG}: cancelled\n")
