@@ -97,10 +97,11 @@ def load_client_credentials(
             "or put it in the same PEM file."
         )
     secret = None
-    if b"ENCRYPTED" in key_data:
-        secret = ask(password_env, str(key_path or cert_path))
     start = key_data.index(b"-----BEGIN")
     blocks = [b for b in key_data[start:].split(b"-----BEGIN") if b"PRIVATE KEY-----" in b]
+    if b"ENCRYPTED" in key_data:
+        _refuse_stalling_key(blocks[0], key_path or cert_path)
+        secret = ask(password_env, str(key_path or cert_path))
     try:
         key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], secret)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -120,6 +121,27 @@ def load_client_credentials(
     except CertificateFileError as exc:
         raise CredentialsError(f"The client certificate {cert_path}: {exc}") from None
     return _pair(chain, key, cert_path, key_path or cert_path)
+
+
+def _refuse_stalling_key(block: bytes, path: Path) -> None:
+    """An encrypted PKCS#8 key names its own PBKDF2 rounds, like a PKCS#12 file: count them
+    before the password is tried (a key asking for 2^31 would stall the check for minutes)."""
+    import base64
+    import binascii
+
+    if not block.startswith(b" ENCRYPTED PRIVATE KEY-----"):
+        return  # the traditional "Proc-Type: 4,ENCRYPTED" form derives its key in one round
+    body = block.split(b"-----", 1)[1].split(b"-----END", 1)[0]
+    try:
+        der = base64.b64decode(b"".join(body.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return  # not base64: loading it fails without any derivation
+    rounds = pkcs12_rounds(der)
+    if rounds is None or rounds > MAX_PKCS12_ROUNDS:
+        raise CredentialsError(
+            f"The client key in {path} asks for an unreasonable amount of password work, "
+            "or cannot be read; it is damaged or made to stall whoever opens it."
+        )
 
 
 def _public(key: object) -> bytes | None:
@@ -158,7 +180,13 @@ def _from_pkcs12(
     password_env: str | None,
     ask: Callable[[str | None, str], bytes | None],
 ) -> ClientCredentials:
-    if pkcs12_rounds(data) > MAX_PKCS12_ROUNDS:
+    rounds = pkcs12_rounds(data)
+    if rounds is None:  # OpenSSL reads more than we can count: it must not try this file
+        raise CredentialsError(
+            f"{path} cannot be opened as PKCS#12: the file is damaged, or not a certificate "
+            "with its key."
+        )
+    if rounds > MAX_PKCS12_ROUNDS:
         raise CredentialsError(
             f"{path} asks for an unreasonable amount of password work; "
             "it is damaged or made to stall whoever opens it."

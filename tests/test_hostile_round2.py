@@ -5,6 +5,7 @@ Every case goes through a real entry point: ``main`` or ``python -m handshake_do
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -14,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from handshake_doctor.main import main
-from tests.hostile_servers import hostile_chain
+from tests.hostile_servers import hostile_chain, stalling_pkcs12
 from tests.pki import Issued, Pki
 from tests.tls_servers import LoopbackServer, TlsConfig, tls_server
 
@@ -66,6 +69,141 @@ def run_cli(
         cwd=ROOT,
         env=env or cli_env(),
     )
+
+
+# --------------------------------------------------------------------------- item 1
+
+PASSWORD_ENV = "HD_TEST_P12_PASSWORD"
+
+
+def _element(data: bytes, pos: int = 0) -> tuple[int, int, int]:
+    """(tag, start of content, end of content) of the DER element at ``pos``."""
+    tag, size, pos = data[pos], data[pos + 1], pos + 2
+    if size & 0x80:
+        count = size & 0x7F
+        size, pos = int.from_bytes(data[pos : pos + count], "big"), pos + count
+    return tag, pos, pos + size
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(raw)]) + raw + content
+
+
+def indefinite_outer(der: bytes, *, end: bool = True) -> bytes:
+    """The same file with its outer SEQUENCE in BER's indefinite length (as some exporters
+    write it), ended by end-of-contents unless ``end`` is False."""
+    _tag, start, stop = _element(der)
+    return b"\x30\x80" + der[start:stop] + (b"\x00\x00" if end else b"")
+
+
+def with_rounds(der: bytes, rounds: int) -> bytes:
+    """A DER structure with every INTEGER that follows an OCTET STRING (an iteration count
+    after its salt) set to ``rounds``; cheap, where asking the library for 2^31 rounds would
+    run them."""
+    out, pos, previous = b"", 0, -1
+    while pos < len(der):
+        tag, start, stop = _element(der, pos)
+        content = der[start:stop]
+        if tag == 0x02 and previous == 0x04:
+            content = rounds.to_bytes(rounds.bit_length() // 8 + 1, "big")
+        elif tag in (0x30, 0x31) or 0xA0 <= tag <= 0xAF:
+            content = with_rounds(content, rounds)
+        out += _der(tag, content)
+        previous, pos = tag, stop
+    return out
+
+
+@pytest.fixture(scope="module")
+def p12_files(leaf: Issued, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("p12")
+    good = pkcs12.serialize_key_and_certificates(
+        b"client", leaf.key, leaf.cert, None, BestAvailableEncryption(b"pw")
+    )
+    stalling = stalling_pkcs12(leaf)
+    cheap_key = leaf.key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        BestAvailableEncryption(b"pw"),
+    )
+    stalling_key = with_rounds(cheap_key, 2**31 - 1)
+    pem_key = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"
+    pem_key += b"\n".join(
+        base64.b64encode(stalling_key)[i : i + 64]
+        for i in range(0, len(base64.b64encode(stalling_key)), 64)
+    )
+    pem_key += b"\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    contents = {
+        "ber_good": indefinite_outer(good),
+        "ber_stalling": indefinite_outer(stalling),
+        "ber_unended": indefinite_outer(stalling, end=False),
+        "stalling_key": pem_key,
+    }
+    files = {}
+    for name, data in contents.items():
+        files[name] = folder / f"{name}.p12"
+        files[name].write_bytes(data)
+    files["cert"] = folder / "cert.pem"
+    files["cert"].write_bytes(leaf.pem)
+    return files
+
+
+STALL = "unreasonable amount of password work"
+
+
+@pytest.mark.parametrize(
+    ("command", "file", "says"),
+    [
+        ("inspect", "ber_stalling", STALL),
+        ("inspect", "ber_unended", "not a certificate in a format this app reads"),
+        ("check", "ber_stalling", STALL),
+        ("check", "ber_unended", "cannot be opened as PKCS#12"),
+        ("check-key", "stalling_key", STALL),
+    ],
+)
+def test_password_work_the_guard_cannot_count_is_refused_at_once(
+    p12_files: dict[str, Path],
+    command: str,
+    file: str,
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A BER file asking for 2^31 rounds, one whose end the guard cannot find (OpenSSL reads
+    it anyway), and an encrypted PEM key asking for 2^31: each refused before OpenSSL runs a
+    single round, as one line and exit 2 (it used to be minutes of key derivation)."""
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    path = str(p12_files[file])
+    if command == "inspect":
+        args = ["inspect", path, "--password-env", PASSWORD_ENV]
+    elif command == "check":
+        args = [*CHECK, "localhost", "--client-cert", path]
+    else:
+        args = [*CHECK, "localhost", "--client-cert", str(p12_files["cert"])]
+        args += ["--client-key", path, "--client-cert-password-env", PASSWORD_ENV]
+    started = time.monotonic()
+    code = main(args)
+    took = time.monotonic() - started
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert err.startswith("handshake-doctor: ") and err.count("\n") == 1, err
+    assert says in err
+    assert took < 5, f"{took:.1f} s"
+
+
+def test_a_ber_pkcs12_of_reasonable_work_still_opens(
+    p12_files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some exporters write BER: reading it is the fix, not refusing every such file."""
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    code = main(["inspect", str(p12_files["ber_good"]), "--password-env", PASSWORD_ENV])
+    out, err = capsys.readouterr()
+    assert code in (0, 1), err
+    assert "CN=localhost" in out
 
 
 # --------------------------------------------------------------------------- item 8
