@@ -849,11 +849,12 @@ class MainWindow(QMainWindow):
     # -- closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing during a check cancels it and waits for the worker, so no thread outlives
-        the window (the engine honours a cancel within about 0.1 s)."""
+        """Closing during a check cancels it and waits a little for the worker (the engine
+        honours a cancel within about 0.1 s); a step that does not (a slow fetch) is let go
+        rather than keep the window frozen."""
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.sync()
         if self._ready:
-            self.runner.shutdown(5000)
+            self.runner.shutdown(2000)
         QThreadPool.globalInstance().waitForDone(5000)
         event.accept()

@@ -369,6 +369,9 @@ def handshake(
             late_alert = _alert_from_error(exc, recorder)
         except (_HandshakeFailure, TimeoutError, OSError):
             pass
+        finally:  # also when a cancel ends the Date request: never leave the socket open
+            with contextlib.suppress(OSError):
+                sock.close()
     with contextlib.suppress(OSError):
         sock.close()
     return replace(
