@@ -6,11 +6,15 @@ error message quotes the file's content.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import getpass
 import os
+import secrets
+import ssl
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cryptography import x509
@@ -202,3 +206,57 @@ def _from_pkcs12(
     if key is None or cert is None:
         raise CredentialsError(f"{path} does not hold both a certificate and its private key.")
     return _pair([cert, *extra], key, path, path)
+
+
+# --------------------------------------------------------------------------- into OpenSSL
+
+
+def load_into_context(ctx: ssl.SSLContext, creds: ClientCredentials) -> None:
+    """``ctx.load_cert_chain`` for a pair held in memory. ssl reads only files, and the
+    decrypted key must never be in one that a crash (a SIGKILL in the middle) leaves behind:
+    on Linux the files are anonymous memory (memfd) that have no name on any disk; elsewhere
+    the key goes to disk encrypted under a one-time password that only this process holds,
+    and is removed as soon as OpenSSL has read it."""
+    if _memfd_available():
+        with _memory_file(creds.certificate_pem) as cert, _memory_file(creds.key_pem) as key:
+            ctx.load_cert_chain(cert, key)
+        return
+    password = secrets.token_urlsafe(32).encode()
+    with tempfile.TemporaryDirectory(prefix="hd-client-") as folder:
+        cert_path = os.path.join(folder, "cert.pem")
+        key_path = os.path.join(folder, "key.pem")
+        _write_private(cert_path, creds.certificate_pem)
+        _write_private(key_path, _encrypted_pem(creds.key_pem, password))
+        ctx.load_cert_chain(cert_path, key_path, password=password)
+
+
+def _memfd_available() -> bool:
+    return hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
+
+
+@contextlib.contextmanager
+def _memory_file(data: bytes) -> Iterator[str]:
+    """A path to ``data`` in anonymous memory, valid while the context lasts."""
+    fd = os.memfd_create("hd-client", os.MFD_CLOEXEC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        yield f"/proc/self/fd/{fd}"
+    finally:
+        os.close(fd)
+
+
+def _write_private(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _encrypted_pem(key_pem: bytes, password: bytes) -> bytes:
+    key = serialization.load_pem_private_key(key_pem, None)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(password),
+    )

@@ -81,6 +81,27 @@ def app_icon() -> QIcon:
     return icon
 
 
+def recent_entry(typed: str) -> str:
+    """What the recent-hosts list keeps of what was typed: scheme, host and port only. A
+    pasted link may carry ``user:password@`` or a token in its path or query, and the settings
+    file is plain text that backups and sync tools copy everywhere."""
+    from urllib.parse import urlsplit
+
+    text = typed.strip()
+    if not any(mark in text for mark in ("://", "@", "/", "?", "#")):
+        return text  # host or host:port, as typed
+    try:
+        parts = urlsplit(text if "://" in text else f"//{text}")
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port out of range, brackets that do not close...
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    where = f"{host}:{port}" if port is not None else host
+    return f"{parts.scheme}://{where}" if parts.scheme else where
+
+
 # --------------------------------------------------------------------------- background tasks
 
 
@@ -482,10 +503,11 @@ class MainWindow(QMainWindow):
             value = [value]
         if not isinstance(value, list):
             return []
-        return [str(v) for v in value if isinstance(v, str) and v.strip()][:MAX_RECENT]
+        hosts = [recent_entry(v) for v in value if isinstance(v, str) and v.strip()]
+        return list(dict.fromkeys(h for h in hosts if h))[:MAX_RECENT]
 
     def _remember(self, host: str) -> None:
-        host = host.strip()
+        host = recent_entry(host)
         if not host:
             return
         hosts = [host] + [h for h in self.recent_hosts() if h != host]

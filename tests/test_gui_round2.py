@@ -195,3 +195,31 @@ def test_closing_during_a_fetch_that_never_answers_is_quick_and_clean(
     closed = float(result.stdout.split("closed in ")[1].split(" s")[0])
     assert closed < 3.0
     assert took < 25, f"the process took {took:.1f} s to end"
+
+
+# --------------------------------------------------------------------------- item 7
+
+
+def test_recent_hosts_keep_no_credentials_from_a_pasted_link(
+    qtbot: QtBot, window: MainWindow, server: LoopbackServer, tmp_path: Path
+) -> None:
+    window.form.connect_to.setText(server.address)
+    window.form.host.setText("https://bob:hunter2@localhost:443/login?token=s3cr3t-t0ken#x")
+    with qtbot.waitSignal(window.checkEnded, timeout=CHECK_TIMEOUT_MS):
+        assert window.start_check()
+    window.settings.sync()
+    stored = (tmp_path / "settings.ini").read_text()
+    for secret in ("bob", "hunter2", "s3cr3t", "token", "login"):
+        assert secret not in stored, f"{secret!r} kept in the settings"
+    assert window.recent_hosts()[0] == "https://localhost:443"
+    assert "https://localhost:443" in window.form.recent_model.stringList()
+
+
+def test_credentials_kept_by_an_older_version_are_not_offered_again(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "old.ini"), QSettings.Format.IniFormat)
+    settings.setValue("recent/hosts", ["https://bob:hunter2@example.com/?token=abc", "example.org"])
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    assert win.recent_hosts() == ["https://example.com", "example.org"]

@@ -339,3 +339,111 @@ def test_a_reader_that_goes_away_is_silent(
         process.stderr.close()
     assert err == b"", err
     assert code == 1  # the command's own status: the chain is not trusted
+
+
+# --------------------------------------------------------------------------- item 7
+
+#: Runs ``main`` with an audit hook that notes every file opened for writing (Python's own
+#: "open" event: builtins.open and os.open alike), and writes the list to argv[1].
+WRITES_AUDITED = """
+import json, os, sys
+written = []
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+
+def hook(event, args):
+    if event == "open":
+        path, mode, flags = args
+        if (isinstance(mode, str) and set(mode) & set("wax+")) or (
+            isinstance(flags, int) and flags & WRITE_FLAGS
+        ):
+            written.append(str(path))
+
+sys.addaudithook(hook)
+from handshake_doctor.main import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "written": written[:-1]}, out)  # the last: this very file
+"""
+
+
+@pytest.fixture(scope="module")
+def client_p12(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    client = pki.leaf(("client",), client=True)
+    path = tmp_path_factory.mktemp("client") / "client.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"client",
+            client.key,
+            client.cert,
+            [pki.intermediate.cert],
+            BestAvailableEncryption(b"pw"),
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def mtls_server(pki: Pki, leaf: Issued) -> Iterator[LoopbackServer]:
+    config = TlsConfig([leaf, pki.intermediate], leaf, client_ca=pki.root)
+    with tls_server(config, lifetime=120) as running:
+        yield running
+
+
+def test_the_decrypted_client_key_is_never_written_to_a_file(
+    client_p12: Path, mtls_server: LoopbackServer, tmp_path: Path
+) -> None:
+    """A SIGKILL can come at any moment, so no moment may have the key in a named file: the
+    check opens no file for writing at all while it uses a PKCS#12 client certificate."""
+    report = tmp_path / "audit.json"
+    args = [*CHECK, "--json", "localhost", "--connect", mtls_server.address]
+    args += ["--client-cert", str(client_p12), "--client-cert-password-env", PASSWORD_ENV]
+    result = subprocess.run(
+        [sys.executable, "-c", WRITES_AUDITED, str(report), *args],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+        env=cli_env(PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(tmp_path), **{PASSWORD_ENV: "pw"}),
+    )
+    audit = json.loads(report.read_text())
+    findings = {f["id"] for f in json.loads(result.stdout)["findings"]}
+    assert "client-cert-required" not in findings, "the key was not used"
+    assert audit["code"] in (0, 1), result.stderr
+    assert audit["written"] == [], audit["written"]
+    assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]
+
+
+def test_without_memfd_the_key_on_disk_is_encrypted_and_removed_at_once(
+    client_p12: Path,
+    mtls_server: LoopbackServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Where there is no memfd (macOS, Windows), what a crash could leave is a key encrypted
+    under a password that died with the process; and it is gone once OpenSSL has read it."""
+    import tempfile
+
+    import core.credentials
+
+    seen: list[bytes] = []
+    original = core.credentials._write_private
+
+    def noting(path: str, data: bytes) -> None:
+        seen.append(data)
+        original(path, data)
+
+    monkeypatch.setattr(core.credentials, "_memfd_available", lambda: False)
+    monkeypatch.setattr(core.credentials, "_write_private", noting)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    args = [*CHECK, "--json", "localhost", "--connect", mtls_server.address]
+    code = main(
+        [*args, "--client-cert", str(client_p12), "--client-cert-password-env", PASSWORD_ENV]
+    )
+    findings = {f["id"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert code in (0, 1)
+    assert "client-cert-required" not in findings, "the key was not used"
+    keys = [data for data in seen if b"PRIVATE KEY" in data]
+    assert keys and all(b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data for data in keys)
+    assert list(tmp_path.iterdir()) == []
