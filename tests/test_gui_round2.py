@@ -119,6 +119,27 @@ def test_a_new_check_can_always_start_after_random_cancels(
     assert last.args == ["report"]
 
 
+def test_a_check_whose_outcome_is_never_delivered_still_ends(
+    qtbot: QtBot, window: MainWindow, server: LoopbackServer
+) -> None:
+    """The wedge seen under random cancels: the thread is over, but the one queued delivery
+    that said so never arrived. Here it is cut on purpose; the runner must find the end from
+    the worker itself, show the outcome, and let the next check start."""
+    window.form.connect_to.setText(server.address)
+    window.form.host.setText("localhost")
+    assert window.start_check()
+    worker = window.runner._worker
+    assert worker is not None
+    for signal in (worker.finished, worker.cancelled, worker.invalid, worker.failed):
+        signal.disconnect()
+    with qtbot.waitSignal(window.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        pass
+    assert ended.args == ["report"]
+    assert not window.runner.running and window.form.button.isEnabled()
+    with qtbot.waitSignal(window.checkEnded, timeout=CHECK_TIMEOUT_MS):
+        assert window.start_check()
+
+
 CLOSE_DURING_FETCH = textwrap.dedent(
     """
     import sys, time
