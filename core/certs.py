@@ -63,60 +63,138 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-#: Most key-derivation rounds a PKCS#12 file may ask for. Real files use 1 to about 600,000;
-#: each round costs a hash, so a file asking for 2^31 would keep us busy for minutes.
+#: Most key-derivation rounds a PKCS#12 file may ask for, all its derivations together. Real
+#: files use 1 to about 600,000 for each of two or three; each round costs a hash, so a file
+#: asking for 2^31 (or for a thousand derivations) would keep us busy for minutes.
 MAX_PKCS12_ROUNDS = 10_000_000
 _MAX_DER_DEPTH = 24
+#: Elements a PKCS#12 file may have: a bound on our work, and well above a bundle of a hundred
+#: certificates (the walk reads the certificates inside it too).
+_MAX_BER_ELEMENTS = 200_000
+_OCTET_STRING, _INTEGER, _CONSTRUCTED = 0x04, 0x02, 0x20
 
 
-def _der_items(data: bytes) -> Iterator[tuple[int, bytes]] | None:
-    """The (tag, content) pairs of a run of DER elements, or None if it is not exactly that."""
-    items: list[tuple[int, bytes]] = []
-    pos = 0
+class _Unreadable(Exception):
+    """The bytes are not (exactly) a run of BER elements."""
+
+
+#: A BER element: (tag, primitive content or constructed children). The tag is its first byte,
+#: or the whole identifier for a high tag number, so tags only ever compare for identity.
+_Element = tuple[int, "bytes | list[_Element]"]
+
+
+def _ber_elements(data: bytes, depth: int, budget: list[int]) -> list[_Element]:
+    """Parse a run of BER elements, definite or indefinite lengths, primitive or constructed;
+    raises _Unreadable unless every byte belongs to one."""
+    elements, end = _ber_run(data, 0, depth, budget, until_eoc=False)
+    if end != len(data):
+        raise _Unreadable
+    return elements
+
+
+def _ber_run(
+    data: bytes, pos: int, depth: int, budget: list[int], *, until_eoc: bool
+) -> tuple[list[_Element], int]:
+    if depth > _MAX_DER_DEPTH:
+        raise _Unreadable
+    elements: list[_Element] = []
     while pos < len(data):
-        if pos + 2 > len(data):
-            return None
-        tag, size = data[pos], data[pos + 1]
-        pos += 2
+        if until_eoc and data[pos : pos + 2] == b"\x00\x00":
+            return elements, pos + 2
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _Unreadable
+        first = data[pos]
+        tag, pos = first, pos + 1
+        if first & 0x1F == 0x1F:  # high tag number: base-128 digits, the last below 0x80
+            begin = pos - 1
+            while pos < len(data) and data[pos] & 0x80 and pos - begin < 8:
+                pos += 1
+            if pos >= len(data) or data[pos] & 0x80:
+                raise _Unreadable
+            pos += 1
+            tag = (1 << 64) | int.from_bytes(data[begin:pos], "big")  # never a one-byte tag
+        if pos >= len(data):
+            raise _Unreadable
+        size, pos = data[pos], pos + 1
+        constructed = bool(first & _CONSTRUCTED)
+        if size == 0x80:  # indefinite: the content runs to the matching end-of-contents
+            if not constructed:
+                raise _Unreadable
+            children, pos = _ber_run(data, pos, depth + 1, budget, until_eoc=True)
+            elements.append((tag, children))
+            continue
         if size & 0x80:
             count = size & 0x7F
-            if count == 0 or count > 4 or pos + count > len(data):
-                return None
+            if count > 8 or pos + count > len(data):
+                raise _Unreadable
             size = int.from_bytes(data[pos : pos + count], "big")
             pos += count
         if pos + size > len(data):
-            return None
-        items.append((tag, data[pos : pos + size]))
+            raise _Unreadable
+        content = data[pos : pos + size]
         pos += size
-    return iter(items)
+        if constructed:
+            elements.append((tag, _ber_elements(content, depth + 1, budget)))
+        else:
+            elements.append((tag, content))
+    if until_eoc:
+        raise _Unreadable  # no end-of-contents
+    return elements, pos
 
 
-def pkcs12_rounds(data: bytes) -> int:
-    """The largest iteration count in a PKCS#12 file (MAC, PBE or PBKDF2 parameters): in DER,
-    an INTEGER that directly follows an OCTET STRING (the salt) in a SEQUENCE. 0 if none.
+def _octets(element: _Element) -> bytes:
+    """The content of an OCTET STRING, primitive or cut into constructed segments."""
+    _tag, content = element
+    if isinstance(content, bytes):
+        return content
+    return b"".join(_octets(child) for child in content)
 
-    Read before the password is tried, because trying it costs that many rounds."""
-    largest = 0
-    budget = [20_000]  # elements visited: bounded work for any input
 
-    def walk(content: bytes, depth: int) -> None:
-        nonlocal largest
-        items = _der_items(content) if depth < _MAX_DER_DEPTH else None
-        if items is None:
-            return
+def pkcs12_rounds(data: bytes) -> int | None:
+    """All the key-derivation rounds a PKCS#12 file asks for (MAC, PBE and PBKDF2 parameters,
+    each an INTEGER that directly follows an OCTET STRING, the salt, in a SEQUENCE), or None
+    when its structure cannot be read: definite (DER) and indefinite (BER) lengths alike.
+
+    Read before the password is tried, because trying it costs that many rounds; and a file
+    this cannot read must never reach OpenSSL, which reads more than DER and would run a
+    derivation that was never counted."""
+    budget = [_MAX_BER_ELEMENTS]
+    try:
+        top = _ber_elements(data, 0, budget)
+    except (_Unreadable, RecursionError):
+        return None
+    if len(top) != 1 or top[0][0] != 0x30:
+        return None
+    total = 0
+
+    def walk(elements: list[_Element], depth: int) -> None:
+        nonlocal total
         previous = -1
-        for tag, value in items:
-            budget[0] -= 1
-            if budget[0] < 0:
-                return
-            if tag == 0x02 and previous == 0x04:  # INTEGER after OCTET STRING: a round count
-                largest = max(largest, int.from_bytes(value[:8], "big", signed=True))
-            if tag in (0x30, 0x31) or 0xA0 <= tag <= 0xAF or tag == 0x04:
-                walk(value, depth + 1)
+        for tag, content in elements:
+            if tag == _INTEGER and previous == _OCTET_STRING and isinstance(content, bytes):
+                too_many = len(content) > 8  # beyond 2^63: no file needs that
+                count = int.from_bytes(content, "big", signed=True) if not too_many else 0
+                total += MAX_PKCS12_ROUNDS + 1 if too_many else max(0, count)
+            if tag & ~_CONSTRUCTED == _OCTET_STRING:
+                # What an OCTET STRING holds (a SafeContents, a key bag) may be more BER, or
+                # bytes that are not (a salt, a ciphertext): only the first is walked.
+                try:
+                    inner = _ber_elements(_octets((tag, content)), depth + 1, budget)
+                except (_Unreadable, RecursionError):
+                    inner = []
+                walk(inner, depth + 1)
+                previous = _OCTET_STRING
+                continue
+            if not isinstance(content, bytes):
+                walk(content, depth + 1)
             previous = tag
 
-    walk(data, 0)
-    return largest
+    try:
+        walk(top, 0)
+    except RecursionError:
+        return None
+    return total if budget[0] >= 0 else None
 
 
 def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x509.Certificate]:
@@ -182,7 +260,13 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
             certs = []
     if certs:
         return list(certs)
-    if pkcs12_rounds(data) > MAX_PKCS12_ROUNDS:
+    rounds = pkcs12_rounds(data)
+    if rounds is None:  # not PKCS#12, or one this cannot read: OpenSSL must not try it
+        raise CertificateFileError(
+            "The file is not a certificate in a format this app reads "
+            "(PEM, DER, PKCS#7 or PKCS#12)."
+        )
+    if rounds > MAX_PKCS12_ROUNDS:
         raise CertificateFileError(
             "This PKCS#12 file asks for an unreasonable amount of password work; "
             "it is damaged or made to stall whoever opens it."

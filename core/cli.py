@@ -10,8 +10,9 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 
-from core import usage
+from core import output, usage
 from core.budget import Cancelled
+from core.output import OutputError, report_output_error, require_stdout, write_output
 from core.request import RequestError, RequestProblem, env_name
 from core.target import TargetError, parse_target
 from core.untrusted import visible
@@ -37,16 +38,16 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.json:
         from core.render.json_out import to_json
 
-        sys.stdout.write(to_json(report) + "\n")
+        write_output(to_json(report) + "\n")
     elif args.summary:
         from core.render.summary import ticket_summary
 
-        sys.stdout.write(ticket_summary(report))
+        write_output(ticket_summary(report))
     else:
         from core.render.text import render_text
 
         colour = sys.stdout.isatty() and not args.no_color
-        sys.stdout.write(render_text(report, colour=colour))
+        write_output(render_text(report, colour=colour))
     return usage.exit_status(report)
 
 
@@ -129,10 +130,10 @@ def _run_inspect(args: argparse.Namespace) -> int:
             ],
             "findings": [finding_dict(f, cat) for f in report.findings],
         }
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=True) + "\n")
+        write_output(json.dumps(payload, indent=2, ensure_ascii=True) + "\n")
     else:
         status = "VALID" if report.valid else "NOT VALID"
-        sys.stdout.write(
+        write_output(
             f"{status}: {visible(str(args.file))}"
             + (f" for {host}" if host else "")
             + f" at {at:%Y-%m-%d %H:%M} UTC\n"
@@ -140,14 +141,14 @@ def _run_inspect(args: argparse.Namespace) -> int:
         for i, cert in enumerate(report.chain.certificates):
             subject = visible(cert.subject, limit=200)
             issuer = visible(cert.issuer, limit=200)
-            sys.stdout.write(f"  {i}. {subject}\n     issuer {issuer}\n")
-            sys.stdout.write(
+            write_output(f"  {i}. {subject}\n     issuer {issuer}\n")
+            write_output(
                 f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}\n"
             )
         for finding in report.findings:
             title = visible(cat.title(finding))
             detail = visible(cat.detail(finding), limit=400)
-            sys.stdout.write(f"  [{finding.severity.value}] {title}: {detail}\n")
+            write_output(f"  [{finding.severity.value}] {title}: {detail}\n")
     return EXIT_OK if report.valid else EXIT_PROBLEM
 
 
@@ -159,8 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    output.reset()
     try:
         args = parser.parse_args(argv)
+        if args.command in ("check", "inspect"):
+            require_stdout()
         if args.command == "check":
             return _run_check(args)
         if args.command == "inspect":
@@ -168,6 +172,9 @@ def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         raise UsageError(f"unknown command (see {PROG} --help)")
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
+        return EXIT_USAGE
+    except OutputError as exc:
+        report_output_error(PROG, exc)
         return EXIT_USAGE
     except Cancelled:
         sys.stderr.write(f"{PROG}: cancelled\n")

@@ -6,11 +6,15 @@ error message quotes the file's content.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import getpass
 import os
+import secrets
+import ssl
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from cryptography import x509
@@ -101,10 +105,11 @@ def load_client_credentials(
     if b"PRIVATE KEY-----" not in key_data:
         raise CredentialsError(_KEY, RequestProblem.KEY_MISSING)
     secret = None
-    if b"ENCRYPTED" in key_data:
-        secret = ask(password_env, str(key_path or cert_path))
     start = key_data.index(b"-----BEGIN")
     blocks = [b for b in key_data[start:].split(b"-----BEGIN") if b"PRIVATE KEY-----" in b]
+    if b"ENCRYPTED" in key_data:
+        _refuse_stalling_key(blocks[0], key_path or cert_path)
+        secret = ask(password_env, str(key_path or cert_path))
     try:
         key = serialization.load_pem_private_key(b"-----BEGIN" + blocks[0], secret)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -123,6 +128,24 @@ def load_client_credentials(
             _CERT, RequestProblem.CERT_UNREADABLE, path=str(cert_path), reason=str(exc)
         ) from None
     return _pair(chain, key, cert_path, key_path or cert_path)
+
+
+def _refuse_stalling_key(block: bytes, path: Path) -> None:
+    """An encrypted PKCS#8 key names its own PBKDF2 rounds, like a PKCS#12 file: count them
+    before the password is tried (a key asking for 2^31 would stall the check for minutes)."""
+    import base64
+    import binascii
+
+    if not block.startswith(b" ENCRYPTED PRIVATE KEY-----"):
+        return  # the traditional "Proc-Type: 4,ENCRYPTED" form derives its key in one round
+    body = block.split(b"-----", 1)[1].split(b"-----END", 1)[0]
+    try:
+        der = base64.b64decode(b"".join(body.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return  # not base64: loading it fails without any derivation
+    rounds = pkcs12_rounds(der)
+    if rounds is None or rounds > MAX_PKCS12_ROUNDS:
+        raise CredentialsError(_KEY, RequestProblem.KEY_STALL, path=str(path))
 
 
 def _public(key: object) -> bytes | None:
@@ -162,7 +185,10 @@ def _from_pkcs12(
     password_env: str | None,
     ask: Callable[[str | None, str], bytes | None],
 ) -> ClientCredentials:
-    if pkcs12_rounds(data) > MAX_PKCS12_ROUNDS:
+    rounds = pkcs12_rounds(data)
+    if rounds is None:  # OpenSSL reads more than we can count: it must not try this file
+        raise CredentialsError(_CERT, RequestProblem.PKCS12_UNREADABLE, path=str(path))
+    if rounds > MAX_PKCS12_ROUNDS:
         raise CredentialsError(_CERT, RequestProblem.PKCS12_STALL, path=str(path))
     secret = ask(password_env, str(path))
     try:
@@ -172,3 +198,57 @@ def _from_pkcs12(
     if key is None or cert is None:
         raise CredentialsError(_CERT, RequestProblem.PKCS12_INCOMPLETE, path=str(path))
     return _pair([cert, *extra], key, path, path)
+
+
+# --------------------------------------------------------------------------- into OpenSSL
+
+
+def load_into_context(ctx: ssl.SSLContext, creds: ClientCredentials) -> None:
+    """``ctx.load_cert_chain`` for a pair held in memory. ssl reads only files, and the
+    decrypted key must never be in one that a crash (a SIGKILL in the middle) leaves behind:
+    on Linux the files are anonymous memory (memfd) that have no name on any disk; elsewhere
+    the key goes to disk encrypted under a one-time password that only this process holds,
+    and is removed as soon as OpenSSL has read it."""
+    if _memfd_available():
+        with _memory_file(creds.certificate_pem) as cert, _memory_file(creds.key_pem) as key:
+            ctx.load_cert_chain(cert, key)
+        return
+    password = secrets.token_urlsafe(32).encode()
+    with tempfile.TemporaryDirectory(prefix="hd-client-") as folder:
+        cert_path = os.path.join(folder, "cert.pem")
+        key_path = os.path.join(folder, "key.pem")
+        _write_private(cert_path, creds.certificate_pem)
+        _write_private(key_path, _encrypted_pem(creds.key_pem, password))
+        ctx.load_cert_chain(cert_path, key_path, password=password)
+
+
+def _memfd_available() -> bool:
+    return hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
+
+
+@contextlib.contextmanager
+def _memory_file(data: bytes) -> Iterator[str]:
+    """A path to ``data`` in anonymous memory, valid while the context lasts."""
+    fd = os.memfd_create("hd-client", os.MFD_CLOEXEC)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        yield f"/proc/self/fd/{fd}"
+    finally:
+        os.close(fd)
+
+
+def _write_private(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _encrypted_pem(key_pem: bytes, password: bytes) -> bytes:
+    key = serialization.load_pem_private_key(key_pem, None)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(password),
+    )

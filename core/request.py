@@ -60,6 +60,8 @@ class RequestProblem(enum.StrEnum):
     KEY_MISMATCH = "key_mismatch"
     BUNDLE_KEY_MISMATCH = "bundle_key_mismatch"
     PKCS12_STALL = "pkcs12_stall"
+    PKCS12_UNREADABLE = "pkcs12_unreadable"
+    KEY_STALL = "key_stall"
     NEEDS_PASSWORD = "needs_password"  # noqa: S105
     PKCS12_INCOMPLETE = "pkcs12_incomplete"
 

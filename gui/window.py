@@ -74,6 +74,27 @@ def app_icon() -> QIcon:
     return icon
 
 
+def recent_entry(typed: str) -> str:
+    """What the recent-hosts list keeps of what was typed: scheme, host and port only. A
+    pasted link may carry ``user:password@`` or a token in its path or query, and the settings
+    file is plain text that backups and sync tools copy everywhere."""
+    from urllib.parse import urlsplit
+
+    text = typed.strip()
+    if not any(mark in text for mark in ("://", "@", "/", "?", "#")):
+        return text  # host or host:port, as typed
+    try:
+        parts = urlsplit(text if "://" in text else f"//{text}")
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port out of range, brackets that do not close...
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    where = f"{host}:{port}" if port is not None else host
+    return f"{parts.scheme}://{where}" if parts.scheme else where
+
+
 # --------------------------------------------------------------------------- background tasks
 
 
@@ -477,10 +498,11 @@ class MainWindow(QMainWindow):
             value = [value]
         if not isinstance(value, list):
             return []
-        return [str(v) for v in value if isinstance(v, str) and v.strip()][:MAX_RECENT]
+        hosts = [recent_entry(v) for v in value if isinstance(v, str) and v.strip()]
+        return list(dict.fromkeys(h for h in hosts if h))[:MAX_RECENT]
 
     def _remember(self, host: str) -> None:
-        host = host.strip()
+        host = recent_entry(host)
         if not host:
             return
         hosts = [host] + [h for h in self.recent_hosts() if h != host]
@@ -872,11 +894,12 @@ class MainWindow(QMainWindow):
     # -- closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Closing during a check cancels it and waits for the worker, so no thread outlives
-        the window (the engine honours a cancel within about 0.1 s)."""
+        """Closing during a check cancels it and waits a little for the worker (the engine
+        honours a cancel within about 0.1 s); a step that does not (a slow fetch) is let go
+        rather than keep the window frozen."""
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.sync()
         if self._ready:
-            self.runner.shutdown(5000)
+            self.runner.shutdown(2000)
         QThreadPool.globalInstance().waitForDone(5000)
         event.accept()

@@ -11,18 +11,21 @@ import contextlib
 import threading
 import traceback
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.budget import Cancelled, DeadlineExceeded, check_budget
 from core.models import CheckReport, StageEvent
 from gui.request import Request, form_words
 
-_ORPHANS: set[QThread] = set()
-
 
 class CheckWorker(QObject):
-    """Lives in the worker thread for one check; emits exactly one of finished, cancelled,
-    invalid or failed, then ``done``."""
+    """Runs one check on a Python thread of its own; emits exactly one of finished, cancelled,
+    invalid or failed (also kept in ``outcome``), then ``done``.
+
+    A Python thread rather than a QThread: a QThread that is still running when Python drops
+    it aborts the whole process ("QThread: Destroyed while thread is still running"), and a
+    step that does not honour a cancel at once (a slow fetch) must never be able to do that
+    to a window being closed."""
 
     progress = Signal(object)  # StageEvent
     finished = Signal(object)  # CheckReport
@@ -36,12 +39,25 @@ class CheckWorker(QObject):
         self.request = request
         # The same bounds ``run_check`` would pick, but one we hold so we can cancel it.
         self.budget = check_budget(request.options.timeout)
+        #: (signal name, its arguments), set by the worker's thread just before it emits them.
+        self.outcome: tuple[str, tuple[object, ...]] | None = None
+        self.ended = threading.Event()
 
     def _progress(self, event: StageEvent) -> None:
         self.progress.emit(event)
 
-    @Slot()
+    def _end(self, name: str, *args: object) -> None:
+        self.outcome = (name, args)
+        getattr(self, name).emit(*args)
+
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self.ended.set()
+            self.done.emit()
+
+    def _run(self) -> None:
         # Imported here, on the worker's thread: the engine (and cryptography) never delays
         # the window's first paint.
         from core.catalogue import load_catalogue
@@ -50,7 +66,11 @@ class CheckWorker(QObject):
 
         try:
             load_catalogue()  # parse it here, not on the GUI thread when the report arrives
+            self.budget.check()
+            # Bounded by core.certs' count of the file's password work, refused past
+            # MAX_PKCS12_ROUNDS; one derivation cannot be interrupted (it holds the GIL).
             options = with_credentials(self.request.spec, self.request.options, prompt=False)
+            self.budget.check()
             stores = load_trust(options)
             self.budget.check()
             report: CheckReport = run_check(
@@ -61,24 +81,27 @@ class CheckWorker(QObject):
                 stores=stores,
             )
         except Cancelled:
-            self.cancelled.emit()
+            self._end("cancelled")
         except RequestError as exc:  # the client certificate, or the CA file
-            self.invalid.emit(exc.field, form_words(exc))
+            self._end("invalid", exc.field, form_words(exc))
         except DeadlineExceeded:
-            self.failed.emit("The check ran out of time before it could finish.")
+            self._end("failed", "The check ran out of time before it could finish.")
         except Exception as exc:
             detail = traceback.format_exc(limit=12)
-            self.failed.emit(
-                f"Something went wrong inside the check ({type(exc).__name__}).\n\n{detail}"
+            self._end(
+                "failed",
+                f"Something went wrong inside the check ({type(exc).__name__}).\n\n{detail}",
             )
         else:
-            self.finished.emit(report)
-        finally:
-            self.done.emit()
+            self._end("finished", report)
 
 
 class CheckRunner(QObject):
-    """Owns at most one worker thread at a time, and relays its signals on the GUI thread."""
+    """Owns at most one check at a time, and relays its worker's signals on the GUI thread.
+
+    The check's end is known from the worker itself (its ``ended`` flag and ``outcome``), not
+    from one queued delivery: each relayed signal says which worker sent it, a late one from
+    an earlier check is dropped, and a watchdog ends a check whose outcome never arrived."""
 
     progress = Signal(object)
     finished = Signal(object)
@@ -87,68 +110,94 @@ class CheckRunner(QObject):
     failed = Signal(str)
     runningChanged = Signal(bool)
 
+    #: How often the watchdog looks at a running worker.
+    WATCH_MS = 250
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
         self._worker: CheckWorker | None = None
+        self._thread: threading.Thread | None = None
+        #: Ended or let-go checks, referenced until their thread is over, so that each worker
+        #: is deleted here on the GUI thread and never by the last reference its thread drops.
+        self._retired: list[tuple[CheckWorker, threading.Thread]] = []
+        self._watchdog = QTimer(self)
+        self._watchdog.setInterval(self.WATCH_MS)
+        self._watchdog.timeout.connect(self._watch)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     def start(self, request: Request) -> None:
-        if self._thread is not None:
+        if self._worker is not None:
+            self._watch()  # it may have ended with its outcome still on the way
+        if self._worker is not None:
             raise RuntimeError("a check is already running")
-        thread = QThread()
-        thread.setObjectName("check")
         worker = CheckWorker(request)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self.progress)
-        worker.finished.connect(self.finished)
-        worker.cancelled.connect(self.cancelled)
-        worker.invalid.connect(self.invalid)
-        worker.failed.connect(self.failed)
-        # Direct: QThread.quit is thread-safe, and a queued call would wait for the GUI thread,
-        # which may itself be waiting for this thread (closing the window during a check).
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._thread_finished)
-        self._thread, self._worker = thread, worker
+        worker.progress.connect(self._relay_progress)
+        for name in ("finished", "cancelled", "invalid", "failed"):
+            getattr(worker, name).connect(self._relay_outcome)
+        thread = threading.Thread(target=worker.run, name="check", daemon=True)
+        self._worker, self._thread = worker, thread
         thread.start()
+        self._watchdog.start()
         self.runningChanged.emit(True)
 
     def cancel(self) -> None:
         if self._worker is not None:
             self._worker.budget.cancel()
 
-    def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Cancel and wait for the thread; True when it ended in time."""
-        thread = self._thread
-        if thread is None:
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Cancel and wait for the check, at most ``timeout_ms``; True when it ended in time.
+        A check that does not end in time is let go: its thread is a daemon (it never holds
+        the process open), and nothing it emits afterwards reaches the window."""
+        worker, thread = self._worker, self._thread
+        if worker is None or thread is None:
             return True
         self.cancel()
-        ended = bool(thread.wait(timeout_ms))
-        if ended:
-            self._thread_finished()
-        else:
-            # Never let a running QThread be destroyed (that aborts the process): keep it
-            # referenced until it ends by itself.
-            _ORPHANS.add(thread)
-            thread.finished.connect(lambda: _ORPHANS.discard(thread))
+        thread.join(timeout_ms / 1000)
+        ended = not thread.is_alive()
+        if not ended:
+            _disconnect(worker)
+        self._clear()
         return ended
 
-    @Slot()
-    def _thread_finished(self) -> None:
-        thread = self._thread
-        if thread is None:
+    def _relay_progress(self, event: object) -> None:
+        if self.sender() is self._worker:
+            self.progress.emit(event)
+
+    def _relay_outcome(self, *_args: object) -> None:
+        if self.sender() is self._worker:
+            self._watch()
+
+    def _watch(self) -> None:
+        """End the current check if its worker has an outcome: relay it once, then let go."""
+        worker = self._worker
+        if worker is None or worker.outcome is None:
             return
-        # ``finished`` is emitted from inside the thread, which still has a little cleanup to do;
-        # wait for it to end completely before the last references go. Python owns the thread
-        # and the worker (no Qt parent), so dropping them deletes both, here on the GUI thread,
-        # and never while the thread could still touch them.
-        thread.wait()
-        self._thread = self._worker = None
+        name, args = worker.outcome
+        if self._thread is not None:
+            self._thread.join(1.0)  # it has only ``done`` left to emit
+        self._clear()
+        getattr(self, name).emit(*args)
+
+    def _clear(self) -> None:
+        worker, thread = self._worker, self._thread
+        if worker is None or thread is None:
+            return
+        self._watchdog.stop()
+        self._retired = [(w, t) for w, t in self._retired if t.is_alive()]
+        self._retired.append((worker, thread))
+        self._worker = self._thread = None
         self.runningChanged.emit(False)
+
+
+def _disconnect(worker: CheckWorker) -> None:
+    for signal in (worker.progress, worker.finished, worker.cancelled, worker.invalid):
+        with contextlib.suppress(RuntimeError, TypeError):
+            signal.disconnect()
+    with contextlib.suppress(RuntimeError, TypeError):
+        worker.failed.disconnect()
 
 
 def warm_up_engine() -> threading.Thread:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import encodings.idna  # noqa: F401 - ssl encodes every server name with it (wrap_bio)
-import os
 import re
 import select
 import socket
@@ -159,22 +157,13 @@ def client_context(*, legacy: bool = False) -> ssl.SSLContext:
 
 @contextlib.contextmanager
 def _credentials_loaded(ctx: ssl.SSLContext, creds: ClientCredentials | None) -> Iterator[None]:
-    """ssl wants files: write the pair to a private temporary folder and remove it at once."""
-    if creds is None:
-        yield
-        return
-    import tempfile
+    """ssl wants files, and the decrypted key must be in none that a crash leaves behind:
+    see core.credentials.load_into_context."""
+    if creds is not None:
+        from core.credentials import load_into_context  # loaded already: creds come from it
 
-    with tempfile.TemporaryDirectory(prefix="hd-client-") as tmp:
-        cert_path = os.path.join(tmp, "cert.pem")
-        key_path = os.path.join(tmp, "key.pem")
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as key_file:
-            key_file.write(creds.key_pem)
-        with open(cert_path, "wb") as cert_file:
-            cert_file.write(creds.certificate_pem)
-        ctx.load_cert_chain(cert_path, key_path)
-        yield
+        load_into_context(ctx, creds)
+    yield
 
 
 class _HandshakeFailure(Exception):
@@ -389,6 +378,9 @@ def handshake(
             late_alert = _alert_from_error(exc, recorder)
         except (_HandshakeFailure, TimeoutError, OSError):
             pass
+        finally:  # also when a cancel ends the Date request: never leave the socket open
+            with contextlib.suppress(OSError):
+                sock.close()
     with contextlib.suppress(OSError):
         sock.close()
     return replace(

@@ -12,9 +12,14 @@ MAX_LINES = 15
 def ticket_summary(report: CheckReport) -> str:
     cat = load_catalogue()
     target = report.target
+    where = ""
+    if target.connect_address:
+        # The port too: --connect ADDR:PORT may dial another port than the one checked.
+        address = visible(target.connect_address, limit=200)
+        address = f"[{address}]" if ":" in address else address
+        where = f" (connected to {address}:{target.dial_port})"
     lines = [
-        f"Handshake Doctor check of {visible(target.display(), limit=200)}"
-        + (f" (connected to {target.connect_address})" if target.connect_address else ""),
+        f"Handshake Doctor check of {visible(target.display(), limit=200)}" + where,
         f"Time: {report.started_at:%Y-%m-%d %H:%M:%S} UTC",
         f"Verdict: {report.verdict.value.upper()}",
     ]
