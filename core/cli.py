@@ -130,6 +130,11 @@ def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True
         "--quick", action="store_true", help="skip the protocol and cipher enumeration"
     )
     parser.add_argument("--gentle", action="store_true", help="one connection at a time, paced")
+    parser.add_argument(
+        "--dns-server",
+        metavar="ADDR[:PORT]",
+        help="ask this DNS server instead of the system's resolvers",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,6 +214,14 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
         except ValueError as exc:
             raise UsageError(f"--time-server: {exc}") from None
         time_servers = (args.time_server,)
+    dns_server = None
+    if getattr(args, "dns_server", None) is not None:
+        from core.route import DnsServerError, parse_dns_server
+
+        try:
+            dns_server = parse_dns_server(args.dns_server)
+        except DnsServerError as exc:
+            raise UsageError(str(exc)) from None
     options = CheckOptions(
         ca_file=args.ca_file,
         no_default_trust=args.no_default_trust,
@@ -218,6 +231,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[Target, CheckOptions]:
         no_network_time=args.no_network_time,
         quick=args.quick,
         gentle=args.gentle,
+        dns_server=dns_server,
     )
     return target, options
 

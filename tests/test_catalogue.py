@@ -144,7 +144,11 @@ def test_templates_use_only_documented_keys(cat: Catalogue, fid: FindingId) -> N
 # The evidence keys the engine promises for each finding (the brief). The catalogue keeps them as
 # data; this pins that data to the promise so neither drifts silently.
 ENGINE_KEYS: dict[str, set[str]] = {
-    "dns-failure": {"host", "error"},
+    "dns-failure": {"host", "error", "kind", "resolver", "answered_by"},
+    "dns-blocked": {"host", "answers", "resolver", "answered_by"},
+    "network-offline": {"resolver", "detail", "ipv4_route", "ipv6_route"},
+    "ipv6-broken": {"failed", "working"},
+    "sni-filtered": {"host", "address", "how", "got_through", "cut"},
     "connect-refused": {"address", "port"},
     "connect-timeout": {"address", "port"},
     "connection-reset": {"stage", "address"},
