@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
@@ -64,8 +65,8 @@ def servfail_upstream() -> Iterator[int]:
                 return
             try:
                 query = dns.message.from_wire(data)
-            except Exception:
-                continue
+            except dns.exception.DNSException:
+                continue  # not a DNS question: a real server would drop it too
             reply = dns.message.make_response(query)
             reply.set_rcode(dns.rcode.SERVFAIL)
             sock.sendto(reply.to_wire(), peer)
@@ -89,9 +90,14 @@ class Dnsmasq:
         return f"127.0.0.1:{self.port}"
 
 
+def dnsmasq_path() -> str | None:
+    # Debian installs it in /usr/sbin, which is not on a normal user's PATH.
+    return shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
+
+
 def dnsmasq_missing() -> str | None:
     """Why the dnsmasq tests cannot run here, or None. ``make test`` installs it as root."""
-    if shutil.which("dnsmasq") is None:
+    if dnsmasq_path() is None:
         return "dnsmasq is not installed (scripts/system-deps.sh installs it for make test)"
     return None
 
@@ -103,7 +109,7 @@ def run_dnsmasq(extra: Sequence[str] = ()) -> Iterator[Dnsmasq]:
     with servfail_upstream() as upstream:
         port = free_udp_port()
         args = [
-            shutil.which("dnsmasq") or "dnsmasq",
+            dnsmasq_path() or "dnsmasq",
             "--keep-in-foreground",
             "--no-resolv",
             "--no-hosts",
