@@ -65,7 +65,9 @@ from core.route import (
     Route,
     RouteKind,
     SniRetry,
+    attempts_line,
     blocking_answers,
+    dns_line,
 )
 from core.trust import TrustStores, build_stores
 
@@ -101,6 +103,13 @@ class _Stages:
         took = (time.monotonic() - self.started.get(stage, time.monotonic())) * 1000
         self.results[stage] = StageResult(stage, status, took, summary)
         self._emit(StageEvent(stage, status, took, summary))
+
+    def amend(self, stage: StageId, summary: str) -> None:
+        """A better summary for a stage that has ended: the Connect step learns what the other
+        addresses did only after the handshake has begun."""
+        done = self.results.get(stage)
+        if done is not None:
+            self.results[stage] = replace(done, summary=summary[:300])
 
     def skip(self, stage: StageId, summary: str) -> None:
         self.results[stage] = StageResult(stage, StageStatus.SKIPPED, 0.0, summary)
@@ -386,11 +395,7 @@ def _connect_and_handshake(
         obs.resolve = ResolveResult(answer.addresses, answer.duration_ms, answer.error)
         blocking = blocking_answers(answer, target.host_ascii)
         if answer.error or blocking:
-            summary = (
-                f"{', '.join(blocking[:3])} from {answer.resolver}: a blocking address"
-                if blocking
-                else f"{answer.error} ({answer.resolver})"
-            )
+            summary = dns_line(answer) + (": a blocking address" if blocking else "")
             stages.end(StageId.RESOLVE, StageStatus.FAILED, summary[:200])
             for stage in (StageId.CONNECT, StageId.HANDSHAKE):
                 stages.skip(stage, "not reached")
@@ -398,11 +403,7 @@ def _connect_and_handshake(
             obs.attempts = tuple(AddressAttempt(a, None) for a in blocking)
             return obs
         addresses = route.addresses
-        stages.end(
-            StageId.RESOLVE,
-            StageStatus.OK,
-            f"{', '.join(addresses[:4])} from {answer.resolver}"[:200],
-        )
+        stages.end(StageId.RESOLVE, StageStatus.OK, dns_line(answer)[:200])
     obs.addresses = addresses
     budget.check()
     stages.start(StageId.CONNECT)
@@ -418,11 +419,12 @@ def _connect_and_handshake(
         obs.attempts = _attempts(race.finish())
         obs.connect_failure = outcome.failure
         obs.connect_detail = outcome.detail
+        tried = attempts_line(obs.attempts)
         if all(
             a.failure is NetworkFailure.UNREACHABLE for a in obs.attempts if a.connects is False
         ):
             obs.route = replace(route, reach=dns.network_reach())
-        stages.end(StageId.CONNECT, StageStatus.FAILED, f"{outcome.address}: {outcome.detail}")
+        stages.end(StageId.CONNECT, StageStatus.FAILED, tried[:300])
         stages.skip(StageId.HANDSHAKE, "not reached")
         return obs
     stages.end(
@@ -447,6 +449,8 @@ def _connect_and_handshake(
     if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
         obs.legacy = _legacy_handshake(target, budget, outcome.address)
     obs.attempts = _attempts(race.finish())
+    if len(obs.attempts) > 1:
+        stages.amend(StageId.CONNECT, attempts_line(obs.attempts))
     return obs
 
 

@@ -263,3 +263,36 @@ def format_server(address: str, port: int) -> str:
     if port == DEFAULT_DNS_PORT:
         return address
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def attempts_line(attempts: Sequence[AddressAttempt]) -> str:
+    """Each address and what it did, for the Connect step: "::1 refused (...); 127.0.0.1
+    connected". Addresses never tried are left out: an earlier one connected first."""
+    parts = []
+    for attempt in attempts:
+        if attempt.connects is None:
+            continue
+        if attempt.connects:
+            parts.append(f"{attempt.address} connected")
+        else:
+            word = _FAILURE_WORDS.get(attempt.failure, "failed") if attempt.failure else "failed"
+            parts.append(
+                f"{attempt.address} {word}" + (f" ({attempt.error})" if attempt.error else "")
+            )
+    return "; ".join(parts)
+
+
+_FAILURE_WORDS = {
+    NetworkFailure.CONNECT_REFUSED: "refused",
+    NetworkFailure.CONNECT_TIMEOUT: "no answer",
+    NetworkFailure.UNREACHABLE: "unreachable",
+    NetworkFailure.CONNECTION_RESET: "reset",
+}
+
+
+def dns_line(dns: DnsObservation) -> str:
+    """The answers and who gave them, for the Find-the-server step."""
+    if dns.outcome is DnsOutcome.ANSWER:
+        answers = ", ".join((dns.ipv6 + dns.ipv4)[:6])
+        return f"{answers} (answered by {dns.answered_by or dns.resolver})"
+    return f"{dns.error} (asked {dns.resolver})"

@@ -47,6 +47,8 @@ class FormState:
     no_network_time: bool = False
     quick: bool = False
     gentle: bool = False
+    #: ``--dns-server``: empty asks the system's resolvers.
+    dns_server: str = ""
 
     def with_host(self, host: str) -> FormState:
         return replace(self, host=host)
@@ -75,7 +77,7 @@ def _path(text: str) -> Path | None:
 
 def build_request(state: FormState) -> Request:
     """Raises FormError with the field ("host", "port", "connect", "ca_file", "client_cert",
-    "client_key", "time_server") and one sentence."""
+    "client_key", "time_server", "dns_server") and one sentence."""
     try:
         target = parse_target(state.host, state.port)
     except TargetError as exc:
@@ -112,6 +114,17 @@ def build_request(state: FormState) -> Request:
         except ValueError as exc:
             raise FormError("time_server", f"The time server is not valid: {exc}.") from None
         time_servers = (server,)
+    dns_server = None
+    if state.dns_server.strip():
+        from core.route import DnsServerError, parse_dns_server
+
+        try:
+            dns_server = parse_dns_server(state.dns_server)
+        except DnsServerError as exc:
+            message = str(exc).replace("--dns-server takes", "The DNS server must be")
+            raise FormError(
+                "dns_server", message.replace("--dns-server: ", "The DNS server: ")
+            ) from None
     options = CheckOptions(
         ca_file=ca_file,
         no_default_trust=state.no_default_trust,
@@ -120,6 +133,7 @@ def build_request(state: FormState) -> Request:
         no_network_time=state.no_network_time,
         quick=state.quick,
         gentle=state.gentle,
+        dns_server=dns_server,
     )
     return Request(target, options, spec)
 
@@ -150,4 +164,5 @@ def state_from_args(args: argparse.Namespace, environ: dict[str, str] | None = N
         no_network_time=bool(args.no_network_time),
         quick=bool(args.quick),
         gentle=bool(args.gentle),
+        dns_server=getattr(args, "dns_server", None) or "",
     )
