@@ -103,11 +103,11 @@ def dnsmasq_missing() -> str | None:
 
 
 @contextmanager
-def run_dnsmasq(extra: Sequence[str] = ()) -> Iterator[Dnsmasq]:
+def run_dnsmasq(extra: Sequence[str] = (), *, port: int | None = None) -> Iterator[Dnsmasq]:
     """dnsmasq on a loopback port with only the records written here: no upstream, no hosts
     file, no resolv.conf, in the foreground so that killing it ends it."""
     with servfail_upstream() as upstream:
-        port = free_udp_port()
+        port = port or free_udp_port()
         args = [
             dnsmasq_path() or "dnsmasq",
             "--keep-in-foreground",
