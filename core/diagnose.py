@@ -395,7 +395,9 @@ def _connect_and_handshake(
         obs.resolve = ResolveResult(answer.addresses, answer.duration_ms, answer.error)
         blocking = blocking_answers(answer, target.host_ascii)
         if answer.error or blocking:
-            summary = dns_line(answer) + (": a blocking address" if blocking else "")
+            summary = dns_line(answer) + (
+                " (blocking addresses, not the site's)" if blocking else ""
+            )
             stages.end(StageId.RESOLVE, StageStatus.FAILED, summary[:200])
             for stage in (StageId.CONNECT, StageId.HANDSHAKE):
                 stages.skip(stage, "not reached")

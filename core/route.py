@@ -210,7 +210,7 @@ def is_blocking_address(address: str, host: str) -> bool:
 
 def blocking_answers(dns: DnsObservation, host: str) -> tuple[str, ...]:
     """The blocking addresses, when every address in the answer is one; else nothing."""
-    answers = dns.ipv6 + dns.ipv4
+    answers = dns.ipv4 + dns.ipv6
     if not answers or not all(is_blocking_address(a, host) for a in answers):
         return ()
     return answers
@@ -292,7 +292,9 @@ _FAILURE_WORDS = {
 
 def dns_line(dns: DnsObservation) -> str:
     """The answers and who gave them, for the Find-the-server step."""
+    by = dns.answered_by or dns.resolver
     if dns.outcome is DnsOutcome.ANSWER:
-        answers = ", ".join((dns.ipv6 + dns.ipv4)[:6])
-        return f"{answers} (answered by {dns.answered_by or dns.resolver})"
-    return f"{dns.error} (asked {dns.resolver})"
+        return f"{by} answered " + ", ".join((dns.ipv4 + dns.ipv6)[:6])
+    error = dns.error or dns.outcome.value
+    # Most failures already name the server ("10.0.0.1 cannot be reached: ...").
+    return error if dns.resolver and dns.resolver in error else f"{error} (asked {dns.resolver})"

@@ -95,5 +95,5 @@ def test_connect_step_shows_each_address_tried(
     window.form.port.setValue(port)
     assert run(qtbot, window, GOOD, dnsmasq.server) == "report"
     assert "127.0.0.1" in window.stage_model.summary(StageId.RESOLVE)
-    assert "answered by " + dnsmasq.server in window.stage_model.summary(StageId.RESOLVE)
+    assert dnsmasq.server + " answered 127.0.0.1" in window.stage_model.summary(StageId.RESOLVE)
     assert "127.0.0.1 refused" in window.stage_model.summary(StageId.CONNECT)
