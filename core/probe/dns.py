@@ -19,15 +19,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
-import dns.query
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
+from typing import TYPE_CHECKING
 
 from core.budget import Budget, Cancelled, wait_slice
 from core.probe.net import ResolveError, Resolver, system_resolver
@@ -40,6 +32,9 @@ from core.route import (
     format_server,
     split_families,
 )
+
+if TYPE_CHECKING:
+    import dns.name
 
 _UNREACHABLE = frozenset(
     {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
@@ -70,6 +65,8 @@ class SystemSettings:
 
 def system_settings() -> SystemSettings:
     """The resolvers this computer uses, read by dnspython as it reads them on each OS."""
+    import dns.resolver  # here, not at the top: a check with --connect never needs it (~50 ms)
+
     try:
         resolver = dns.resolver.Resolver(configure=True)
     except dns.resolver.NoResolverConfiguration as exc:
@@ -89,6 +86,9 @@ def ask_servers(
     host: str, servers: Sequence[tuple[str, int]], deadline: float, cancel: threading.Event
 ) -> tuple[DnsOutcome, tuple[str, ...], str | None, tuple[ServerReply, ...]]:
     """A and AAAA for ``host`` from the first server that gives a real answer."""
+    import dns.exception
+    import dns.name
+
     try:
         qname = dns.name.from_text(host)
     except dns.exception.DNSException as exc:
@@ -126,6 +126,13 @@ def _ask_one_type(
     deadline: float,
     cancel: threading.Event,
 ) -> tuple[DnsOutcome, tuple[str, ...], str | None, tuple[ServerReply, ...]]:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.query
+    import dns.rcode
+    import dns.rdatatype
+
     replies: list[ServerReply] = []
     rdtype = dns.rdatatype.from_text(qtype)
     for index, (address, port) in enumerate(servers):
