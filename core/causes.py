@@ -213,6 +213,22 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
         return []
     failure = hs.failure
     address = hs.address
+    through = [r for r in obs.sni_retries if r.got_server_hello]
+    if through and failure in (NetworkFailure.CONNECTION_RESET, NetworkFailure.HANDSHAKE_TIMEOUT):
+        return [
+            Finding(
+                FindingId.SNI_FILTERED,
+                Severity.ERROR,
+                evidence(
+                    host=obs.target.host_ascii,
+                    address=address,
+                    how="reset" if failure is NetworkFailure.CONNECTION_RESET else "no answer",
+                    got_through=[r.label for r in through],
+                    cut=[r.label for r in obs.sni_retries if not r.got_server_hello],
+                    detail=hs.failure_detail,
+                ),
+            )
+        ]
     if failure is NetworkFailure.HANDSHAKE_TIMEOUT:
         return [
             Finding(
@@ -244,22 +260,6 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
     explained = _explained_by_overlap(obs)
     if explained:
         return explained
-    through = [r for r in obs.sni_retries if r.got_server_hello]
-    if through and failure in (NetworkFailure.CONNECTION_RESET, NetworkFailure.HANDSHAKE_TIMEOUT):
-        return [
-            Finding(
-                FindingId.SNI_FILTERED,
-                Severity.ERROR,
-                evidence(
-                    host=obs.target.host_ascii,
-                    address=address,
-                    how="reset" if failure is NetworkFailure.CONNECTION_RESET else "no answer",
-                    got_through=[r.label for r in through],
-                    cut=[r.label for r in obs.sni_retries if not r.got_server_hello],
-                    detail=hs.failure_detail,
-                ),
-            )
-        ]
     if failure is NetworkFailure.CONNECTION_RESET:
         return [
             Finding(

@@ -265,9 +265,11 @@ class SniRelay(LoopbackServer):
     """A loopback "middlebox": reads the ClientHello, resets the connection when it names
     ``blocked``, and relays everything else to the real server behind it."""
 
-    def __init__(self, blocked: str, backend_port: int) -> None:
+    def __init__(self, blocked: str, backend_port: int, *, silent: bool = False) -> None:
         self.blocked = blocked
         self.backend_port = backend_port
+        #: Say nothing instead of resetting: a filter that drops the connection.
+        self.silent = silent
         self.seen: list[str | None] = []
         super().__init__(self._relay)
 
@@ -276,6 +278,10 @@ class SniRelay(LoopbackServer):
         parsed = parse_client_hello_records(hello)
         name = parsed.server_name if isinstance(parsed, ClientHello) else None
         self.seen.append(name)
+        if name == self.blocked and self.silent:
+            while not stop.is_set() and conn.recv(4096):
+                pass
+            return
         if name == self.blocked:
             conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             return  # closed by the server loop: with linger 0, a reset
@@ -325,6 +331,32 @@ def test_reset_on_this_name_only_is_sni_filtered(
     assert retries == {None: True, "example.com": True}
     # Bounded: the first handshake, the legacy look at the certificate, one retry each.
     assert relay.seen.count(None) == 1 and relay.seen.count("example.com") == 1
+
+
+def test_silence_on_this_name_only_is_sni_filtered(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    """A filter that drops instead of resetting: the first handshake waits its timeout, the
+    retries only a few round trips, and the whole check stays within its bounds."""
+    leaf = pki.leaf(["blocked.test"])
+    with (
+        tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as backend,
+        SniRelay("blocked.test", backend.port, silent=True) as relay,
+    ):
+        started = time.monotonic()
+        code, report = check(
+            capsys,
+            "blocked.test",
+            "--connect",
+            relay.address,
+            "--ca-file",
+            str(root_file),
+            timeout="1",
+        )
+        took = time.monotonic() - started
+    assert ids(report)[0] == "sni-filtered" and code == 1, report["path"]["sni_retries"]
+    assert report["findings"][0]["evidence"]["how"] == "no answer"
+    assert took < 3.0
 
 
 def test_reset_for_every_name_stays_connection_reset(
@@ -406,3 +438,34 @@ def test_offline_in_an_empty_network_namespace(extra: list[str]) -> None:
     assert finding["evidence"]["ipv4_route"] is False
     assert finding["fixes"][0] == "reconnect-network"
     assert finding["title"] == "This computer is offline"
+
+
+@pytest.mark.skipif(_netns_missing() is not None, reason=_netns_missing() or "")
+@pytest.mark.skipif(os.geteuid() != 0, reason="bind-mounting /etc files needs root")
+def test_unreadable_settings_fall_back_to_the_system_resolver(tmp_path: Path) -> None:
+    """With no DNS server in resolv.conf the library has nothing to ask; the OS resolver still
+    finds a name from the hosts file, and the path says which resolver answered and why."""
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("# no nameserver here\n")
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 fallback.example.org\n")
+    script = (
+        "set -e; ip link set lo up; "
+        f"mount --bind {resolv} /etc/resolv.conf; mount --bind {hosts} /etc/hosts; "
+        f"exec {sys.executable} -m handshake_doctor check fallback.example.org --port 9 "
+        "--json --quick --no-network-time --timeout 2"
+    )
+    done = subprocess.run(
+        ["unshare", "-mn", "--", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    dns = report["path"]["dns"]
+    assert dns["source"] == "system-fallback" and dns["outcome"] == "answer"
+    assert "could not be read" in dns["note"]
+    assert report["path"]["resolver"] == "the system resolver"
+    assert report["path"]["addresses"][0]["address"] == "127.0.0.1"
