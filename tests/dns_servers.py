@@ -32,9 +32,17 @@ SERVFAIL = "fail.test"
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free for both UDP and TCP on 127.0.0.1: dnsmasq listens on both."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
 
 
 @contextmanager
@@ -113,37 +121,70 @@ def run_dnsmasq(extra: Sequence[str] = (), *, port: int | None = None) -> Iterat
     """dnsmasq on a loopback port with only the records written here: no upstream, no hosts
     file, no resolv.conf, in the foreground so that killing it ends it."""
     with servfail_upstream() as upstream:
-        port = port or free_udp_port()
-        args = [
-            dnsmasq_path() or "dnsmasq",
-            "--keep-in-foreground",
-            "--no-resolv",
-            "--no-hosts",
-            "--conf-file=/dev/null",
-            "--pid-file=",
-            f"--port={port}",
-            "--listen-address=127.0.0.1",
-            "--bind-interfaces",
-            "--local=/test/",
-            "--local=/example.net/",
-            f"--host-record={GOOD},127.0.0.1",
-            f"--host-record={DUAL},127.0.0.1,::1",
-            f"--host-record={LOOPBACK_PUBLIC},127.0.0.1",
-            f"--address=/{SINKHOLE}/0.0.0.0",
-            f"--address=/{SINKHOLE}/::",
-            f"--address=/{NXDOMAIN}/",
-            f"--server=/{SERVFAIL}/127.0.0.1#{upstream}",
-            *extra,
-        ]
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            _wait_ready(proc, port)
-            yield Dnsmasq(port)
-        finally:
-            proc.kill()
-            proc.wait(5)
-            if proc.stderr is not None:
-                proc.stderr.close()
+        # Another process on this shared machine may take the port between the look and
+        # dnsmasq's bind: try again on a fresh one.
+        for attempt in range(5):
+            chosen = port or free_udp_port()
+            proc = subprocess.Popen(
+                _dnsmasq_args(chosen, upstream, extra),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            try:
+                _wait_ready(proc, chosen)
+            except _PortTaken:
+                proc.wait(5)
+                _close(proc)
+                if port is not None or attempt == 4:
+                    raise
+                continue
+            except BaseException:
+                _stop(proc)
+                raise
+            try:
+                yield Dnsmasq(chosen)
+            finally:
+                _stop(proc)
+            return
+
+
+class _PortTaken(RuntimeError):
+    pass
+
+
+def _dnsmasq_args(port: int, upstream: int, extra: Sequence[str]) -> list[str]:
+    return [
+        dnsmasq_path() or "dnsmasq",
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--conf-file=/dev/null",
+        "--pid-file=",
+        f"--port={port}",
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--local=/test/",
+        "--local=/example.net/",
+        f"--host-record={GOOD},127.0.0.1",
+        f"--host-record={DUAL},127.0.0.1,::1",
+        f"--host-record={LOOPBACK_PUBLIC},127.0.0.1",
+        f"--address=/{SINKHOLE}/0.0.0.0",
+        f"--address=/{SINKHOLE}/::",
+        f"--address=/{NXDOMAIN}/",
+        f"--server=/{SERVFAIL}/127.0.0.1#{upstream}",
+        *extra,
+    ]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait(5)
+    _close(proc)
+
+
+def _close(proc: subprocess.Popen[bytes]) -> None:
+    if proc.stderr is not None:
+        proc.stderr.close()
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
@@ -152,7 +193,8 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"dnsmasq exited at start: {err.strip()}")
+            kind = _PortTaken if "Address already in use" in err else RuntimeError
+            raise kind(f"dnsmasq exited at start: {err.strip()}")
         try:
             dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
             return
