@@ -191,6 +191,20 @@ def test_silent_dns_server_fails_within_timeout_plus_one(
     assert took < 2.0
 
 
+def test_no_dns_server_at_that_port_is_said_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing listens on the chosen port: the ICMP "port unreachable" is the answer, not a
+    wait for the timeout."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    code, report = check(capsys, "www.example.com", "--dns-server", f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 2.0
+    assert ids(report) == ["dns-failure"] and code == 1
+    ev = report["findings"][0]["evidence"]
+    assert ev["kind"] == "server-failed" and "refused" in ev["error"]
+
+
 @needs_dnsmasq
 @pytest.mark.parametrize("name", [SINKHOLE, LOOPBACK_PUBLIC])
 def test_blocking_answer_is_dns_blocked(

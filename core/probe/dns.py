@@ -7,12 +7,12 @@ each in turn ourselves, so every server's reply is kept as evidence. The OS reso
 fallback where the settings cannot be read, and for names only the OS knows (hosts file,
 ``localhost``, mDNS, search domains).
 
-A and AAAA are asked at once, as getaddrinfo does, so the library costs no extra round trip.
+A and AAAA are asked at once on one socket, as getaddrinfo does, so the library costs no extra
+round trip and no thread per question.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import errno
 import socket
 import threading
@@ -85,135 +85,162 @@ def system_settings() -> SystemSettings:
 def ask_servers(
     host: str, servers: Sequence[tuple[str, int]], deadline: float, cancel: threading.Event
 ) -> tuple[DnsOutcome, tuple[str, ...], str | None, tuple[ServerReply, ...]]:
-    """A and AAAA for ``host`` from the first server that gives a real answer."""
+    """A and AAAA for ``host``, each from the first server that gives a real answer."""
     import dns.exception
     import dns.name
 
     try:
         qname = dns.name.from_text(host)
     except dns.exception.DNSException as exc:
-        return (
-            DnsOutcome.INVALID_NAME,
-            (),
-            None,
-            (ServerReply("", "A", DnsOutcome.INVALID_NAME, str(exc)),),
-        )
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dns-aaaa") as pool:
-        aaaa = pool.submit(_ask_one_type, qname, "AAAA", servers, deadline, cancel)
-        a = _ask_one_type(qname, "A", servers, deadline, cancel)
-        b = aaaa.result()
-    replies = a[3] + b[3]
+        reply = ServerReply("", "A", DnsOutcome.INVALID_NAME, str(exc))
+        return DnsOutcome.INVALID_NAME, (), None, (reply,)
+    replies: list[ServerReply] = []
+    decided: dict[str, tuple[DnsOutcome, tuple[str, ...], str]] = {}
+    for index, (address, port) in enumerate(servers):
+        pending = [t for t in ("A", "AAAA") if t not in decided]
+        remaining = deadline - time.monotonic()
+        if not pending or cancel.is_set() or remaining <= 0:
+            break
+        # Each later server keeps a fair share of what is left; the last one gets it all.
+        share = remaining / (len(servers) - index)
+        shown = format_server(address, port)
+        got = _exchange(qname, pending, address, port, share, cancel)
+        for qtype in pending:
+            reply, found = _classify(shown, qtype, got[qtype], share)
+            replies.append(reply)
+            if reply.outcome in (DnsOutcome.ANSWER, DnsOutcome.NXDOMAIN):
+                decided[qtype] = (reply.outcome, found, shown)
+    a = decided.get("A") or _undecided(replies, "A")
+    b = decided.get("AAAA") or _undecided(replies, "AAAA")
     if a[0] is DnsOutcome.ANSWER or b[0] is DnsOutcome.ANSWER:
         found = a[1] + b[1]
         if not found:
-            return DnsOutcome.NO_ADDRESSES, (), a[2] or b[2], replies
-        return DnsOutcome.ANSWER, found, a[2] if a[1] else b[2], replies
-    # Both failed: NXDOMAIN is the name's own fact; otherwise the A question's fate counts.
+            return DnsOutcome.NO_ADDRESSES, (), a[2] or b[2], tuple(replies)
+        return DnsOutcome.ANSWER, found, a[2] if a[1] else b[2], tuple(replies)
+    # Both failed: NXDOMAIN is the name's own fact; otherwise the more telling failure counts.
     if DnsOutcome.NXDOMAIN in (a[0], b[0]):
         by = a[2] if a[0] is DnsOutcome.NXDOMAIN else b[2]
-        return DnsOutcome.NXDOMAIN, (), by, replies
-    worst = max(a[0], b[0], key=_RANK.index) if a[0] != b[0] else a[0]
-    if DnsOutcome.NO_ADDRESSES in (a[0], b[0]) and worst is not DnsOutcome.NO_ADDRESSES:
-        # One family said "exists, no address": the name is real; the other's failure is why.
-        worst = min(a[0], b[0], key=_RANK.index)
-    return worst, (), a[2] or b[2], replies
+        return DnsOutcome.NXDOMAIN, (), by, tuple(replies)
+    return max(a[0], b[0], key=_RANK.index), (), None, tuple(replies)
 
 
-def _ask_one_type(
+def _undecided(
+    replies: Sequence[ServerReply], qtype: str
+) -> tuple[DnsOutcome, tuple[str, ...], str | None]:
+    """No server answered this question: a server that said SERVFAIL says more than one that
+    timed out, and that more than one that could not be reached."""
+    kinds = {r.outcome for r in replies if r.qtype == qtype}
+    for telling in (DnsOutcome.SERVER_FAILED, DnsOutcome.TIMEOUT, DnsOutcome.UNREACHABLE):
+        if telling in kinds:
+            return telling, (), None
+    return DnsOutcome.TIMEOUT, (), None
+
+
+def _exchange(
     qname: dns.name.Name,
-    qtype: str,
-    servers: Sequence[tuple[str, int]],
-    deadline: float,
+    qtypes: Sequence[str],
+    address: str,
+    port: int,
+    timeout: float,
     cancel: threading.Event,
-) -> tuple[DnsOutcome, tuple[str, ...], str | None, tuple[ServerReply, ...]]:
+) -> dict[str, object]:
+    """Both questions on one UDP socket at once, as glibc asks them: one round trip, and no
+    thread per question. A reply cut short (TC) is asked again over TCP. Each question's
+    value is the reply, or the exception that stands for its failure."""
+    import select
+
     import dns.exception
     import dns.flags
     import dns.message
     import dns.query
+
+    queries = {t: dns.message.make_query(qname, t) for t in qtypes}
+    results: dict[str, object] = {}
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+    except OSError as exc:
+        return dict.fromkeys(qtypes, exc)
+    with sock:
+        sock.setblocking(False)
+        try:
+            # Connected, so that "nothing listens there" comes back as an error, not silence.
+            sock.connect((address, port))
+            for query in queries.values():
+                sock.send(query.to_wire())
+        except OSError as exc:
+            return dict.fromkeys(qtypes, exc)
+        by_id = {q.id: t for t, q in queries.items()}
+        deadline = time.monotonic() + timeout
+        while len(results) < len(queries) and not cancel.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            readable, _, _ = select.select([sock], [], [], min(remaining, 0.1))
+            if not readable:
+                continue
+            try:
+                wire = sock.recv(65535)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                for qtype in qtypes:
+                    results.setdefault(qtype, exc)
+                break
+            try:
+                reply = dns.message.from_wire(wire)
+            except (dns.exception.DNSException, ValueError):
+                continue  # not a reply to us: keep listening, as dnspython does
+            qtype = by_id.get(reply.id, "")
+            if not qtype or qtype in results or not queries[qtype].is_response(reply):
+                continue
+            if reply.flags & dns.flags.TC:
+                try:
+                    reply = dns.query.tcp(
+                        queries[qtype], address, timeout=max(0.1, remaining), port=port
+                    )
+                except (OSError, EOFError, dns.exception.DNSException) as exc:
+                    results[qtype] = exc
+                    continue
+            results[qtype] = reply
+    for qtype in qtypes:
+        results.setdefault(qtype, TimeoutError())
+    return results
+
+
+def _classify(
+    shown: str, qtype: str, result: object, waited: float
+) -> tuple[ServerReply, tuple[str, ...]]:
+    import dns.exception
+    import dns.message
     import dns.rcode
     import dns.rdatatype
 
-    replies: list[ServerReply] = []
+    if isinstance(result, TimeoutError | dns.exception.Timeout):  # before OSError: a subclass
+        words = f"no answer from {shown} within {waited:.1f} s"
+        return ServerReply(shown, qtype, DnsOutcome.TIMEOUT, words), ()
+    if isinstance(result, OSError):
+        unreachable = result.errno in _UNREACHABLE
+        outcome = DnsOutcome.UNREACHABLE if unreachable else DnsOutcome.SERVER_FAILED
+        words = "cannot be reached" if unreachable else "failed"
+        detail = f"{shown} {words}: {result.strerror or result}"
+        return ServerReply(shown, qtype, outcome, detail), ()
+    if not isinstance(result, dns.message.Message):
+        detail = f"{shown} sent a malformed reply ({type(result).__name__})"
+        return ServerReply(shown, qtype, DnsOutcome.SERVER_FAILED, detail), ()
+    rcode = result.rcode()
+    if rcode == dns.rcode.NXDOMAIN:
+        detail = f"{shown} says the name does not exist (NXDOMAIN)"
+        return ServerReply(shown, qtype, DnsOutcome.NXDOMAIN, detail), ()
+    if rcode != dns.rcode.NOERROR:
+        detail = f"{shown} answered {dns.rcode.to_text(rcode)}"
+        return ServerReply(shown, qtype, DnsOutcome.SERVER_FAILED, detail), ()
     rdtype = dns.rdatatype.from_text(qtype)
-    for index, (address, port) in enumerate(servers):
-        if cancel.is_set():
-            break
-        shown = format_server(address, port)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        # Each later server keeps a fair share of what is left; the last one gets it all.
-        share = remaining / (len(servers) - index)
-        query = dns.message.make_query(qname, rdtype)
-        query.flags |= dns.flags.RD
-        try:
-            response, _ = dns.query.udp_with_fallback(query, address, timeout=share, port=port)
-        except dns.exception.Timeout:
-            replies.append(
-                ServerReply(
-                    shown, qtype, DnsOutcome.TIMEOUT, f"no answer from {shown} within {share:.1f} s"
-                )
-            )
-            continue
-        except OSError as exc:
-            outcome = (
-                DnsOutcome.UNREACHABLE if exc.errno in _UNREACHABLE else DnsOutcome.SERVER_FAILED
-            )
-            words = "cannot be reached" if outcome is DnsOutcome.UNREACHABLE else "failed"
-            replies.append(
-                ServerReply(shown, qtype, outcome, f"{shown} {words}: {exc.strerror or exc}")
-            )
-            continue
-        except (dns.exception.DNSException, EOFError, ValueError) as exc:
-            replies.append(
-                ServerReply(
-                    shown,
-                    qtype,
-                    DnsOutcome.SERVER_FAILED,
-                    f"{shown} sent a malformed reply ({type(exc).__name__})",
-                )
-            )
-            continue
-        rcode = response.rcode()
-        if rcode == dns.rcode.NXDOMAIN:
-            replies.append(
-                ServerReply(
-                    shown,
-                    qtype,
-                    DnsOutcome.NXDOMAIN,
-                    f"{shown} says the name does not exist (NXDOMAIN)",
-                )
-            )
-            return DnsOutcome.NXDOMAIN, (), shown, tuple(replies)
-        if rcode != dns.rcode.NOERROR:
-            name = dns.rcode.to_text(rcode)
-            replies.append(
-                ServerReply(shown, qtype, DnsOutcome.SERVER_FAILED, f"{shown} answered {name}")
-            )
-            continue
-        found = tuple(
-            str(rdata.address)
-            for rrset in response.answer
-            if rrset.rdtype == rdtype
-            for rdata in rrset
-        )
-        outcome = DnsOutcome.ANSWER
-        replies.append(
-            ServerReply(
-                shown, qtype, outcome, ", ".join(found) if found else "no address of this kind"
-            )
-        )
-        return outcome, found, shown, tuple(replies)
-    if not replies:
-        return DnsOutcome.TIMEOUT, (), None, ()
-    worst = max((r.outcome for r in replies), key=_RANK.index)
-    # Mixed failures: a server that answered SERVFAIL says more than one that was unreachable.
-    kinds = {r.outcome for r in replies}
-    for telling in (DnsOutcome.SERVER_FAILED, DnsOutcome.TIMEOUT, DnsOutcome.UNREACHABLE):
-        if telling in kinds:
-            worst = telling
-            break
-    return worst, (), None, tuple(replies)
+    found = tuple(
+        str(rdata.address) for rrset in result.answer if rrset.rdtype == rdtype for rdata in rrset
+    )
+    words = ", ".join(found) if found else "no address of this kind"
+    return ServerReply(shown, qtype, DnsOutcome.ANSWER, words), found
 
 
 def resolve(
