@@ -32,6 +32,14 @@ from core.models import (
     evidence,
 )
 from core.observations import CLIENT_CERT_ALERTS
+from core.route import (
+    AddressAttempt,
+    DnsObservation,
+    DnsOutcome,
+    Route,
+    SniRetry,
+    blocking_answers,
+)
 
 _CHAIN_ERRORS = frozenset(
     {
@@ -63,6 +71,9 @@ class Observations:
     clock: ClockResult | None = None
     revocation: RevocationStatus | None = None
     overlap_findings: tuple[Finding, ...] = ()
+    route: Route | None = None
+    attempts: tuple[AddressAttempt, ...] = ()
+    sni_retries: tuple[SniRetry, ...] = ()
     credentials_given: bool = False
     timeout_s: float = 10.0
     internal_errors: tuple[tuple[str, str], ...] = ()
@@ -95,16 +106,95 @@ def printable_preview(data: bytes, limit: int = 48) -> str:
     return "".join(out)
 
 
+#: DNS outcomes that are facts about the name, not about the way to the resolver.
+_NAME_FACTS = frozenset({DnsOutcome.NXDOMAIN, DnsOutcome.NO_ADDRESSES, DnsOutcome.INVALID_NAME})
+
+
+def _path_findings(obs: Observations) -> list[Finding] | None:
+    """Offline, a DNS filter, or the name's own failure: None when resolution is not the
+    cause (it worked, or was skipped)."""
+    route = obs.route
+    dns = route.dns if route is not None else None
+    if dns is None:
+        return None
+    host = obs.target.host_ascii
+    blocked = blocking_answers(dns, host)
+    if blocked:
+        return [
+            Finding(
+                FindingId.DNS_BLOCKED,
+                Severity.ERROR,
+                evidence(
+                    host=host,
+                    answers=list(blocked),
+                    resolver=dns.resolver,
+                    answered_by=dns.answered_by,
+                ),
+            )
+        ]
+    if dns.outcome is DnsOutcome.ANSWER:
+        return None
+    reach = route.reach if route is not None else None
+    if reach is not None and not reach.any and dns.outcome not in _NAME_FACTS:
+        return [_offline(dns.resolver, dns.error or "", reach.ipv4, reach.ipv6)]
+    return [_dns_failure(host, dns)]
+
+
+def _offline(resolver: str | None, detail: str, ipv4: bool, ipv6: bool) -> Finding:
+    return Finding(
+        FindingId.NETWORK_OFFLINE,
+        Severity.ERROR,
+        evidence(resolver=resolver, detail=detail, ipv4_route=ipv4, ipv6_route=ipv6),
+    )
+
+
+def _dns_failure(host: str, dns: DnsObservation) -> Finding:
+    return Finding(
+        FindingId.DNS_FAILURE,
+        Severity.ERROR,
+        evidence(
+            host=host,
+            error=dns.error,
+            kind=dns.outcome.value,
+            resolver=dns.resolver,
+            answered_by=dns.answered_by,
+            servers=[f"{r.qtype}: {r.detail}" for r in dns.replies if r.detail],
+            note=dns.note or None,
+        ),
+    )
+
+
 def _network_findings(obs: Observations) -> list[Finding]:
     target = obs.target
+    path = _path_findings(obs)
+    if path is not None:
+        return path
     if obs.resolve is not None and obs.resolve.error:
         return [
             Finding(
                 FindingId.DNS_FAILURE,
                 Severity.ERROR,
-                evidence(host=target.host_ascii, error=obs.resolve.error),
+                # The system resolver's own words: which server said what, it does not tell.
+                evidence(
+                    host=target.host_ascii,
+                    error=obs.resolve.error,
+                    kind="system-error",
+                    resolver="this computer's resolver",
+                    answered_by=None,
+                    servers=(),
+                    note=None,
+                ),
             )
         ]
+    reach = obs.route.reach if obs.route is not None else None
+    tried = [a for a in obs.attempts if a.connects is False]
+    if (
+        obs.connect_failure is NetworkFailure.UNREACHABLE
+        and reach is not None
+        and tried
+        and not any(getattr(reach, a.family) for a in tried)
+    ):
+        return [_offline(None, obs.connect_detail, reach.ipv4, reach.ipv6)]
     if obs.connect_failure is not None:
         kind = {
             NetworkFailure.CONNECT_REFUSED: FindingId.CONNECT_REFUSED,
@@ -142,6 +232,23 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
         where = {"address": hs.address, "port": obs.target.dial_port}
         return [Finding(fid, Severity.ERROR, evidence(**where, **facts, detail=hs.failure_detail))]
 
+    address = hs.address
+    through = [r for r in obs.sni_retries if r.got_server_hello]
+    if through and failure in (NetworkFailure.CONNECTION_RESET, NetworkFailure.HANDSHAKE_TIMEOUT):
+        return [
+            Finding(
+                FindingId.SNI_FILTERED,
+                Severity.ERROR,
+                evidence(
+                    host=obs.target.host_ascii,
+                    address=address,
+                    how="reset" if failure is NetworkFailure.CONNECTION_RESET else "no answer",
+                    got_through=[r.label for r in through],
+                    cut=[r.label for r in obs.sni_retries if not r.got_server_hello],
+                    detail=hs.failure_detail,
+                ),
+            )
+        ]
     if failure is NetworkFailure.HANDSHAKE_TIMEOUT:
         return cut_off(FindingId.HANDSHAKE_TIMEOUT, timeout_s=obs.timeout_s)
     if failure is NetworkFailure.NOT_TLS:
@@ -420,6 +527,26 @@ def _direct_blocked(obs: Observations) -> list[Finding]:
     ]
 
 
+def _ipv6_findings(obs: Observations) -> list[Finding]:
+    """IPv6 addresses that fail while an IPv4 one connects: this check goes on over IPv4, but a
+    browser may wait on IPv6 first. The failures are the evidence, not findings of their own."""
+    v6 = [a for a in obs.attempts if a.family == "ipv6"]
+    v4_ok = [a for a in obs.attempts if a.family == "ipv4" and a.connects]
+    failed = [a for a in v6 if a.connects is False]
+    if not failed or any(a.connects for a in v6) or not v4_ok:
+        return []
+    return [
+        Finding(
+            FindingId.IPV6_BROKEN,
+            Severity.WARNING,
+            evidence(
+                failed=[f"{a.address}: {a.error}" for a in failed],
+                working=v4_ok[0].address,
+            ),
+        )
+    ]
+
+
 def _with_portal(obs: Observations, findings: list[Finding]) -> list[Finding]:
     """A portal explains the failures it causes; without any failure, it is not in the way."""
     portal = obs.portal
@@ -446,6 +573,7 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings: list[Finding] = []
     findings += _proxy_findings(obs)
     findings += _network_findings(obs)
+    findings += _ipv6_findings(obs)
     findings += _handshake_findings(obs)
     chain_findings, clock_out = _chain_findings(obs)
     findings += chain_findings

@@ -16,7 +16,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from cryptography import x509
@@ -40,8 +40,10 @@ from core.models import (
     ClientResult,
     ClockResult,
     ClockSource,
+    Direction,
     Finding,
     HandshakeObservation,
+    HandshakeStepKind,
     NetworkFailure,
     ResolveResult,
     RevocationStatus,
@@ -54,8 +56,18 @@ from core.models import (
     TrustResult,
 )
 from core.observations import SntpSample
-from core.probe import net, tls
+from core.probe import dns, net, tls
 from core.request import RequestError, RequestProblem
+from core.route import (
+    AddressAttempt,
+    DnsOutcome,
+    Route,
+    RouteKind,
+    SniRetry,
+    attempts_line,
+    blocking_answers,
+    dns_line,
+)
 from core.trust import TrustStores, build_stores
 
 if TYPE_CHECKING:  # the modules themselves are imported where a check needs them
@@ -94,6 +106,13 @@ class _Stages:
         took = (time.monotonic() - self.started.get(stage, time.monotonic())) * 1000
         self.results[stage] = StageResult(stage, status, took, summary)
         self._emit(StageEvent(stage, status, took, summary))
+
+    def amend(self, stage: StageId, summary: str) -> None:
+        """A better summary for a stage that has ended: the Connect step learns what the other
+        addresses did only after the handshake has begun."""
+        done = self.results.get(stage)
+        if done is not None:
+            self.results[stage] = replace(done, summary=summary[:300])
 
     def skip(self, stage: StageId, summary: str) -> None:
         self.results[stage] = StageResult(stage, StageStatus.SKIPPED, 0.0, summary)
@@ -201,6 +220,9 @@ def run_check(
         clock=ref_clock,
         revocation=revocation,
         overlap_findings=overlap.findings if overlap else (),
+        route=obs.route,
+        attempts=obs.attempts,
+        sni_retries=obs.sni_retries,
         credentials_given=options.client_credentials is not None,
         timeout_s=options.timeout,
         internal_errors=tuple(errors),
@@ -230,12 +252,13 @@ def run_check(
         stages=stages.ordered(),
         internal_errors=tuple(f"{name}: {text}" for name, text in errors),
         revocation=revocation,
+        route=obs.route,
+        attempts=obs.attempts,
+        sni_retries=obs.sni_retries,
     )
 
 
 def _with_iana(hs: HandshakeObservation) -> HandshakeObservation:
-    from dataclasses import replace
-
     return replace(hs, cipher=iana_name_for_openssl(hs.cipher_openssl or "") or hs.cipher_openssl)
 
 
@@ -324,6 +347,34 @@ class _NetworkObs:
     handshake: HandshakeObservation | None = None
     legacy: HandshakeObservation | None = None
     addresses: tuple[str, ...] = ()
+    route: Route | None = None
+    attempts: tuple[AddressAttempt, ...] = ()
+    sni_retries: tuple[SniRetry, ...] = ()
+
+
+#: An unrelated name for the comparison handshake: reserved by IANA, so no filter lists it.
+CONTROL_SNI = "example.com"
+
+
+def decide_route(
+    target: Target, options: CheckOptions, budget: Budget, resolver: net.Resolver | None
+) -> Route:
+    """The path for this check, decided once: the addresses to dial, in Happy Eyeballs order,
+    and which resolver gave them. ``--connect`` and an IP address skip resolution."""
+    if target.connect_address:
+        return Route(RouteKind.DIRECT, None, (target.connect_address,))
+    if target.is_ip:
+        return Route(RouteKind.DIRECT, None, (target.host_ascii,))
+    answer = dns.resolve(
+        target.host_ascii,
+        target.dial_port,
+        budget,
+        dns_server=options.dns_server,
+        os_resolver=resolver,
+    )
+    if answer.outcome is DnsOutcome.ANSWER:
+        return Route(RouteKind.DIRECT, answer, answer.addresses)
+    return Route(RouteKind.DIRECT, answer, (), reach=dns.network_reach())
 
 
 def _connect_and_handshake(
@@ -335,28 +386,49 @@ def _connect_and_handshake(
 ) -> _NetworkObs:
     obs = _NetworkObs()
     stages.start(StageId.RESOLVE)
-    if target.connect_address:
-        addresses: tuple[str, ...] = (target.connect_address,)
-        stages.end(StageId.RESOLVE, StageStatus.OK, f"using {target.connect_address} (--connect)")
+    route = decide_route(target, options, budget, resolver)
+    obs.route = route
+    answer = route.dns
+    if answer is None:
+        addresses = route.addresses
+        how = "(--connect)" if target.connect_address else "(an IP address, nothing to look up)"
+        stages.end(StageId.RESOLVE, StageStatus.OK, f"using {addresses[0]} {how}")
     else:
-        result = net.resolve(target.host_ascii, target.dial_port, budget, resolver)
-        obs.resolve = result
-        if result.error:
-            stages.end(StageId.RESOLVE, StageStatus.FAILED, result.error)
+        obs.resolve = ResolveResult(answer.addresses, answer.duration_ms, answer.error)
+        blocking = blocking_answers(answer, target.host_ascii)
+        if answer.error or blocking:
+            summary = dns_line(answer) + (
+                " (blocking addresses, not the site's)" if blocking else ""
+            )
+            stages.end(StageId.RESOLVE, StageStatus.FAILED, summary[:200])
             for stage in (StageId.CONNECT, StageId.HANDSHAKE):
                 stages.skip(stage, "not reached")
+            # Dialling 0.0.0.0 would reach this very computer: the answer is the finding.
+            obs.attempts = tuple(AddressAttempt(a, None) for a in blocking)
             return obs
-        addresses = result.addresses
-        stages.end(StageId.RESOLVE, StageStatus.OK, ", ".join(addresses[:3]))
+        addresses = route.addresses
+        stages.end(StageId.RESOLVE, StageStatus.OK, dns_line(answer)[:200])
     obs.addresses = addresses
     budget.check()
     stages.start(StageId.CONNECT)
-    outcome = net.connect(addresses, target.dial_port, budget)
+    race = net.Race(
+        addresses,
+        target.dial_port,
+        budget,
+        delay=None if options.gentle else net.HAPPY_EYEBALLS_DELAY_S,
+    )
+    outcome = race.run()
     obs.connect_address = outcome.address
     if outcome.sock is None:
+        obs.attempts = _attempts(race.finish())
         obs.connect_failure = outcome.failure
         obs.connect_detail = outcome.detail
-        stages.end(StageId.CONNECT, StageStatus.FAILED, f"{outcome.address}: {outcome.detail}")
+        tried = attempts_line(obs.attempts)
+        if all(
+            a.failure is NetworkFailure.UNREACHABLE for a in obs.attempts if a.connects is False
+        ):
+            obs.route = replace(route, reach=dns.network_reach())
+        stages.end(StageId.CONNECT, StageStatus.FAILED, tried[:300])
         stages.skip(StageId.HANDSHAKE, "not reached")
         return obs
     stages.end(
@@ -376,9 +448,73 @@ def _connect_and_handshake(
     else:
         stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
     obs.handshake = hs
+    if _cut_after_hello(hs) and target.sni is not None:
+        obs.sni_retries = _sni_retries(target, budget, outcome.address, outcome.duration_ms, hs)
     if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
         obs.legacy = _legacy_handshake(target, budget, outcome.address)
+    obs.attempts = _attempts(race.finish())
+    if len(obs.attempts) > 1:
+        stages.amend(StageId.CONNECT, attempts_line(obs.attempts))
     return obs
+
+
+def _attempts(
+    outcomes: tuple[tuple[str, net.ConnectOutcome | None], ...],
+) -> tuple[AddressAttempt, ...]:
+    out = []
+    for address, result in outcomes:
+        if result is None:
+            out.append(AddressAttempt(address, None))
+        elif result.failure is None:
+            out.append(AddressAttempt(address, True))
+        else:
+            out.append(AddressAttempt(address, False, result.detail, result.failure))
+    return tuple(out)
+
+
+def _cut_after_hello(hs: HandshakeObservation) -> bool:
+    """Reset, closed or silent right after the ClientHello: the server said nothing at all."""
+    if hs.ok or hs.failure not in (
+        NetworkFailure.CONNECTION_RESET,
+        NetworkFailure.HANDSHAKE_TIMEOUT,
+    ):
+        return False
+    return not any(step.direction is Direction.SERVER for step in hs.steps)
+
+
+def _sni_retries(
+    target: Target,
+    budget: Budget,
+    address: str,
+    connect_ms: float,
+    hs: HandshakeObservation,
+) -> tuple[SniRetry, ...]:
+    """Once without SNI and once with an unrelated name, side by side, one connection each: if
+    the same server answers those, something on the way cuts connections naming this host.
+
+    After a silent handshake the retries wait less than a full timeout: a server that answers
+    at all sends its ServerHello within a few round trips, and the connect measured one."""
+    names: list[str | None] = [None]
+    if (target.sni or "").lower() != CONTROL_SNI:
+        names.append(CONTROL_SNI)
+    wait = budget.step_timeout
+    if hs.failure is NetworkFailure.HANDSHAKE_TIMEOUT:
+        wait = min(wait / 2, max(0.5, connect_ms / 1000 * 20))
+    step = budget.child(wait)
+
+    def attempt(name: str | None) -> SniRetry:
+        connected = net.connect_one(address, target.dial_port, step)
+        if connected.sock is None:
+            return SniRetry(name, False, connected.detail)
+        hs = tls.handshake(connected.sock, name, step, fetch_http_date=False)
+        heard = hs.ok or any(
+            s.step in (HandshakeStepKind.SERVER_HELLO, HandshakeStepKind.HELLO_RETRY_REQUEST)
+            for s in hs.steps
+        )
+        return SniRetry(name, heard, "" if heard else hs.failure_detail or str(hs.failure))
+
+    with concurrent.futures.ThreadPoolExecutor(len(names), thread_name_prefix="sni") as pool:
+        return tuple(pool.map(attempt, names))
 
 
 def _legacy_handshake(target: Target, budget: Budget, address: str) -> HandshakeObservation | None:

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # core.route builds on these models
+    from core.route import AddressAttempt, Route, SniRetry
 
 SCHEMA_VERSION = 1
 DEFAULT_TIME_SERVERS = ("pool.ntp.org", "1.pool.ntp.org", "2.pool.ntp.org")
@@ -73,6 +77,11 @@ class FindingId(enum.StrEnum):
     PROXY_REFUSED = "proxy-refused"
     DIRECT_BLOCKED = "direct-blocked"
     CAPTIVE_PORTAL = "captive-portal"
+    # The user's path (contract: "The user's path").
+    SNI_FILTERED = "sni-filtered"
+    DNS_BLOCKED = "dns-blocked"
+    NETWORK_OFFLINE = "network-offline"
+    IPV6_BROKEN = "ipv6-broken"
     # Beyond the contract: the path validator refused the chain for a reason none of the
     # structured checks above names (e.g. a name-constraint or key-usage violation).
     CHAIN_INVALID = "chain-invalid"
@@ -100,6 +109,9 @@ class FixId(enum.StrEnum):
     CONFIGURE_PROXY = "configure-proxy"
     ASK_NETWORK_ADMIN = "ask-network-admin"
     USE_OTHER_NETWORK = "use-other-network"
+    CHECK_DNS_FILTER = "check-dns-filter"
+    FIX_IPV6 = "fix-ipv6"
+    RECONNECT_NETWORK = "reconnect-network"
 
 
 EvidenceValue = str | int | float | bool | None | tuple[str, ...]
@@ -184,6 +196,8 @@ class CheckOptions:
     gentle: bool = False
     fetch_aia: bool = True
     check_revocation: bool = True
+    #: ``--dns-server``: (address, port) to ask instead of this computer's resolvers.
+    dns_server: tuple[str, int] | None = None
 
 
 # --------------------------------------------------------------------------- observations
@@ -448,6 +462,10 @@ class CheckReport:
     stages: tuple[StageResult, ...] = ()
     internal_errors: tuple[str, ...] = ()
     revocation: RevocationStatus | None = None
+    #: The path taken, what each address did, and the comparison handshakes after a cut.
+    route: Route | None = None
+    attempts: tuple[AddressAttempt, ...] = ()
+    sni_retries: tuple[SniRetry, ...] = ()
     schema: int = SCHEMA_VERSION
 
     @property

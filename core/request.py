@@ -47,6 +47,7 @@ class RequestProblem(enum.StrEnum):
     #: ``inspect --password-env``: the same fact, without the check's option before it.
     PASSWORD_ENV_NOT_SET = "password_env_not_set"  # noqa: S105
     TIME_SERVER = "time_server"
+    DNS_SERVER = "dns_server"
     # The client certificate and its key (core.credentials).
     FILE_MISSING = "file_missing"
     FILE_FOLDER = "file_folder"
@@ -107,6 +108,8 @@ class RequestSpec:
     no_network_time: bool = False
     quick: bool = False
     gentle: bool = False
+    #: ``--dns-server``: empty asks the system's resolvers.
+    dns_server: str = ""
 
     def with_host(self, host: str) -> RequestSpec:
         return replace(self, host=host)
@@ -159,6 +162,14 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
         except ValueError as exc:
             raise RequestError("time_server", RequestProblem.TIME_SERVER, reason=str(exc)) from None
         time_servers = (spec.time_server,)
+    dns_server = None
+    if spec.dns_server.strip():
+        from core.route import DnsServerError, parse_dns_server
+
+        try:
+            dns_server = parse_dns_server(spec.dns_server)
+        except DnsServerError as exc:
+            raise RequestError("dns_server", RequestProblem.DNS_SERVER, reason=str(exc)) from None
     options = CheckOptions(
         ca_file=ca_file,
         no_default_trust=spec.no_default_trust,
@@ -167,6 +178,7 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
         no_network_time=spec.no_network_time,
         quick=spec.quick,
         gentle=spec.gentle,
+        dns_server=dns_server,
     )
     return target, options
 

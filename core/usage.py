@@ -126,6 +126,11 @@ def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True
         "--time-server", metavar="HOST[:PORT]", help="NTP server for the clock reference"
     )
     parser.add_argument(
+        "--dns-server",
+        metavar="ADDR[:PORT]",
+        help="ask this DNS server instead of the system's resolvers",
+    )
+    parser.add_argument(
         "--no-network-time", action="store_true", help="use only the server's own clock signals"
     )
     parser.add_argument(
@@ -182,6 +187,7 @@ def spec_from_args(args: argparse.Namespace) -> RequestSpec:
         client_password_env=args.client_cert_password_env,
         timeout=float(args.timeout),
         time_server=args.time_server,
+        dns_server=getattr(args, "dns_server", None) or "",
         no_network_time=bool(args.no_network_time),
         quick=bool(args.quick),
         gentle=bool(args.gentle),

@@ -202,6 +202,9 @@ class CheckForm(QWidget):
         self.time_server.setText("")  # empty: the engine's default servers
         self.time_server.setPlaceholderText("default: " + ", ".join(DEFAULT_TIME_SERVERS))
         self.time_server.setAccessibleName("Time server")
+        self.dns_server = QLineEdit(options)
+        self.dns_server.setPlaceholderText("optional: ask this one, e.g. 9.9.9.9 or [::1]:5353")
+        self.dns_server.setAccessibleName("DNS server")
         self.no_network_time = QCheckBox("No time server (use the server's clock)", options)
         self.no_network_time.setAccessibleName("No network time")
         self.no_network_time.toggled.connect(lambda on: self.time_server.setEnabled(not on))
@@ -236,6 +239,7 @@ class CheckForm(QWidget):
             "password": _Field(self.password, options),
             "timeout": _Field(self.timeout, options),
             "time_server": _Field(self.time_server, options),
+            "dns_server": _Field(self.dns_server, options),
         }
         labels = {
             "port": "Port",
@@ -246,6 +250,7 @@ class CheckForm(QWidget):
             "password": "Password",
             "timeout": "Timeout per step",
             "time_server": "Time server",
+            "dns_server": "DNS server",
         }
         right_side = ("ca_file", "client_cert", "client_key", "password")
         for key, field in fields.items():
@@ -266,6 +271,7 @@ class CheckForm(QWidget):
             self.client_key,
             self.password,
             self.time_server,
+            self.dns_server,
         ):
             edit.returnPressed.connect(self._enter)
         self.fields = {**fields, "host": self.host_field}
@@ -290,6 +296,7 @@ class CheckForm(QWidget):
             no_network_time=self.no_network_time.isChecked(),
             quick=self.quick.isChecked(),
             gentle=self.gentle.isChecked(),
+            dns_server=self.dns_server.text(),
         )
 
     def set_state(self, state: RequestSpec) -> None:
@@ -309,9 +316,10 @@ class CheckForm(QWidget):
         self.no_network_time.setChecked(state.no_network_time)
         self.quick.setChecked(state.quick)
         self.gentle.setChecked(state.gentle)
+        self.dns_server.setText(state.dns_server)
         differs = (
             state.port is not None
-            or bool(state.connect or state.ca_file or state.client_cert)
+            or bool(state.connect or state.ca_file or state.client_cert or state.dns_server)
             or state.timeout != DEFAULT_TIMEOUT
         )
         if differs:

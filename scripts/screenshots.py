@@ -1,5 +1,7 @@
-"""Render the window for the README: a good site, an expired certificate, a wrong clock and a
-protocol/cipher mismatch, each against a real server on 127.0.0.1 (nothing leaves the machine).
+"""Render the window for the README: a good site, an expired certificate, a wrong clock, a
+protocol/cipher mismatch and a DNS filter, each against a real server on 127.0.0.1 (nothing
+leaves the machine), and a computer that is offline, rendered inside a fresh network namespace
+(as root: ``unshare -n``) where nothing but a loopback that is down exists.
 
     xvfb-run -a -s "-screen 0 1400x1000x24" python scripts/screenshots.py docs/screenshots
 
@@ -131,6 +133,18 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(config))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
+    def dns_filter(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # A resolver that answers 0.0.0.0 and :: for a name on its blocklist, as Pi-hole does.
+        from tests.dns_servers import run_dnsmasq
+
+        # dnsmasq's answers for the blocked name, not addresses anything binds to.
+        answers = [f"--address=/ads.example.com/{a}" for a in ("0.0.0.0", "::")]  # noqa: S104
+        dnsmasq = enter(stack, run_dnsmasq(answers))
+        return {"dns_server": dnsmasq.server}  # type: ignore[attr-defined]
+
+    def offline(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        return {}
+
     def mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
         leaf = pki.leaf(("legacy.example.com",))
         config = TlsConfig(
@@ -167,12 +181,17 @@ def main(argv: list[str]) -> int:
             mismatch,
             ("Protocols & ciphers", "Handshake"),
         ),
+        Shot("dns-filter", "ads.example.com", "Fix it", dns_filter, ("Summary",)),
+        Shot("offline", "www.example.com", "Fix it", offline, ("Summary",)),
     ]
     args.outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     prefix = "dark-" if args.dark else ""
     for shot in shots:
         if args.only and shot.name != args.only:
+            continue
+        if shot.server is offline and os.environ.get(_NETNS) != "1":
+            written += _offline_in_a_namespace(argv, args.outdir)
             continue
         with ExitStack() as stack:
             overrides = shot.server(stack, work)
@@ -184,6 +203,7 @@ def main(argv: list[str]) -> int:
                 timeout=3.0,
                 connect=str(overrides["connect"]),
                 time_server=str(overrides["time_server"]) if "time_server" in overrides else None,
+                dns_server=str(overrides.get("dns_server", "")),
             )
             settings = QSettings(str(work / f"{shot.name}.ini"), QSettings.Format.IniFormat)
             window = MainWindow(settings=settings, initial=state)
@@ -218,6 +238,39 @@ def main(argv: list[str]) -> int:
     for path in written:
         print(path)
     return 0
+
+
+_NETNS = "HANDSHAKE_DOCTOR_SHOTS_NETNS"
+
+
+def _offline_in_a_namespace(argv: list[str], outdir: Path) -> list[Path]:
+    """The offline shot, from this script run again in a fresh network namespace with its own
+    X server: the check there meets a computer with no network at all."""
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        print("offline: skipped (needs root and unshare for a network namespace)", file=sys.stderr)
+        return []
+    rest = [a for a in argv if a != "--offscreen"]
+    if "--only" not in rest:
+        rest += ["--only", "offline"]
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "XAUTHORITY")}
+    env[_NETNS] = "1"
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        rest.append("--offscreen")
+    else:
+        env.pop("QT_QPA_PLATFORM", None)
+    done = subprocess.run(
+        ["unshare", "-n", "--", sys.executable, __file__, *rest],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print(f"offline: failed: {done.stderr.strip()[-500:]}", file=sys.stderr)
+        return []
+    return [Path(line) for line in done.stdout.split() if line.endswith(".png")]
 
 
 def _dark_palette(app: object) -> None:

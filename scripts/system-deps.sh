@@ -12,9 +12,11 @@ libglib-2.0.so.0:libglib2.0-0 libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:l
 libgssapi_krb5.so.2:libgssapi-krb5-2 libxcb-cursor.so.0:libxcb-cursor0 libxcb-icccm.so.4:libxcb-icccm4 \
 libxcb-image.so.0:libxcb-image0 libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-render-util.so.0:libxcb-render-util0 \
 libxcb-shape.so.0:libxcb-shape0 libxcb-xkb.so.1:libxcb-xkb1 libxkbcommon-x11.so.0:libxkbcommon-x11-0"
-# command -> Debian package, needed only by the tests and `make screenshots`
+# command -> Debian package, needed only by the tests and `make screenshots`.
+# dnsmasq-base is the DNS server binary alone: the tests run it on a loopback port, and the
+# `dnsmasq` package would also start a system service on port 53.
 TEST_CMDS="pdftotext:poppler-utils pdftoppm:poppler-utils faketime:faketime Xvfb:xvfb xauth:xauth \
-openssl:openssl tinyproxy:tinyproxy microsocks:microsocks"
+openssl:openssl tinyproxy:tinyproxy microsocks:microsocks dnsmasq:dnsmasq-base unshare:util-linux"
 
 missing=""
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1" ; }
@@ -26,7 +28,7 @@ done
 if [ "$purpose" = "test" ]; then
   for pair in $TEST_CMDS; do
     cmd="${pair%%:*}"; pkg="${pair##*:}"
-    command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing="$missing $pkg"
   done
 fi
 # python3 -m venv needs python3-venv on Debian's own Python

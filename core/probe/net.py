@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import queue
 import select
 import socket
 import threading
@@ -88,7 +89,9 @@ class ConnectOutcome:
     duration_ms: float
 
 
-def connect_one(address: str, port: int, budget: Budget) -> ConnectOutcome:
+def connect_one(
+    address: str, port: int, budget: Budget, deadline: float | None = None
+) -> ConnectOutcome:
     """Non-blocking connect watched in short slices, so cancel and the deadline both hold."""
     started = time.monotonic()
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -109,7 +112,7 @@ def connect_one(address: str, port: int, budget: Budget) -> ConnectOutcome:
         code = sock.connect_ex((address, port))
     except OSError as exc:
         return outcome(NetworkFailure.UNREACHABLE, exc.strerror or str(exc))
-    deadline = budget.step_deadline()
+    deadline = budget.step_deadline() if deadline is None else deadline
     if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
         return outcome(_failure_for(code), _strerror(code))
     while code != 0:
@@ -154,3 +157,110 @@ def _failure_for(code: int) -> NetworkFailure:
 
 def _strerror(code: int) -> str:
     return os.strerror(code)
+
+
+#: RFC 8305 section 5: the recommended Connection Attempt Delay.
+HAPPY_EYEBALLS_DELAY_S = 0.25
+
+
+class Race:
+    """Happy Eyeballs (RFC 8305): the addresses in turn, each next one started when the one
+    before fails or after a short delay, the first that connects wins. The attempts still under
+    way when one wins go on in the background, so every address gets its own outcome
+    (``finish``) without delaying the handshake: the one that failed is the evidence of a
+    broken IPv6 path that a browser would stall on."""
+
+    def __init__(
+        self,
+        addresses: Sequence[str],
+        port: int,
+        budget: Budget,
+        *,
+        delay: float | None = HAPPY_EYEBALLS_DELAY_S,
+    ) -> None:
+        self.addresses = tuple(addresses)
+        self._port = port
+        self._budget = budget
+        self._delay = delay
+        self._deadline = budget.step_deadline()
+        self._done: queue.Queue[tuple[str, ConnectOutcome]] = queue.Queue()
+        self._results: dict[str, ConnectOutcome] = {}
+        self._running = 0
+        self._started: list[str] = []
+        self.winner: ConnectOutcome | None = None
+
+    def run(self) -> ConnectOutcome:
+        """The winner, or the most telling failure when no address connects."""
+        pending = list(self.addresses)
+        next_start = 0.0
+        while self.winner is None and (pending or self._running):
+            now = time.monotonic()
+            if pending and (self._running == 0 or (self._delay is not None and now >= next_start)):
+                self._start(pending.pop(0))
+                next_start = now + (self._delay or 0.0)
+                continue
+            if self._budget.cancelled:
+                raise Cancelled
+            wait = wait_slice(self._deadline + 0.5)
+            if pending and self._delay is not None:
+                wait = max(0.0, min(wait, next_start - now))
+            try:
+                address, result = self._done.get(timeout=max(wait, 0.001))
+            except queue.Empty:
+                continue
+            self._record(address, result)
+        if self.winner is not None:
+            return self.winner
+        return self._most_telling()
+
+    def finish(self) -> tuple[tuple[str, ConnectOutcome | None], ...]:
+        """Wait for the attempts still under way (each bounded by the step deadline) and give
+        every address's outcome, None for those never tried."""
+        while self._running:
+            try:
+                address, result = self._done.get(timeout=wait_slice(self._deadline + 0.5) or 0.05)
+            except queue.Empty:
+                if time.monotonic() > self._deadline + 1:
+                    break
+                continue
+            self._record(address, result)
+        return tuple((a, self._results.get(a)) for a in self.addresses)
+
+    def _start(self, address: str) -> None:
+        self._running += 1
+        self._started.append(address)
+
+        def work() -> None:
+            try:
+                result = connect_one(address, self._port, self._budget, self._deadline)
+            except Cancelled:
+                result = ConnectOutcome(None, address, NetworkFailure.CANCELLED, "cancelled", 0.0)
+            except OSError as exc:
+                result = ConnectOutcome(
+                    None, address, NetworkFailure.UNREACHABLE, exc.strerror or str(exc), 0.0
+                )
+            self._done.put((address, result))
+
+        threading.Thread(target=work, name=f"connect {address}", daemon=True).start()
+
+    def _record(self, address: str, result: ConnectOutcome) -> None:
+        self._running -= 1
+        if result.sock is not None and self.winner is not None:
+            result.sock.close()  # a later one connected too: its outcome is all we keep
+            result = ConnectOutcome(None, address, None, "connected", result.duration_ms)
+        elif result.sock is not None:
+            self.winner = result
+        self._results[address] = result
+
+    def _most_telling(self) -> ConnectOutcome:
+        failures = [self._results[a] for a in self._started if a in self._results]
+        assert failures, "a race needs at least one address"
+        for kind in (
+            NetworkFailure.CONNECT_REFUSED,
+            NetworkFailure.CONNECTION_RESET,
+            NetworkFailure.CONNECT_TIMEOUT,
+        ):
+            for failure in failures:
+                if failure.failure is kind:
+                    return failure
+        return failures[0]

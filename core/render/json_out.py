@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from core.models import CheckReport, EvidenceValue, Finding
+from core.route import AddressAttempt
 
 if TYPE_CHECKING:
     from core.catalogue import Catalogue
@@ -92,6 +93,7 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             "uncertainty_s": report.clock.uncertainty_s,
         },
         "revocation": _revocation(report),
+        "path": path_dict(report),
         "findings": [finding_dict(f, catalogue) for f in report.findings]
         if catalogue is not None
         else [],
@@ -104,6 +106,45 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             }
             for s in report.stages
         ],
+    }
+
+
+def path_dict(report: CheckReport) -> dict[str, Any]:
+    """The route taken: resolver, its answers, every address tried. Proxies and STARTTLS are
+    null until the issues that add them."""
+    route = report.route
+    dns = route.dns if route is not None else None
+    attempts = report.attempts
+    if not attempts and route is not None:
+        attempts = tuple(AddressAttempt(a, None) for a in route.addresses)
+    return {
+        "kind": route.kind.value if route is not None else None,
+        "proxy": None,
+        "proxy_source": None,
+        "resolver": dns.resolver if dns is not None else None,
+        "dns": None
+        if dns is None
+        else {
+            "source": dns.source.value,
+            "outcome": dns.outcome.value,
+            "answered_by": dns.answered_by,
+            "answers": list(dns.ipv6 + dns.ipv4),
+            "note": dns.note or None,
+            "duration_ms": round(dns.duration_ms, 3),
+        },
+        "addresses": [
+            {
+                "address": a.address,
+                "family": a.family,
+                "connects": a.connects,
+                "error": a.error,
+            }
+            for a in attempts
+        ],
+        "sni_retries": [
+            {"sni": r.sni, "got_server_hello": r.got_server_hello} for r in report.sni_retries
+        ],
+        "starttls": None,
     }
 
 
