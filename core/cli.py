@@ -170,7 +170,7 @@ def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         if args.command == "inspect":
             return _run_inspect(args)
         raise UsageError(f"unknown command (see {PROG} --help)")
-    except UsageError as exc:
+    except (UsageError, RequestError) as exc:  # RequestError: a setting run_check read itself
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
         return EXIT_USAGE
     except OutputError as exc:

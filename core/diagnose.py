@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 import concurrent.futures.thread  # loaded on first use otherwise: inside the first check's time
 import datetime as dt
+import os
 import re
 import time
 import traceback
@@ -45,6 +46,8 @@ from core.models import (
     HandshakeObservation,
     HandshakeStepKind,
     NetworkFailure,
+    ProxyEndpoint,
+    ProxyObservation,
     ResolveResult,
     RevocationStatus,
     Severity,
@@ -57,6 +60,7 @@ from core.models import (
 )
 from core.observations import SntpSample
 from core.probe import dns, net, tls
+from core.proxy_settings import ProxyChoice, ProxySource
 from core.request import RequestError, RequestProblem
 from core.route import (
     AddressAttempt,
@@ -70,7 +74,10 @@ from core.route import (
 )
 from core.trust import TrustStores, build_stores
 
-if TYPE_CHECKING:  # the modules themselves are imported where a check needs them
+if TYPE_CHECKING:
+    from core.analyze.portal import (
+        PortalResult,
+    )  # the modules themselves are imported where a check needs them
     from core.probe.ocsp import RevocationStatus
     from core.probe.sntp import SntpSample
 
@@ -165,17 +172,39 @@ def run_check(
         except CertificateFileError as exc:
             raise CheckError("ca_file", RequestProblem.CA_FILE_UNUSABLE, reason=str(exc)) from None
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="clock") as pool:
+    choice = _proxy_choice(target, options)
+    proxy = choice.proxy
+    # The clock, the portal probe and (through a proxy) the direct route run beside the
+    # handshake, each with its own bound.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3, thread_name_prefix="beside") as pool:
         sntp_future = _start_clock(pool, options, budget, stages)
+        portal_future = (
+            pool.submit(_portal_probe, options.portal_url, budget, proxy)
+            if options.portal_url
+            else None
+        )
+        direct_future = (
+            pool.submit(_direct_try, target, options, budget, resolver)
+            if proxy is not None
+            else None
+        )
         try:
             obs = (
                 _guarded(
                     "handshake",
                     errors,
-                    lambda: _connect_and_handshake(target, options, budget, stages, resolver),
+                    lambda: _connect_and_handshake(
+                        target, options, budget, stages, resolver, choice
+                    ),
                     None,
                 )
                 or _NetworkObs()
+            )
+            portal = _guarded(
+                "portal", errors, lambda: portal_future.result() if portal_future else None, None
+            )
+            direct_failure = _guarded(
+                "direct", errors, lambda: direct_future.result() if direct_future else None, None
             )
             hs = obs.handshake
             date_from = hs if hs is not None and hs.http_date else obs.legacy
@@ -185,6 +214,8 @@ def run_check(
             sntp_future.cancel()
             raise
     local_now = now()
+    route = obs.route
+    proxy_obs = route.proxy if route is not None else None
     chain, chain_unreadable, revocation = _guarded(
         "certificates",
         errors,
@@ -200,6 +231,7 @@ def run_check(
             local_now,
             errors,
             obs.connect_address,
+            proxy,
         ),
         _NO_CHAIN,
     )
@@ -226,6 +258,9 @@ def run_check(
         credentials_given=options.client_credentials is not None,
         timeout_s=options.timeout,
         internal_errors=tuple(errors),
+        proxy=proxy_obs,
+        direct_failure=direct_failure,
+        portal=portal,
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
     if findings is None:
@@ -255,6 +290,7 @@ def run_check(
         route=obs.route,
         attempts=obs.attempts,
         sni_retries=obs.sni_retries,
+        portal=portal,
     )
 
 
@@ -350,6 +386,8 @@ class _NetworkObs:
     route: Route | None = None
     attempts: tuple[AddressAttempt, ...] = ()
     sni_retries: tuple[SniRetry, ...] = ()
+    #: The proxy the check went through, credentials included: every later probe dials it too.
+    proxy: ProxyEndpoint | None = None
 
 
 #: An unrelated name for the comparison handshake: reserved by IANA, so no filter lists it.
@@ -383,7 +421,10 @@ def _connect_and_handshake(
     budget: Budget,
     stages: _Stages,
     resolver: net.Resolver | None,
+    choice: ProxyChoice | None = None,
 ) -> _NetworkObs:
+    if choice is not None and choice.proxy is not None:
+        return _through_proxy(target, options, budget, stages, choice)
     obs = _NetworkObs()
     stages.start(StageId.RESOLVE)
     route = decide_route(target, options, budget, resolver)
@@ -435,13 +476,17 @@ def _connect_and_handshake(
         StageId.CONNECT, StageStatus.OK, f"connected to {outcome.address}:{target.dial_port}"
     )
     stages.start(StageId.HANDSHAKE)
-    hs = tls.handshake(
-        outcome.sock,
-        target.sni,
-        budget,
-        credentials=options.client_credentials,
-        host_header=target.host_ascii,
-    )
+    try:
+        hs = tls.handshake(
+            outcome.sock,
+            target.sni,
+            budget,
+            credentials=options.client_credentials,
+            host_header=target.host_ascii,
+        )
+    except BaseException:
+        race.abandon()  # a cancel: the attempts still under way close what they connect
+        raise
     if hs.ok:
         hs = _with_iana(hs)
         stages.end(StageId.HANDSHAKE, StageStatus.OK, f"{hs.protocol}, {hs.cipher}")
@@ -456,6 +501,119 @@ def _connect_and_handshake(
     if len(obs.attempts) > 1:
         stages.amend(StageId.CONNECT, attempts_line(obs.attempts))
     return obs
+
+
+def _proxy_choice(target: Target, options: CheckOptions) -> ProxyChoice:
+    """The proxy the user's apps would take to this site; a setting that is there and cannot
+    be used is the user's to fix (a usage error), never a silent direct check."""
+    from core.proxy_settings import DIRECT, ProxySource, ProxyUrlError, choose_proxy, system_readers
+
+    if options.proxy is not None:
+        return ProxyChoice(options.proxy, ProxySource.OPTION, "--proxy")
+    if options.no_proxy:
+        return ProxyChoice(None, ProxySource.OPTION, "--no-proxy")
+    if not options.system_proxy:
+        return DIRECT
+    host, port = target.host_ascii, target.dial_port
+    env = dict(os.environ)
+    try:
+        return choose_proxy(host, port, env=env, system=system_readers(host, port, env))
+    except ProxyUrlError as exc:
+        raise CheckError(
+            "proxy",
+            RequestProblem.PROXY_SETTING,
+            setting=exc.setting or "the proxy setting",
+            reason=exc.message,
+        ) from None
+
+
+def _through_proxy(
+    target: Target,
+    options: CheckOptions,
+    budget: Budget,
+    stages: _Stages,
+    choice: ProxyChoice,
+) -> _NetworkObs:
+    """The path through the proxy: the proxy resolves the name and opens the connection; the
+    handshake then runs inside the tunnel exactly as it would straight to the server."""
+    from core.probe.tunnel import open_tunnel, proxy_dialer
+
+    proxy = choice.proxy
+    assert proxy is not None
+    obs = _NetworkObs(proxy=proxy)
+    where = f"{proxy.display} (from {choice.setting})"
+    stages.start(StageId.RESOLVE)
+    stages.end(StageId.RESOLVE, StageStatus.OK, f"left to the proxy {where}"[:200])
+    stages.start(StageId.CONNECT)
+    outcome = open_tunnel(proxy, target.dial_host, target.dial_port, budget)
+    observed = ProxyObservation(
+        proxy.display,
+        (choice.source or ProxySource.OPTION).value,
+        choice.setting or "",
+        outcome.failure,
+        outcome.detail,
+        outcome.status,
+        outcome.auth_schemes,
+        outcome.proxy_words,
+    )
+    obs.route = Route(RouteKind.PROXY, None, (), proxy=observed)
+    if outcome.sock is None:
+        stages.end(StageId.CONNECT, StageStatus.FAILED, f"{where}: {outcome.detail}"[:300])
+        stages.skip(StageId.HANDSHAKE, "not reached")
+        return obs
+    stages.end(StageId.CONNECT, StageStatus.OK, f"through the proxy {where}"[:200])
+    stages.start(StageId.HANDSHAKE)
+    hs = tls.handshake(
+        outcome.sock,
+        target.sni,
+        budget,
+        credentials=options.client_credentials,
+        host_header=target.host_ascii,
+    )
+    if hs.ok:
+        hs = _with_iana(hs)
+        stages.end(StageId.HANDSHAKE, StageStatus.OK, f"{hs.protocol}, {hs.cipher}")
+    else:
+        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
+    obs.handshake = hs
+    dial = proxy_dialer(proxy)
+    if _cut_after_hello(hs) and target.sni is not None:
+        obs.sni_retries = _sni_retries(
+            target, budget, target.dial_host, outcome.duration_ms, hs, dial=dial
+        )
+    if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
+        obs.legacy = _legacy_handshake(target, budget, target.dial_host, dial=dial)
+    return obs
+
+
+def _direct_try(
+    target: Target, options: CheckOptions, budget: Budget, resolver: net.Resolver | None
+) -> str | None:
+    """The direct route, tried once beside the proxy: None when it works too, else why not.
+    Bounded by one step timeout; what it finds only says whether apps that ignore the proxy
+    setting can reach the site from here."""
+    step = budget.child()
+    route = decide_route(target, options, step, resolver)
+    if not route.addresses:
+        dns_answer = route.dns
+        return dns_line(dns_answer) if dns_answer is not None else "the name does not resolve"
+    race = net.Race(route.addresses, target.dial_port, step, delay=net.HAPPY_EYEBALLS_DELAY_S)
+    outcome = race.run()
+    race.finish()
+    if outcome.sock is None:
+        return f"{outcome.address}: {outcome.detail}"
+    hs = tls.handshake(outcome.sock, target.sni, step, fetch_http_date=False)
+    if hs.ok or any(s.direction is Direction.SERVER for s in hs.steps):
+        return None
+    return f"{outcome.address}: {hs.failure_detail or hs.failure}"
+
+
+def _portal_probe(url: str, budget: Budget, proxy: ProxyEndpoint | None) -> PortalResult:
+    from core.analyze.portal import expectation_for, judge_portal
+    from core.probe.fetch import http_probe
+
+    answer = http_probe(url, budget.child(min(budget.step_timeout, 5.0)), proxy=proxy)
+    return judge_portal(answer, expectation_for(url))
 
 
 def _attempts(
@@ -488,6 +646,8 @@ def _sni_retries(
     address: str,
     connect_ms: float,
     hs: HandshakeObservation,
+    *,
+    dial: net.Dialer = net.connect_one,
 ) -> tuple[SniRetry, ...]:
     """Once without SNI and once with an unrelated name, side by side, one connection each: if
     the same server answers those, something on the way cuts connections naming this host.
@@ -503,7 +663,7 @@ def _sni_retries(
     step = budget.child(wait)
 
     def attempt(name: str | None) -> SniRetry:
-        connected = net.connect_one(address, target.dial_port, step)
+        connected = dial(address, target.dial_port, step)
         if connected.sock is None:
             return SniRetry(name, False, connected.detail)
         hs = tls.handshake(connected.sock, name, step, fetch_http_date=False)
@@ -517,12 +677,17 @@ def _sni_retries(
         return tuple(pool.map(attempt, names))
 
 
-def _legacy_handshake(target: Target, budget: Budget, address: str) -> HandshakeObservation | None:
+def _legacy_handshake(
+    target: Target, budget: Budget, address: str, *, dial: net.Dialer | None = None
+) -> HandshakeObservation | None:
     """A second handshake with every old version and suite allowed, only to see the server's
     certificate (and which version it speaks) when the default client cannot connect."""
     if budget.remaining() <= 0.2:
         return None
-    outcome = net.connect([address], target.dial_port, budget)
+    if dial is not None:
+        outcome = dial(address, target.dial_port, budget)
+    else:
+        outcome = net.connect([address], target.dial_port, budget)
     if outcome.sock is None:
         return None
     hs = tls.handshake(outcome.sock, target.sni, budget, legacy=True, host_header=target.host_ascii)
@@ -544,6 +709,7 @@ def _certificates(
     local_now: dt.datetime,
     errors: list[tuple[str, str]],
     site_address: str | None,
+    proxy: ProxyEndpoint | None = None,
 ) -> tuple[ChainAnalysis | None, str | None, RevocationStatus | None]:
     source = hs if hs is not None and hs.chain_der else legacy
     if source is None or not source.chain_der:
@@ -573,7 +739,9 @@ def _certificates(
             fetched, status = _guarded(
                 "aia-fetch",
                 errors,
-                lambda: fetch_issuers(urls[0], budget.child(), site_address=site_address),
+                lambda: fetch_issuers(
+                    urls[0], budget.child(), site_address=site_address, proxy=proxy
+                ),
                 (list[x509.Certificate](), "fetch failed: an internal error"),
             )
             chain = _guarded("certificates", errors, lambda: analyse(fetched, status), chain)
@@ -595,7 +763,12 @@ def _certificates(
                 "revocation",
                 errors,
                 lambda: check_revocation(
-                    sent[0], issuer, ocsp_urls[0], budget.child(), site_address=site_address
+                    sent[0],
+                    issuer,
+                    ocsp_urls[0],
+                    budget.child(),
+                    site_address=site_address,
+                    proxy=proxy,
                 ),
                 RevocationStatus(False, False, display_url(ocsp_urls[0]), "an internal error"),
             )
@@ -694,6 +867,11 @@ def _protocols(
 
     stages.start(StageId.PROTOCOLS, "probing versions and cipher suites")
     address = obs.connect_address or target.dial_host
+    dial = None
+    if obs.proxy is not None:
+        from core.probe.tunnel import proxy_dialer
+
+        dial = proxy_dialer(obs.proxy)
 
     def work() -> _Overlap:
         scan = enumerate_server(
@@ -708,6 +886,7 @@ def _protocols(
             max_connections=1 if options.gentle else 8,
             gentle=options.gentle,
             progress=lambda done, total: stages.tick(StageId.PROTOCOLS, done, total),
+            dial=dial,
         )
         result = analyze_overlap(scan, local_client_profile(), load_client_profiles())
         return _Overlap(

@@ -14,7 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # core.route builds on these models
+if TYPE_CHECKING:  # core.route and the portal analysis build on these models
+    from core.analyze.portal import PortalResult
     from core.route import AddressAttempt, Route, SniRetry
 
 SCHEMA_VERSION = 1
@@ -183,6 +184,33 @@ class ClientCredentials:
         return f"ClientCredentials(source={self.source!r})"
 
 
+class ProxyScheme(enum.StrEnum):
+    HTTP = "http"
+    SOCKS5 = "socks5"  # the client resolves the site's name
+    SOCKS5H = "socks5h"  # the proxy resolves it
+
+
+@dataclass(frozen=True)
+class ProxyEndpoint:
+    """A proxy to dial. The credentials never appear in ``repr`` or ``display``."""
+
+    scheme: ProxyScheme
+    host: str
+    port: int
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def display(self) -> str:
+        """The proxy as it may be shown in a report: scheme, host, port; no credentials."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme.value}://{host}:{self.port}"
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.username is not None
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     ca_file: Path | None = None
@@ -198,6 +226,16 @@ class CheckOptions:
     check_revocation: bool = True
     #: ``--dns-server``: (address, port) to ask instead of this computer's resolvers.
     dns_server: tuple[str, int] | None = None
+    #: ``--proxy``, checked: the proxy to go through whatever the settings say.
+    proxy: ProxyEndpoint | None = None
+    #: ``--no-proxy``: connect directly whatever the settings say.
+    no_proxy: bool = False
+    #: Look for the proxy as the user's apps do (the environment, then this computer's
+    #: settings). The command line and the window ask for it; a library caller gets a direct
+    #: check unless it says so.
+    system_proxy: bool = False
+    #: The plain-HTTP probe for captive portals; None: no probe.
+    portal_url: str | None = None
 
 
 # --------------------------------------------------------------------------- observations
@@ -466,6 +504,7 @@ class CheckReport:
     route: Route | None = None
     attempts: tuple[AddressAttempt, ...] = ()
     sni_retries: tuple[SniRetry, ...] = ()
+    portal: PortalResult | None = None
     schema: int = SCHEMA_VERSION
 
     @property

@@ -296,6 +296,25 @@ def _first_steps(report: CheckReport, cat: Catalogue, os_name: OsName) -> str:
     return "".join(out)
 
 
+def _path_rows(report: CheckReport, redacted: bool) -> list[tuple[str, str]]:
+    """The proxy the check went through, if any. Never its credentials (the route holds none);
+    redacted, not its host name either, which names the company's network."""
+    proxy = report.route.proxy if report.route is not None else None
+    rows: list[tuple[str, str]] = []
+    if proxy is not None:
+        shown = proxy.proxy
+        if redacted:
+            scheme, _, rest = shown.partition("://")
+            shown = f"{scheme}://proxy-host:{rest.rsplit(':', 1)[-1]}"
+        rows.append(("Path", f"through the proxy {e(shown)} (from {e(proxy.setting)})"))
+    portal = report.portal
+    if portal is not None and portal.verdict.value == "portal":
+        rows.append(
+            ("Captive portal", f"yes: {e(portal.sign or '')}, {e(portal.portal_url or '')}")
+        )
+    return rows
+
+
 def _target_rows(
     report: CheckReport, tz: dt.tzinfo | None, environment: Environment | None, redacted: bool
 ) -> list[tuple[str, str]]:
@@ -328,6 +347,7 @@ def _target_rows(
         ("Host", f"<b>{e(target.host)}</b>"),
         ("Port", str(target.port)),
         ("Address", connected),
+        *_path_rows(report, redacted),
         ("SNI (name sent)", sni),
         ("Handshake", handshake),
         ("Checked at", f"{e(utc)}<br/>{e(local)} local time"),

@@ -48,6 +48,9 @@ class RequestProblem(enum.StrEnum):
     PASSWORD_ENV_NOT_SET = "password_env_not_set"  # noqa: S105
     TIME_SERVER = "time_server"
     DNS_SERVER = "dns_server"
+    PROXY = "proxy"
+    PROXY_SETTING = "proxy_setting"
+    PORTAL_URL = "portal_url"
     # The client certificate and its key (core.credentials).
     FILE_MISSING = "file_missing"
     FILE_FOLDER = "file_folder"
@@ -110,6 +113,12 @@ class RequestSpec:
     gentle: bool = False
     #: ``--dns-server``: empty asks the system's resolvers.
     dns_server: str = ""
+    #: ``--proxy``: empty finds the proxy as the user's apps do (``no_proxy``: none at all).
+    proxy: str = field(default="", repr=False)  # may hold a password
+    no_proxy: bool = False
+    #: ``--portal-url``: None is the default probe (PORTAL_URL_ENV, else Firefox's); "none"
+    #: skips the probe.
+    portal_url: str | None = None
 
     def with_host(self, host: str) -> RequestSpec:
         return replace(self, host=host)
@@ -170,6 +179,14 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
             dns_server = parse_dns_server(spec.dns_server)
         except DnsServerError as exc:
             raise RequestError("dns_server", RequestProblem.DNS_SERVER, reason=str(exc)) from None
+    proxy = None
+    if spec.proxy.strip():
+        from core.proxy_settings import ProxyUrlError, parse_proxy_url
+
+        try:
+            proxy = parse_proxy_url(spec.proxy)
+        except ProxyUrlError as exc:
+            raise RequestError("proxy", RequestProblem.PROXY, reason=exc.message) from None
     options = CheckOptions(
         ca_file=ca_file,
         no_default_trust=spec.no_default_trust,
@@ -179,8 +196,42 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
         quick=spec.quick,
         gentle=spec.gentle,
         dns_server=dns_server,
+        proxy=proxy,
+        no_proxy=spec.no_proxy and proxy is None,
+        system_proxy=True,
+        portal_url=_portal_url(spec.portal_url),
     )
     return target, options
+
+
+#: Where an administrator (or a test) sets the default portal probe, where the public one is
+#: blocked or must not be asked; ``none`` turns the probe off by default.
+PORTAL_URL_ENV = "HANDSHAKE_DOCTOR_PORTAL_URL"
+
+
+def _portal_url(given: str | None) -> str | None:
+    text = given if given is not None else os.environ.get(PORTAL_URL_ENV)
+    if text is None:
+        from core.analyze.portal import default_probe_url
+
+        return default_probe_url()
+    text = text.strip()
+    if text.lower() in ("", "none", "off"):
+        return None
+    from core.cert_urls import FetchUrl, describe_url_problem, parse_fetch_url
+
+    parsed = parse_fetch_url(text)
+    if not isinstance(parsed, FetchUrl):
+        raise RequestError(
+            "portal_url", RequestProblem.PORTAL_URL, reason=describe_url_problem(parsed)
+        )
+    if parsed.scheme != "http":
+        raise RequestError(
+            "portal_url",
+            RequestProblem.PORTAL_URL,
+            reason="the probe must be a plain http:// address: a portal cannot answer https",
+        )
+    return text
 
 
 def load_credentials(spec: RequestSpec, *, prompt: bool) -> ClientCredentials | None:

@@ -14,13 +14,14 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.models import NetworkFailure
+from core.models import NetworkFailure, ProxyObservation
 
 DEFAULT_DNS_PORT = 53
 
 
 class RouteKind(enum.StrEnum):
-    """How the connection reaches the server. Only ``direct`` is built so far."""
+    """How the connection reaches the server: straight, or through a proxy (which then
+    resolves the site's name itself)."""
 
     DIRECT = "direct"
     PROXY = "proxy"
@@ -115,6 +116,8 @@ class Route:
     addresses: tuple[str, ...]
     #: Measured only when the path failed before the handshake: it tells "offline" apart.
     reach: NetworkReach | None = None
+    #: The proxy the check goes through (kind ``proxy``), and what it answered.
+    proxy: ProxyObservation | None = None
 
 
 @dataclass(frozen=True)

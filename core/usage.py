@@ -130,6 +130,22 @@ def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True
         metavar="ADDR[:PORT]",
         help="ask this DNS server instead of the system's resolvers",
     )
+    path = parser.add_mutually_exclusive_group()
+    path.add_argument(
+        "--proxy",
+        metavar="URL",
+        help="check through this proxy: http://[user:pass@]host:port, socks5://, socks5h:// "
+        "(default: HTTPS_PROXY/ALL_PROXY/NO_PROXY, then this computer's settings)",
+    )
+    path.add_argument(
+        "--no-proxy", action="store_true", help="connect directly, whatever the settings say"
+    )
+    parser.add_argument(
+        "--portal-url",
+        metavar="URL",
+        help="plain-http probe for captive portals; 'none' skips it "
+        "(default: Firefox's detectportal.firefox.com)",
+    )
     parser.add_argument(
         "--no-network-time", action="store_true", help="use only the server's own clock signals"
     )
@@ -188,6 +204,9 @@ def spec_from_args(args: argparse.Namespace) -> RequestSpec:
         timeout=float(args.timeout),
         time_server=args.time_server,
         dns_server=getattr(args, "dns_server", None) or "",
+        proxy=getattr(args, "proxy", None) or "",
+        no_proxy=bool(getattr(args, "no_proxy", False)),
+        portal_url=getattr(args, "portal_url", None),
         no_network_time=bool(args.no_network_time),
         quick=bool(args.quick),
         gentle=bool(args.gentle),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.budget import Cancelled
+from core.output import OutputError, report_output_error, write_output
 from core.untrusted import visible
 from core.usage import (
     EXIT_PROBLEM,
@@ -65,6 +66,7 @@ def _check_output(path: Path) -> Path:
 
 def _run(argv: list[str]) -> int:
     from core.diagnose import run_check
+    from core.request import RequestError
 
     args = build_parser().parse_args(argv)
     if args.command != "report":
@@ -73,7 +75,10 @@ def _run(argv: list[str]) -> int:
     target, options = options_from_args(args)
     stores = trust_from_options(options)
     _ensure_app()
-    report = run_check(target, options, stores=stores)
+    try:
+        report = run_check(target, options, stores=stores)
+    except RequestError as exc:  # a setting run_check read itself (the proxy's)
+        raise UsageError(str(exc)) from None
 
     from gui.pdf import ExportError, export_report
 
@@ -82,7 +87,7 @@ def _run(argv: list[str]) -> int:
     except ExportError as exc:
         raise UsageError(str(exc)) from None
     plural = "s" if pages != 1 else ""
-    sys.stdout.write(f"{output}: {pages} page{plural}, verdict {report.verdict.value}\n")
+    write_output(f"{output}: {pages} page{plural}, verdict {report.verdict.value}\n")
     return exit_status(report)
 
 
@@ -96,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
+        return EXIT_USAGE
+    except OutputError as exc:
+        report_output_error(PROG, exc)
         return EXIT_USAGE
     except Cancelled:
         sys.stderr.write(f"{PROG}: cancelled\n")

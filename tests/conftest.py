@@ -9,6 +9,24 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The check takes the path the user's apps take: the proxy settings of the machine running the
+# tests (a CI runner's HTTPS_PROXY, a desktop's GNOME settings) must not reroute loopback tests,
+# and the captive-portal probe must not ask a public address. Tests that want a proxy or a
+# probe give one (--proxy, monkeypatch.setenv, --portal-url) on loopback.
+for _name in (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "XDG_CURRENT_DESKTOP",
+):
+    os.environ.pop(_name, None)
+os.environ["HANDSHAKE_DOCTOR_PORTAL_URL"] = "none"
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_root_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -64,6 +64,7 @@ def tinyproxy(
     *,
     basic_auth: tuple[str, str] | None = None,
     refuse: Sequence[str] = (),
+    log_level: str = "Critical",
 ) -> Iterator[int]:
     """Yields the port of a tinyproxy on 127.0.0.1. ``refuse`` holds host-name patterns its
     filter answers with 403; ``basic_auth`` makes it answer 407 without those credentials."""
@@ -74,7 +75,7 @@ def tinyproxy(
         "Timeout 15",
         "MaxClients 20",
         "Allow 127.0.0.1",
-        "LogLevel Critical",
+        f"LogLevel {log_level}",
         f'LogFile "{workdir / "tinyproxy.log"}"',
         f'PidFile "{workdir / "tinyproxy.pid"}"',
         "DisableViaHeader Yes",

@@ -11,6 +11,7 @@ any malformed answer into a failure with a reason, never an exception.
 from __future__ import annotations
 
 import enum
+import socket
 import time
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from core.cert_urls import (
     parse_fetch_url,
 )
 from core.certs import CertificateFileError, load_certificates
-from core.models import HttpProbeAnswer
+from core.models import HttpProbeAnswer, ProxyEndpoint
 from core.probe.net import connect_one, resolve
 from core.probe.stream import BoundedStream, StreamError, StreamProblem
 
@@ -93,11 +94,13 @@ def http_fetch(
     body: bytes | None = None,
     content_type: str | None = None,
     site_address: str | None = None,
+    proxy: ProxyEndpoint | None = None,
 ) -> FetchResult:
     """GET (or POST ``body``) a certificate-supplied ``url`` within the budget's step timeout.
 
     ``site_address`` is the IP address of the checked server: it decides which non-public
-    addresses the URL may point to. Only :class:`Cancelled` is raised.
+    addresses the URL may point to; ``proxy`` is the check's route. Only :class:`Cancelled` is
+    raised.
     """
     started = time.monotonic()
     deadline = budget.step_deadline()
@@ -112,7 +115,7 @@ def http_fetch(
     for hop in range(MAX_REDIRECTS + 1):
         try:
             response = _exchange(
-                current, method, body, content_type, budget, deadline, site_address
+                current, method, body, content_type, budget, deadline, site_address, proxy=proxy
             )
         except _Stop as stop:
             reason = stop.reason
@@ -157,7 +160,7 @@ def http_fetch(
     raise AssertionError("unreachable: the loop returns on its last hop")
 
 
-def http_probe(url: str, budget: Budget) -> HttpProbeAnswer:
+def http_probe(url: str, budget: Budget, *, proxy: ProxyEndpoint | None = None) -> HttpProbeAnswer:
     """GET ``url`` once within the step timeout and keep the answer as it is.
 
     The address is the user's setting (a connectivity-check URL), not a certificate's, so any
@@ -172,7 +175,9 @@ def http_probe(url: str, budget: Budget) -> HttpProbeAnswer:
             display_url(url), None, None, None, b"", describe_url_problem(parsed)
         )
     try:
-        response = _exchange(parsed, "GET", None, None, budget, deadline, None, probe=True)
+        response = _exchange(
+            parsed, "GET", None, None, budget, deadline, None, probe=True, proxy=proxy
+        )
     except _Stop as stop:
         reason = stop.reason
         if stop.failure is FetchFailure.TIMED_OUT:
@@ -197,23 +202,73 @@ def _exchange(
     site_address: str | None,
     *,
     probe: bool = False,
+    proxy: ProxyEndpoint | None = None,
 ) -> _Response:
-    address = _pick_address(url, budget, deadline, site_address, any_address=probe)
-    connected = connect_one(address, url.port, _until(deadline, budget))
-    if connected.sock is None:
-        if time.monotonic() >= deadline:
-            raise _Stop(FetchFailure.TIMED_OUT, "timed out")
-        raise _Stop(FetchFailure.UNREACHABLE, f"{url.display} is unreachable ({connected.detail})")
-    conn = BoundedStream(connected.sock, budget, deadline)
+    sock, absolute = _open(url, budget, deadline, site_address, probe, proxy)
+    conn = BoundedStream(sock, budget, deadline)
     try:
         if url.scheme == "https":
             conn.start_tls(url.host)
-        conn.send_all(_request_bytes(url, method, body, content_type))
+        conn.send_all(_request_bytes(url, method, body, content_type, proxy if absolute else None))
         return _read_response(conn, every_body=probe)
     except StreamError as exc:
         raise _stream_stop(exc) from None
     finally:
         conn.close()
+
+
+def _open(
+    url: FetchUrl,
+    budget: Budget,
+    deadline: float,
+    site_address: str | None,
+    probe: bool,
+    proxy: ProxyEndpoint | None,
+) -> tuple[socket.socket, bool]:
+    """A connected socket for ``url``, straight or through ``proxy`` (the check's route), and
+    whether the request goes to an HTTP proxy in absolute form (``GET http://host/path``):
+    plain-http addresses are asked of an HTTP proxy that way, because many proxies (Squid's
+    default among them) allow CONNECT only to port 443."""
+    if proxy is None:
+        address = _pick_address(url, budget, deadline, site_address, any_address=probe)
+        connected = connect_one(address, url.port, _until(deadline, budget))
+        if connected.sock is None:
+            if time.monotonic() >= deadline:
+                raise _Stop(FetchFailure.TIMED_OUT, "timed out")
+            raise _Stop(
+                FetchFailure.UNREACHABLE, f"{url.display} is unreachable ({connected.detail})"
+            )
+        return connected.sock, False
+    # Through a proxy the proxy resolves names; an address literal is still held to the rule.
+    if not probe and _is_ip(url.host):
+        refusal = fetch_refusal(url.host, site_address)
+        if refusal is not None:
+            raise _Stop(FetchFailure.REFUSED_ADDRESS, f"not fetched: {refusal}")
+    from core.probe.tunnel import ProxyScheme, open_tunnel
+
+    if proxy.scheme is ProxyScheme.HTTP and url.scheme == "http":
+        outcome = open_tunnel(proxy, url.host, url.port, _until(deadline, budget), plain=True)
+        absolute = True
+    else:
+        outcome = open_tunnel(proxy, url.host, url.port, _until(deadline, budget))
+        absolute = False
+    if outcome.sock is None:
+        failure = FetchFailure.TIMED_OUT if time.monotonic() >= deadline else None
+        raise _Stop(
+            failure or FetchFailure.UNREACHABLE,
+            f"through the proxy {proxy.display}: {outcome.detail}",
+        )
+    return outcome.sock, absolute
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _stream_stop(exc: StreamError) -> _Stop:
@@ -257,15 +312,24 @@ def _pick_address(
 
 
 def _request_bytes(
-    url: FetchUrl, method: str, body: bytes | None, content_type: str | None
+    url: FetchUrl,
+    method: str,
+    body: bytes | None,
+    content_type: str | None,
+    http_proxy: ProxyEndpoint | None = None,
 ) -> bytes:
+    target = url.target if http_proxy is None else f"{url.display}"
     lines = [
-        f"{method} {url.target} HTTP/1.1",
+        f"{method} {target} HTTP/1.1",
         f"Host: {url.host_header}",
         "User-Agent: HandshakeDoctor",
         "Accept: */*",
         "Connection: close",
     ]
+    if http_proxy is not None and http_proxy.has_credentials:
+        from core.probe.tunnel import basic_credentials
+
+        lines.append(f"Proxy-Authorization: {basic_credentials(http_proxy)}")
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
         if content_type:
@@ -365,10 +429,14 @@ def _chunks(conn: BoundedStream) -> bytes:
 
 
 def fetch_issuers(
-    url: str, budget: Budget, *, site_address: str | None = None
+    url: str,
+    budget: Budget,
+    *,
+    site_address: str | None = None,
+    proxy: ProxyEndpoint | None = None,
 ) -> tuple[list[x509.Certificate], str]:
     """Certificates found at a caIssuers address, and a status phrase for the evidence."""
-    result = http_fetch(url, budget, site_address=site_address)
+    result = http_fetch(url, budget, site_address=site_address, proxy=proxy)
     if result.data is None:
         prefix = "" if (result.reason or "").startswith("not fetched") else "fetch failed: "
         return [], f"{prefix}{result.error}"

@@ -36,7 +36,7 @@ from types import MappingProxyType
 from core.budget import Budget, Cancelled, DeadlineExceeded, wait_slice
 from core.ciphers import CipherSuite, load_registry, preference_key, suite
 from core.observations import ServerEnumeration
-from core.probe.net import connect_one, resolve
+from core.probe.net import Dialer, connect_one, resolve
 from core.wire.hello import ECDHE_GROUPS, TLS13_GROUPS, build_client_hello, group_name
 from core.wire.parse import ReplyKind, ServerReply, read_server_reply
 from core.wire.records import VERSION_LABELS, TlsVersion, version_label
@@ -114,7 +114,13 @@ class ProbeResult:
 
 
 def send_hello(
-    address: str, port: int, hello: bytes, budget: Budget, *, want_key_exchange: bool = False
+    address: str,
+    port: int,
+    hello: bytes,
+    budget: Budget,
+    *,
+    want_key_exchange: bool = False,
+    dial: Dialer | None = None,
 ) -> ProbeResult:
     """One probe: connect, send ``hello``, read the answer, close.
 
@@ -125,7 +131,7 @@ def send_hello(
     """
     budget.check()
     started = time.monotonic()
-    connected = connect_one(address, port, budget)
+    connected = (dial or connect_one)(address, port, budget)
     if connected.sock is None:
         return ProbeResult(
             ProbeOutcome.CONNECT_FAILED,
@@ -279,7 +285,9 @@ class _Scan:
         workers: int,
         gentle: bool,
         progress: Callable[[int, int], None] | None,
+        dial: Dialer | None = None,
     ) -> None:
+        self.dial = dial
         self.address = address
         self.port = port
         self.sni = sni
@@ -380,7 +388,12 @@ class _Scan:
             version, suites, sni=self.sni, groups=groups, key_share_groups=key_share_groups
         )
         result = send_hello(
-            self.address, self.port, hello, self.budget, want_key_exchange=want_key_exchange
+            self.address,
+            self.port,
+            hello,
+            self.budget,
+            want_key_exchange=want_key_exchange,
+            dial=self.dial,
         )
         with self._lock:
             self.hellos[key] = self.hellos.get(key, 0) + 1
@@ -613,6 +626,7 @@ def enumerate_server(
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
     gentle: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    dial: Dialer | None = None,
 ) -> ServerEnumeration:
     """Find the versions, suites (in the server's order where it has one) and groups a server
     accepts, with as few hellos as the answers allow.
@@ -629,11 +643,13 @@ def enumerate_server(
     is set; when the budget's deadline passes, returns what it has with ``complete=False``.
     """
     started = time.monotonic()
-    address = _address_for(host_for_connect, port, budget)
+    # Through a proxy, the proxy resolves the name: every probe names the host, as the
+    # handshake did.
+    address = host_for_connect if dial is not None else _address_for(host_for_connect, port, budget)
     if address is None:
         return _unreached(f"{host_for_connect} does not resolve", started)
     workers = 1 if gentle else max(1, max_connections)
-    scan = _Scan(address, port, sni, budget, workers, gentle, progress)
+    scan = _Scan(address, port, sni, budget, workers, gentle, progress, dial)
     states = {v: _VersionScan(v) for v in TlsVersion}
     groups_started = threading.Event()
 

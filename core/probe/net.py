@@ -89,6 +89,11 @@ class ConnectOutcome:
     duration_ms: float
 
 
+#: How a check opens each connection: straight to an address (``connect_one``), or through the
+#: route's proxy (``core.probe.tunnel.proxy_dialer``), where the host may be a name.
+Dialer = Callable[[str, int, Budget], ConnectOutcome]
+
+
 def connect_one(
     address: str, port: int, budget: Budget, deadline: float | None = None
 ) -> ConnectOutcome:
@@ -188,6 +193,9 @@ class Race:
         self._running = 0
         self._started: list[str] = []
         self.winner: ConnectOutcome | None = None
+        #: Set once nobody will read the queue again: a late attempt closes its own socket.
+        self._abandoned = False
+        self._lock = threading.Lock()
 
     def run(self) -> ConnectOutcome:
         """The winner, or the most telling failure when no address connects."""
@@ -200,6 +208,7 @@ class Race:
                 next_start = now + (self._delay or 0.0)
                 continue
             if self._budget.cancelled:
+                self.abandon()
                 raise Cancelled
             wait = wait_slice(self._deadline + 0.5)
             if pending and self._delay is not None:
@@ -224,7 +233,21 @@ class Race:
                     break
                 continue
             self._record(address, result)
+        self.abandon()
         return tuple((a, self._results.get(a)) for a in self.addresses)
+
+    def abandon(self) -> None:
+        """Nobody waits for the attempts still under way: each closes what it connects (a
+        cancel, or the handshake's end, must not leave a connected socket behind)."""
+        with self._lock:
+            self._abandoned = True
+            while True:
+                try:
+                    _, result = self._done.get_nowait()
+                except queue.Empty:
+                    break
+                if result.sock is not None:
+                    result.sock.close()
 
     def _start(self, address: str) -> None:
         self._running += 1
@@ -239,7 +262,12 @@ class Race:
                 result = ConnectOutcome(
                     None, address, NetworkFailure.UNREACHABLE, exc.strerror or str(exc), 0.0
                 )
-            self._done.put((address, result))
+            with self._lock:
+                if self._abandoned:
+                    if result.sock is not None:
+                        result.sock.close()
+                    return
+                self._done.put((address, result))
 
         threading.Thread(target=work, name=f"connect {address}", daemon=True).start()
 

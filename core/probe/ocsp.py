@@ -11,7 +11,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from core.budget import Budget
-from core.models import RevocationStatus
+from core.models import ProxyEndpoint, RevocationStatus
 from core.probe.fetch import http_fetch
 
 __all__ = ["RevocationStatus", "check_revocation"]
@@ -58,6 +58,7 @@ def check_revocation(
     budget: Budget,
     *,
     site_address: str | None = None,
+    proxy: ProxyEndpoint | None = None,
 ) -> RevocationStatus:
     """Ask the responder; whatever it answers, the result is a status with a reason.
 
@@ -73,6 +74,7 @@ def check_revocation(
         body=request.public_bytes(serialization.Encoding.DER),
         content_type="application/ocsp-request",
         site_address=site_address,
+        proxy=proxy,
     )
     shown = fetched.url
     if fetched.data is None:

@@ -10,14 +10,14 @@ connected to the site through the proxy, ready for the TLS handshake, exactly li
 from __future__ import annotations
 
 import base64
-import enum
 import ipaddress
 import socket
 import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from core.budget import Budget
+from core.models import NetworkFailure, ProxyEndpoint, ProxyScheme
 from core.models import ProxyFailure as TunnelFailure
 from core.probe import net
 from core.probe.stream import BoundedStream, StreamError, StreamProblem
@@ -28,33 +28,6 @@ __all__ = ["ProxyEndpoint", "ProxyScheme", "TunnelFailure", "TunnelOutcome", "op
 MAX_PROXY_HEAD = 8 * 1024
 #: How much of a refusal page is kept as the proxy's own words.
 MAX_PROXY_WORDS = 2048
-
-
-class ProxyScheme(enum.StrEnum):
-    HTTP = "http"
-    SOCKS5 = "socks5"  # the client resolves the site's name
-    SOCKS5H = "socks5h"  # the proxy resolves it
-
-
-@dataclass(frozen=True)
-class ProxyEndpoint:
-    """A proxy to dial. The credentials never appear in ``repr`` or ``display``."""
-
-    scheme: ProxyScheme
-    host: str
-    port: int
-    username: str | None = field(default=None, repr=False)
-    password: str | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def display(self) -> str:
-        """The proxy as it may be shown in a report: scheme, host, port; no credentials."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme.value}://{host}:{self.port}"
-
-    @property
-    def has_credentials(self) -> bool:
-        return self.username is not None
 
 
 @dataclass(frozen=True)
@@ -83,10 +56,12 @@ def open_tunnel(
     budget: Budget,
     *,
     resolver: net.Resolver | None = None,
+    plain: bool = False,
 ) -> TunnelOutcome:
     """Connect to ``host:port`` through ``proxy`` within the budget's step timeout.
 
-    Only :class:`core.budget.Cancelled` is raised; every other end is an outcome.
+    ``plain``: only connect to an HTTP proxy, for a plain-http request sent to it in absolute
+    form. Only :class:`core.budget.Cancelled` is raised; every other end is an outcome.
     """
     started = time.monotonic()
 
@@ -104,6 +79,10 @@ def open_tunnel(
             failure=TunnelFailure.PROXY_UNREACHABLE,
             detail=f"{proxy.display} does not answer ({connected.detail})",
             proxy_address=connected.address,
+        )
+    if plain:
+        return done(
+            sock=connected.sock, failure=None, detail="connected", proxy_address=connected.address
         )
     stream = BoundedStream(connected.sock, budget, budget.step_deadline())
     try:
@@ -189,8 +168,7 @@ def _http_connect(stream: BoundedStream, proxy: ProxyEndpoint, host: str, port: 
         "Proxy-Connection: keep-alive",
     ]
     if proxy.has_credentials:
-        pair = f"{proxy.username}:{proxy.password or ''}".encode()
-        lines.append(f"Proxy-Authorization: Basic {base64.b64encode(pair).decode('ascii')}")
+        lines.append(f"Proxy-Authorization: {basic_credentials(proxy)}")
     stream.send_all(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
     try:
         head = stream.read_until(b"\r\n\r\n", MAX_PROXY_HEAD)
@@ -233,6 +211,12 @@ def _http_connect(stream: BoundedStream, proxy: ProxyEndpoint, host: str, port: 
             "proxy_words": words,
         }
     )
+
+
+def basic_credentials(proxy: ProxyEndpoint) -> str:
+    """The ``Proxy-Authorization`` value for the proxy's user and password (Basic)."""
+    pair = f"{proxy.username}:{proxy.password or ''}".encode()
+    return f"Basic {base64.b64encode(pair).decode('ascii')}"
 
 
 def _status_code(line: str) -> int | None:
@@ -372,3 +356,31 @@ def _not_socks(data: bytes) -> dict[str, object]:
         "detail": "the proxy's answer is not SOCKS5",
         "proxy_words": data.decode("utf-8", errors="replace") or None,
     }
+
+
+_CONNECT_FAILURES = {
+    TunnelFailure.PROXY_UNREACHABLE: NetworkFailure.UNREACHABLE,
+    TunnelFailure.TIMED_OUT: NetworkFailure.CONNECT_TIMEOUT,
+}
+
+
+def proxy_dialer(proxy: ProxyEndpoint, resolver: net.Resolver | None = None) -> net.Dialer:
+    """A dialer for every later connection of a check (the prober's, the retries'): the same
+    path as the handshake's, so what they see is what the user's apps see."""
+
+    def dial(host: str, port: int, budget: Budget) -> net.ConnectOutcome:
+        outcome = open_tunnel(proxy, host, port, budget, resolver=resolver)
+        if outcome.sock is not None:
+            return net.ConnectOutcome(
+                outcome.sock, outcome.proxy_address or host, None, "connected", outcome.duration_ms
+            )
+        failure = _CONNECT_FAILURES.get(outcome.failure or TunnelFailure.MALFORMED)
+        return net.ConnectOutcome(
+            None,
+            outcome.proxy_address or host,
+            failure or NetworkFailure.CONNECT_REFUSED,
+            f"through the proxy {proxy.display}: {outcome.detail}",
+            outcome.duration_ms,
+        )
+
+    return dial

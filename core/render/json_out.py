@@ -110,17 +110,29 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
 
 
 def path_dict(report: CheckReport) -> dict[str, Any]:
-    """The route taken: resolver, its answers, every address tried. Proxies and STARTTLS are
-    null until the issues that add them."""
+    """The route taken: the proxy (never its credentials) and where that setting came from, the
+    resolver and its answers, every address tried, the captive-portal probe. STARTTLS is null
+    until the issue that adds it."""
     route = report.route
+    proxy = route.proxy if route is not None else None
+    portal = report.portal
     dns = route.dns if route is not None else None
     attempts = report.attempts
     if not attempts and route is not None:
         attempts = tuple(AddressAttempt(a, None) for a in route.addresses)
     return {
         "kind": route.kind.value if route is not None else None,
-        "proxy": None,
-        "proxy_source": None,
+        "proxy": proxy.proxy if proxy is not None else None,
+        "proxy_source": proxy.source if proxy is not None else None,
+        "proxy_setting": proxy.setting if proxy is not None else None,
+        "portal": None
+        if portal is None
+        else {
+            "probe_url": portal.probe_url,
+            "verdict": portal.verdict.value,
+            "portal_url": portal.portal_url,
+            "sign": portal.sign,
+        },
         "resolver": dns.resolver if dns is not None else None,
         "dns": None
         if dns is None

@@ -30,6 +30,12 @@ def ticket_summary(report: CheckReport) -> str:
         lines.append(f"Who acts: {who}")
     else:
         lines.append("Cause: none found; the connection works.")
+    proxy = report.route.proxy if report.route is not None else None
+    if proxy is not None:
+        lines.append(
+            f"Path: through the proxy {visible(proxy.proxy, limit=200)} "
+            f"(from {visible(proxy.setting, limit=80)})"
+        )
     hs = report.handshake
     if hs is not None and hs.ok:
         lines.append(f"Handshake: {hs.protocol}, {hs.cipher}")

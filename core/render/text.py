@@ -40,6 +40,9 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     where = t(target.display())
     if target.connect_address:
         where += f" via {t(target.connect_address)}:{target.dial_port}"
+    proxy = report.route.proxy if report.route is not None else None
+    if proxy is not None:
+        where += f" through the proxy {t(proxy.proxy)} (from {t(proxy.setting)})"
     lines.append(f"Handshake Doctor — {where}")
     verdict = report.verdict
     cause = report.cause
