@@ -180,7 +180,7 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
         except DnsServerError as exc:
             raise RequestError("dns_server", RequestProblem.DNS_SERVER, reason=str(exc)) from None
     proxy = None
-    if spec.proxy.strip():
+    if spec.proxy.strip() and not spec.no_proxy:  # "connect directly" wins over a typed proxy
         from core.proxy_settings import ProxyUrlError, parse_proxy_url
 
         try:
@@ -197,7 +197,7 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
         gentle=spec.gentle,
         dns_server=dns_server,
         proxy=proxy,
-        no_proxy=spec.no_proxy and proxy is None,
+        no_proxy=spec.no_proxy,
         system_proxy=True,
         portal_url=_portal_url(spec.portal_url),
     )

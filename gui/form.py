@@ -205,6 +205,17 @@ class CheckForm(QWidget):
         self.dns_server = QLineEdit(options)
         self.dns_server.setPlaceholderText("optional: ask this one, e.g. 9.9.9.9 or [::1]:5353")
         self.dns_server.setAccessibleName("DNS server")
+        self.proxy = QLineEdit(options)
+        self.proxy.setPlaceholderText(_proxy_placeholder())
+        self.proxy.setAccessibleName("Proxy")
+        self.proxy.setToolTip(
+            "Empty: the proxy your apps use (HTTPS_PROXY, then this computer's settings).\n"
+            "Or give one: http://[user:password@]host:port, socks5://host:port, socks5h://…\n"
+            "The password is kept in memory only, never saved."
+        )
+        self.no_proxy = QCheckBox("Connect directly (no proxy)", options)
+        self.no_proxy.setAccessibleName("No proxy")
+        self.no_proxy.toggled.connect(lambda on: self.proxy.setEnabled(not on))
         self.no_network_time = QCheckBox("No time server (use the server's clock)", options)
         self.no_network_time.setAccessibleName("No network time")
         self.no_network_time.toggled.connect(lambda on: self.time_server.setEnabled(not on))
@@ -240,6 +251,7 @@ class CheckForm(QWidget):
             "timeout": _Field(self.timeout, options),
             "time_server": _Field(self.time_server, options),
             "dns_server": _Field(self.dns_server, options),
+            "proxy": _Field(self.proxy, options),
         }
         labels = {
             "port": "Port",
@@ -251,6 +263,7 @@ class CheckForm(QWidget):
             "timeout": "Timeout per step",
             "time_server": "Time server",
             "dns_server": "DNS server",
+            "proxy": "Proxy",
         }
         right_side = ("ca_file", "client_cert", "client_key", "password")
         for key, field in fields.items():
@@ -259,6 +272,7 @@ class CheckForm(QWidget):
             label.setBuddy(field.editor)
             (right if key in right_side else left).addRow(label, field)
         right.addRow("", self.only_ca)
+        left.addRow("", self.no_proxy)
         flags = QVBoxLayout()
         flags.setSpacing(2)
         for box in (self.no_network_time, self.quick, self.gentle):
@@ -272,6 +286,7 @@ class CheckForm(QWidget):
             self.password,
             self.time_server,
             self.dns_server,
+            self.proxy,
         ):
             edit.returnPressed.connect(self._enter)
         self.fields = {**fields, "host": self.host_field}
@@ -297,6 +312,8 @@ class CheckForm(QWidget):
             quick=self.quick.isChecked(),
             gentle=self.gentle.isChecked(),
             dns_server=self.dns_server.text(),
+            proxy=self.proxy.text(),
+            no_proxy=self.no_proxy.isChecked(),
         )
 
     def set_state(self, state: RequestSpec) -> None:
@@ -317,9 +334,12 @@ class CheckForm(QWidget):
         self.quick.setChecked(state.quick)
         self.gentle.setChecked(state.gentle)
         self.dns_server.setText(state.dns_server)
+        self.proxy.setText(state.proxy)
+        self.no_proxy.setChecked(state.no_proxy)
         differs = (
             state.port is not None
             or bool(state.connect or state.ca_file or state.client_cert or state.dns_server)
+            or bool(state.proxy or state.no_proxy)
             or state.timeout != DEFAULT_TIMEOUT
         )
         if differs:
@@ -390,3 +410,19 @@ class CheckForm(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, title, target.text(), filters)
         if path:
             target.setText(path)
+
+
+def _proxy_placeholder() -> str:
+    """What an empty Proxy field means on this computer right now: the proxy the environment
+    names (never its password), or the system's settings."""
+    import os
+
+    from core.proxy_settings import ProxyUrlError, from_environment
+
+    try:
+        found = from_environment(os.environ, "example.com", 443)
+    except ProxyUrlError as exc:
+        return f"automatic: {exc.setting} is not usable ({exc.message})"[:120]
+    if found is not None and found.proxy is not None:
+        return f"automatic: now {found.proxy.display} (from {found.setting})"
+    return "automatic: this computer's proxy settings, if any"

@@ -1,0 +1,106 @@
+"""The window and the proxy: the Options' Proxy field and its "Connect directly" switch take
+the check through a real tinyproxy on loopback (or not), the Connect step names the path, a
+refusing proxy is the banner's cause in plain words, and a malformed proxy is explained next to
+its field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+
+from core.models import FindingId, StageId
+from core.request import RequestSpec
+from gui.window import MainWindow
+from tests.pki import Pki
+from tests.proxy_servers import have_tinyproxy, tinyproxy
+from tests.tls_servers import TlsConfig, tls_server
+
+CHECK_TIMEOUT_MS = 15_000
+needs_tinyproxy = pytest.mark.skipif(not have_tinyproxy(), reason="tinyproxy is not installed")
+
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    return Pki()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, pki: Pki) -> Iterator[MainWindow]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    root = pki.write_root(tmp_path)
+    initial = RequestSpec(ca_file=str(root), no_network_time=True, quick=True, timeout=3.0)
+    win = MainWindow(settings=settings, initial=initial)
+    win.fixit.open_uri = lambda uri: False
+    win.fixit.start_command = lambda argv: False
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def run(qtbot: QtBot, win: MainWindow, host: str) -> str:
+    win.form.host.setText(host)  # typed keys would open the recent-hosts popup on a re-check
+    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
+    return str(ended.args[0])
+
+
+@needs_tinyproxy
+def test_check_through_the_proxy_field(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as site, tinyproxy(tmp_path) as port:
+        window.form.build_options()
+        window.form.proxy.setText(f"http://bob:pw@127.0.0.1:{port}")
+        assert run(qtbot, window, f"localhost:{site.port}") == "report"
+        report = window.report
+        assert report is not None and report.findings == ()
+        line = window.stage_model.summary(StageId.CONNECT)
+        assert line == f"through the proxy http://127.0.0.1:{port} (from --proxy)"
+        assert "pw" not in window.stage_model.summary(StageId.RESOLVE)
+        # "Connect directly" wins over the field: the same check without the proxy.
+        window.form.no_proxy.setChecked(True)
+        assert not window.form.proxy.isEnabled()
+        assert run(qtbot, window, f"localhost:{site.port}") == "report"
+        assert window.report is not None and window.report.route is not None
+        assert window.report.route.proxy is None
+    # The password typed into the field never reaches the settings file.
+    window.settings.sync()
+    saved = (tmp_path / "settings.ini").read_text(errors="replace")
+    assert "localhost" in saved and "bob" not in saved and ":pw@" not in saved
+
+
+@needs_tinyproxy
+def test_refusing_proxy_is_the_cause_in_plain_words(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    leaf = pki.leaf()
+    with (
+        tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as site,
+        tinyproxy(tmp_path, refuse=[r"^localhost$"]) as port,
+    ):
+        window.form.build_options()
+        window.form.proxy.setText(f"http://127.0.0.1:{port}")
+        assert run(qtbot, window, f"localhost:{site.port}") == "report"
+    report = window.report
+    assert report is not None and report.cause is not None
+    assert report.cause.id is FindingId.PROXY_REFUSED
+    assert window.banner.headline.text().startswith(
+        f"The proxy http://127.0.0.1:{port} refuses to connect to this site"
+    )
+
+
+def test_malformed_proxy_is_explained_next_to_its_field(qtbot: QtBot, window: MainWindow) -> None:
+    window.form.build_options()
+    window.form.proxy.setText("gopher://old.example:70")
+    window.form.host.setText("example.com")
+    assert not window.start_check()
+    assert window.form.options.isVisible()
+    error = window.form.fields["proxy"].error.text()
+    assert error.startswith("The proxy is not valid: unknown proxy scheme 'gopher'")
