@@ -29,8 +29,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: sysdeps-test $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+# mitmproxy (the intercepting proxy of the path tests) pins an older cryptography than ours, so it
+# lives in a venv of its own; the tests find mitmdump through MITMDUMP.
+MITM_VENV  := .venv-mitmproxy
+MITM_STAMP := $(MITM_VENV)/.installed-11.0.2
+
+$(MITM_STAMP):
+	@test -x $(MITM_VENV)/bin/python || $(PYTHON) -m venv $(MITM_VENV)
+	$(MITM_VENV)/bin/python -m pip install -q 'mitmproxy==11.0.2'
+	@touch $@
+
+pytest: sysdeps-test $(STAMP) $(MITM_STAMP)
+	MITMDUMP=$(abspath $(MITM_VENV))/bin/mitmdump QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # On CI (CI=true) the test run also builds the double-clickable bundle and smoke-tests it.
 test: lint typecheck pytest $(if $(CI),ci-package)
@@ -78,4 +88,4 @@ bench: $(STAMP)
 	for f in benchmarks/*.py; do echo "== $$f"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(MITM_VENV) build dist .mypy_cache .ruff_cache .pytest_cache

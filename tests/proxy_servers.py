@@ -46,12 +46,12 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float =
 
 
 @contextlib.contextmanager
-def _child(argv: Sequence[str], port: int) -> Iterator[int]:
+def _child(argv: Sequence[str], port: int, seconds: float = 10.0) -> Iterator[int]:
     process = subprocess.Popen(
         list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_for_port(port, process)
+        _wait_for_port(port, process, seconds)
         yield port
     finally:
         process.kill()
@@ -101,3 +101,39 @@ def microsocks(credentials: tuple[str, str] | None = None) -> Iterator[int]:
         argv += ["-u", credentials[0], "-P", credentials[1]]
     with _child(argv, port) as ready:
         yield ready
+
+
+def mitmdump_path() -> str | None:
+    """mitmproxy's mitmdump: from MITMDUMP (make test sets it to its own venv), else on PATH."""
+    import os
+
+    path = os.environ.get("MITMDUMP") or shutil.which("mitmdump")
+    return path if path and Path(path).exists() else None
+
+
+@contextlib.contextmanager
+def mitmdump(confdir: Path) -> Iterator[tuple[int, Path]]:
+    """An intercepting proxy on 127.0.0.1 (the "managed machine" case): yields its port and its
+    CA certificate, which the test hands to the check as --ca-file. It does not verify the
+    upstream site (--ssl-insecure): the test's site has the test's own PKI."""
+    binary = mitmdump_path()
+    if binary is None:
+        raise RuntimeError("mitmdump is not installed")
+    port = free_port()
+    argv = [
+        binary,
+        "--listen-host",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--set",
+        f"confdir={confdir}",
+        "--ssl-insecure",
+        "-q",
+    ]
+    with _child(argv, port, seconds=30.0) as ready:
+        ca = confdir / "mitmproxy-ca-cert.pem"
+        deadline = time.monotonic() + 10
+        while not ca.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield ready, ca

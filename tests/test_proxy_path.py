@@ -289,3 +289,34 @@ def test_open_network_probe_leaves_the_findings_as_they_are(
     assert len(requests) == 1 and requests[0].startswith(b"GET /ping HTTP/1.1")
     assert ids(report) == ["hostname-mismatch"]
     assert report["path"]["portal"]["verdict"] == "none"
+
+
+# --------------------------------------------------------------------------- an intercepting proxy
+
+
+def _mitmdump_or_skip() -> None:
+    import os
+
+    from tests.proxy_servers import mitmdump_path
+
+    if mitmdump_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("mitmdump is missing on CI: make test installs it (.venv-mitmproxy)")
+        pytest.skip("mitmdump is not installed (make test installs it)")
+
+
+def test_inspecting_proxy_on_a_managed_machine_is_interception(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, site: int
+) -> None:
+    """A company's inspecting proxy, whose root the machine trusts (given as --ca-file): the
+    chain validates, and the check names the interception and the product."""
+    _mitmdump_or_skip()
+    from tests.proxy_servers import mitmdump
+
+    with mitmdump(tmp_path / "mitm") as (port, ca):
+        _, report = check(capsys, ca, site, "--proxy", f"http://127.0.0.1:{port}")
+    assert "interception-suspected" in ids(report), ids(report)
+    finding = next(f for f in report["findings"] if f["id"] == "interception-suspected")
+    assert finding["evidence"]["product"] == "mitmproxy"
+    assert report["path"]["proxy"] == f"http://127.0.0.1:{port}"
+    assert report["certificates"][-1]["subject"].endswith("CN=mitmproxy")

@@ -366,9 +366,7 @@ def test_report_onto_a_full_disk_says_it_was_not_written(
     captured = capsys.readouterr()
     assert code == 2
     assert captured.out == ""
-    assert captured.err == (
-        f"handshake-doctor: cannot write {out}: no space left on device\n"
-    )
+    assert captured.err == (f"handshake-doctor: cannot write {out}: no space left on device\n")
 
 
 def test_report_command_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
