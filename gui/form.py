@@ -91,6 +91,7 @@ class CheckForm(QWidget):
         super().__init__(parent)
         self._running = False
         self._options_built = False
+        self._portal_url: str | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(4)
@@ -314,6 +315,7 @@ class CheckForm(QWidget):
             dns_server=self.dns_server.text(),
             proxy=self.proxy.text(),
             no_proxy=self.no_proxy.isChecked(),
+            portal_url=self._portal_url,
         )
 
     def set_state(self, state: RequestSpec) -> None:
@@ -336,6 +338,8 @@ class CheckForm(QWidget):
         self.dns_server.setText(state.dns_server)
         self.proxy.setText(state.proxy)
         self.no_proxy.setChecked(state.no_proxy)
+        # No field of its own (handshake-doctor --portal-url): kept as the window was opened.
+        self._portal_url = state.portal_url
         differs = (
             state.port is not None
             or bool(state.connect or state.ca_file or state.client_cert or state.dns_server)

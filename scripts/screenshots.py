@@ -145,6 +145,32 @@ def main(argv: list[str]) -> int:
     def offline(stack: ExitStack, _tmp: Path) -> dict[str, object]:
         return {}
 
+    def proxy_refused(stack: ExitStack, tmp: Path) -> dict[str, object]:
+        # A company proxy (a real tinyproxy on loopback) whose filter refuses this site.
+        from tests.proxy_servers import tinyproxy
+
+        leaf = pki.leaf(("jobs.example.com",))
+        server = enter(stack, tls_server(TlsConfig([leaf, pki.intermediate], leaf)))
+        folder = tmp / "tinyproxy"
+        folder.mkdir(exist_ok=True)
+        port = enter(stack, tinyproxy(folder, refuse=[r"^127\.0\.0\.1$"]))
+        return {"connect": server.address, "proxy": f"http://127.0.0.1:{port}"}  # type: ignore[attr-defined]
+
+    def portal(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # Hotel Wi-Fi: the probe is redirected to the sign-in page, and port 443 answers with
+        # the portal's own certificate.
+        from tests.http_servers import http_raw
+        from tests.tls_servers import LoopbackServer
+
+        leaf = pki.leaf(("login.hotel-wifi.example",))
+        server = enter(stack, tls_server(TlsConfig([leaf, pki.intermediate], leaf)))
+        redirect = b"HTTP/1.1 302 Found\r\nLocation: http://login.hotel-wifi.example/?room\r\n\r\n"
+        probe = enter(stack, LoopbackServer(http_raw(redirect)))
+        return {
+            "connect": server.address,  # type: ignore[attr-defined]
+            "portal_url": f"http://{probe.address}/canonical.html",  # type: ignore[attr-defined]
+        }
+
     def mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
         leaf = pki.leaf(("legacy.example.com",))
         config = TlsConfig(
@@ -183,6 +209,8 @@ def main(argv: list[str]) -> int:
         ),
         Shot("dns-filter", "ads.example.com", "Fix it", dns_filter, ("Summary",)),
         Shot("offline", "www.example.com", "Fix it", offline, ("Summary",)),
+        Shot("proxy-refused", "jobs.example.com", "Fix it", proxy_refused, ("Summary",)),
+        Shot("captive-portal", "www.example.com", "Fix it", portal, ("Summary",)),
     ]
     args.outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -201,9 +229,12 @@ def main(argv: list[str]) -> int:
                 no_network_time=bool(overrides.get("no_network_time", True)),
                 quick=bool(overrides.get("quick", False)),
                 timeout=3.0,
-                connect=str(overrides["connect"]),
+                connect=str(overrides["connect"]) if "connect" in overrides else None,
                 time_server=str(overrides["time_server"]) if "time_server" in overrides else None,
                 dns_server=str(overrides.get("dns_server", "")),
+                proxy=str(overrides.get("proxy", "")),
+                # Nothing leaves the machine: the portal probe only where the scene has one.
+                portal_url=str(overrides.get("portal_url", "none")),
             )
             settings = QSettings(str(work / f"{shot.name}.ini"), QSettings.Format.IniFormat)
             window = MainWindow(settings=settings, initial=state)

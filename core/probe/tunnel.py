@@ -234,8 +234,26 @@ def _words(stream: BoundedStream, headers: list[tuple[str, str, str]]) -> str | 
     if length is not None and length.isdigit():
         cap = min(cap, int(length))
     body = stream.read_available(cap, 0.3) if cap else b""
-    text = body.decode("utf-8", errors="replace").strip()
+    text = readable_words(body.decode("utf-8", errors="replace"))
     return text or None
+
+
+def readable_words(page: str, limit: int = 300) -> str:
+    """A refusal page as the words a person reads on it: a proxy's HTML page (its body, tags
+    and entities gone) or its plain text, in one line. Still a stranger's text: the renderers
+    escape it."""
+    import html
+    import re
+
+    text = page
+    if "<" in text and ">" in text:
+        body = re.search(r"<body[^>]*>(.*?)(</body>|$)", text, re.S | re.I)
+        text = body.group(1) if body else text
+        text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text, flags=re.S | re.I)
+        text = re.sub(r"<[^>]*>", " ", text)
+        text = html.unescape(text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _printable(text: str, limit: int) -> str:
