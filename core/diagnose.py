@@ -230,7 +230,8 @@ def run_check(
             ref_clock,
             local_now,
             errors,
-            obs.connect_address,
+            # Through a proxy the server's address is the proxy's to know; --connect names it.
+            obs.connect_address or target.connect_address,
             proxy,
         ),
         _NO_CHAIN,

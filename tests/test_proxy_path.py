@@ -320,3 +320,34 @@ def test_inspecting_proxy_on_a_managed_machine_is_interception(
     assert finding["evidence"]["product"] == "mitmproxy"
     assert report["path"]["proxy"] == f"http://127.0.0.1:{port}"
     assert report["certificates"][-1]["subject"].endswith("CN=mitmproxy")
+
+
+@needs_tinyproxy
+def test_aia_fetch_takes_the_proxy_too(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path, tmp_path: Path
+) -> None:
+    """A leaf-only server whose missing intermediate is at its AIA address: the fetch goes
+    through the proxy like the check (absolute-form GET), and repairs the chain."""
+    requests: list[bytes] = []
+    with (
+        LoopbackServer(http_recorder(requests, http_ok(pki.intermediate.der))) as aia,
+        tinyproxy(tmp_path, log_level="Info") as proxy_port,
+    ):
+        leaf = pki.leaf(aia_issuer_url=f"http://{aia.address}/inter.der")
+        with tls_server(TlsConfig([leaf], leaf)) as server:
+            # --connect names the server's address (loopback), which lets a loopback AIA
+            # address be fetched; the proxy is still the path.
+            _, report = check(
+                capsys,
+                root_file,
+                server.port,
+                "--connect",
+                server.address,
+                "--proxy",
+                f"http://127.0.0.1:{proxy_port}",
+            )
+        log = (tmp_path / "tinyproxy.log").read_text(errors="replace")
+    assert ids(report) == ["incomplete-chain"]
+    assert report["findings"][0]["evidence"]["aia_repairs"] == "yes"
+    assert f"GET http://{aia.address}/inter.der" in log
+    assert len(requests) == 1
