@@ -81,6 +81,9 @@ class Observations:
     proxy: ProxyObservation | None = None
     #: Why the direct route failed where the proxy worked (None: not tried, or it worked too).
     direct_failure: str | None = None
+    #: The issuer of the leaf each route was given: they differ where the proxy inspects TLS.
+    direct_issuer: str | None = None
+    proxied_issuer: str | None = None
     portal: PortalResult | None = None
 
 
@@ -547,6 +550,32 @@ def _ipv6_findings(obs: Observations) -> list[Finding]:
     ]
 
 
+def _proxy_interception(obs: Observations, findings: list[Finding]) -> list[Finding]:
+    """Through the proxy the site's certificate comes from another issuer than straight to the
+    site: the proxy opens the TLS connection and makes its own certificate (the commonest
+    interception of all, a company's inspecting proxy)."""
+    if (
+        obs.proxy is None
+        or obs.direct_issuer is None
+        or obs.proxied_issuer is None
+        or obs.direct_issuer == obs.proxied_issuer
+        or any(f.id is FindingId.INTERCEPTION_SUSPECTED for f in findings)
+    ):
+        return []
+    return [
+        Finding(
+            FindingId.INTERCEPTION_SUSPECTED,
+            Severity.WARNING,
+            evidence(
+                root_subject=obs.proxied_issuer,
+                product=f"the proxy {obs.proxy.proxy}",
+                reason=f"through the proxy the certificate is issued by {obs.proxied_issuer}; "
+                f"straight to the site, by {obs.direct_issuer}",
+            ),
+        )
+    ]
+
+
 def _with_portal(obs: Observations, findings: list[Finding]) -> list[Finding]:
     """A portal explains the failures it causes; without any failure, it is not in the way."""
     portal = obs.portal
@@ -580,6 +609,7 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings += [f for f in obs.overlap_findings if not any(f.id == g.id for g in findings)]
     findings += clock_out
     findings += _direct_blocked(obs)
+    findings += _proxy_interception(obs, findings)
     findings = _with_portal(obs, findings)
     findings += [internal_error_finding(check, error) for check, error in obs.internal_errors]
     return tuple(

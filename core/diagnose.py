@@ -33,7 +33,7 @@ from core.analyze.clock import describe_offset, is_skewed, measure_clock
 from core.budget import Budget, Cancelled, check_budget
 from core.causes import Observations, decide, internal_error_finding
 from core.cert_urls import display_url
-from core.certs import CertificateFileError, signed_by, unreadable_field
+from core.certs import CertificateFileError, name_text, signed_by, unreadable_field
 from core.ciphers import iana_name_for_openssl
 from core.models import (
     CheckOptions,
@@ -203,7 +203,7 @@ def run_check(
             portal = _guarded(
                 "portal", errors, lambda: portal_future.result() if portal_future else None, None
             )
-            direct_failure = _guarded(
+            direct = _guarded(
                 "direct", errors, lambda: direct_future.result() if direct_future else None, None
             )
             hs = obs.handshake
@@ -260,7 +260,9 @@ def run_check(
         timeout_s=options.timeout,
         internal_errors=tuple(errors),
         proxy=proxy_obs,
-        direct_failure=direct_failure,
+        direct_failure=direct.failure if direct is not None else None,
+        direct_issuer=direct.leaf_issuer if direct is not None else None,
+        proxied_issuer=_leaf_issuer(hs) if proxy is not None else None,
         portal=portal,
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
@@ -587,26 +589,45 @@ def _through_proxy(
     return obs
 
 
+@dataclass(frozen=True)
+class _DirectTry:
+    """The direct route beside the proxy: why it failed (None: it works too), and the issuer of
+    the certificate it was given, to compare with the proxied one."""
+
+    failure: str | None
+    leaf_issuer: str | None = None
+
+
 def _direct_try(
     target: Target, options: CheckOptions, budget: Budget, resolver: net.Resolver | None
-) -> str | None:
-    """The direct route, tried once beside the proxy: None when it works too, else why not.
-    Bounded by one step timeout; what it finds only says whether apps that ignore the proxy
-    setting can reach the site from here."""
+) -> _DirectTry:
+    """Tried once beside the proxy, bounded by one step timeout: it tells whether apps that
+    ignore the proxy setting can reach the site from here, and what certificate they get."""
     step = budget.child()
     route = decide_route(target, options, step, resolver)
     if not route.addresses:
         dns_answer = route.dns
-        return dns_line(dns_answer) if dns_answer is not None else "the name does not resolve"
+        why = dns_line(dns_answer) if dns_answer is not None else "the name does not resolve"
+        return _DirectTry(why)
     race = net.Race(route.addresses, target.dial_port, step, delay=net.HAPPY_EYEBALLS_DELAY_S)
     outcome = race.run()
     race.finish()
     if outcome.sock is None:
-        return f"{outcome.address}: {outcome.detail}"
+        return _DirectTry(f"{outcome.address}: {outcome.detail}")
     hs = tls.handshake(outcome.sock, target.sni, step, fetch_http_date=False)
+    issuer = _leaf_issuer(hs)
     if hs.ok or any(s.direction is Direction.SERVER for s in hs.steps):
+        return _DirectTry(None, issuer)
+    return _DirectTry(f"{outcome.address}: {hs.failure_detail or hs.failure}", issuer)
+
+
+def _leaf_issuer(hs: HandshakeObservation | None) -> str | None:
+    if hs is None or not hs.chain_der:
         return None
-    return f"{outcome.address}: {hs.failure_detail or hs.failure}"
+    try:
+        return name_text(x509.load_der_x509_certificate(hs.chain_der[0]).issuer)
+    except ValueError:
+        return None
 
 
 def _portal_probe(url: str, budget: Budget, proxy: ProxyEndpoint | None) -> PortalResult:

@@ -137,3 +137,29 @@ def test_no_portal_leaves_the_failure_as_it_is(verdict: PortalVerdict) -> None:
         portal=_portal(verdict),
     )
     assert _ids(obs) == [FindingId.CONNECT_TIMEOUT]
+
+
+def test_another_issuer_through_the_proxy_is_interception() -> None:
+    ok = HandshakeObservation("127.0.0.1", True, "TLSv1.3")
+    obs = Observations(
+        TARGET,
+        NOW,
+        handshake=ok,
+        proxy=_proxy(None),
+        direct_issuer="CN=Real CA",
+        proxied_issuer="CN=Corp Inspection CA",
+    )
+    (finding,) = decide(obs)
+    assert finding.id is FindingId.INTERCEPTION_SUSPECTED
+    assert finding.evidence["product"] == "the proxy http://proxy.corp:3128"
+    assert "CN=Corp Inspection CA" in str(finding.evidence["reason"])
+    assert "CN=Real CA" in str(finding.evidence["reason"])
+    same = Observations(
+        TARGET,
+        NOW,
+        handshake=ok,
+        proxy=_proxy(None),
+        direct_issuer="CN=Real CA",
+        proxied_issuer="CN=Real CA",
+    )
+    assert _ids(same) == []
