@@ -13,6 +13,7 @@ import concurrent.futures.thread  # loaded on first use otherwise: inside the fi
 import datetime as dt
 import os
 import re
+import socket
 import time
 import traceback
 import warnings
@@ -478,23 +479,11 @@ def _connect_and_handshake(
     stages.end(
         StageId.CONNECT, StageStatus.OK, f"connected to {outcome.address}:{target.dial_port}"
     )
-    stages.start(StageId.HANDSHAKE)
     try:
-        hs = tls.handshake(
-            outcome.sock,
-            target.sni,
-            budget,
-            credentials=options.client_credentials,
-            host_header=target.host_ascii,
-        )
+        hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     except BaseException:
         race.abandon()  # a cancel: the attempts still under way close what they connect
         raise
-    if hs.ok:
-        hs = _with_iana(hs)
-        stages.end(StageId.HANDSHAKE, StageStatus.OK, f"{hs.protocol}, {hs.cipher}")
-    else:
-        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
     obs.handshake = hs
     if _cut_after_hello(hs) and target.sni is not None:
         obs.sni_retries = _sni_retries(target, budget, outcome.address, outcome.duration_ms, hs)
@@ -565,20 +554,7 @@ def _through_proxy(
         stages.skip(StageId.HANDSHAKE, "not reached")
         return obs
     stages.end(StageId.CONNECT, StageStatus.OK, f"through the proxy {where}"[:200])
-    stages.start(StageId.HANDSHAKE)
-    hs = tls.handshake(
-        outcome.sock,
-        target.sni,
-        budget,
-        credentials=options.client_credentials,
-        host_header=target.host_ascii,
-    )
-    if hs.ok:
-        hs = _with_iana(hs)
-        stages.end(StageId.HANDSHAKE, StageStatus.OK, f"{hs.protocol}, {hs.cipher}")
-    else:
-        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
-    obs.handshake = hs
+    obs.handshake = hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     dial = proxy_dialer(proxy)
     if _cut_after_hello(hs) and target.sni is not None:
         obs.sni_retries = _sni_retries(
@@ -636,6 +612,27 @@ def _portal_probe(url: str, budget: Budget, proxy: ProxyEndpoint | None) -> Port
 
     answer = http_probe(url, budget.child(min(budget.step_timeout, 5.0)), proxy=proxy)
     return judge_portal(answer, expectation_for(url))
+
+
+def _handshake_stage(
+    sock: socket.socket, target: Target, options: CheckOptions, budget: Budget, stages: _Stages
+) -> HandshakeObservation:
+    """The check's own handshake on a connected socket, straight or through the proxy's tunnel:
+    the same handshake either way, which is the point of taking the user's path."""
+    stages.start(StageId.HANDSHAKE)
+    hs = tls.handshake(
+        sock,
+        target.sni,
+        budget,
+        credentials=options.client_credentials,
+        host_header=target.host_ascii,
+    )
+    if hs.ok:
+        hs = _with_iana(hs)
+        stages.end(StageId.HANDSHAKE, StageStatus.OK, f"{hs.protocol}, {hs.cipher}")
+    else:
+        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
+    return hs
 
 
 def _attempts(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from tests.pki import Pki
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -40,3 +43,15 @@ def _private_root_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ.pop(CACHE_ENV, None)
     else:
         os.environ[CACHE_ENV] = before
+
+
+# The test PKI and its root as a file, one per test module (a module that needs another PKI
+# defines its own fixture of the same name).
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    return Pki()
+
+
+@pytest.fixture(scope="module")
+def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pki.write_root(tmp_path_factory.mktemp("trust"))

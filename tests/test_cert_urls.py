@@ -50,16 +50,6 @@ SLACK = float(os.environ.get("HANDSHAKE_DOCTOR_TEST_SLACK", "1.0"))
 BOUND_S = (TIMEOUT_S + 1.0) * SLACK
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
 def _check(
     capsys: pytest.CaptureFixture[str], chain: list[Issued], key: Issued, root_file: Path
 ) -> tuple[int, dict[str, Any], float]:

@@ -23,11 +23,6 @@ CHECK_TIMEOUT_MS = 15_000
 needs_tinyproxy = pytest.mark.skipif(not have_tinyproxy(), reason="tinyproxy is not installed")
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, pki: Pki) -> Iterator[MainWindow]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -29,11 +29,6 @@ CHECK = ["check", "--no-network-time", "--quick", "--timeout", "3"]
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
 def leaf(pki: Pki) -> Issued:
     return pki.leaf()
 

@@ -58,16 +58,6 @@ def dnsmasq() -> Iterator[Dnsmasq]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
 def check(
     capsys: pytest.CaptureFixture[str], host: str, *extra: str, timeout: str = "3"
 ) -> tuple[int, dict[str, Any]]:

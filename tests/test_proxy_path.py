@@ -26,16 +26,6 @@ needs_microsocks = pytest.mark.skipif(not have_microsocks(), reason="microsocks 
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
-@pytest.fixture(scope="module")
 def site(pki: Pki) -> Iterator[int]:
     leaf = pki.leaf()
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=300) as server:

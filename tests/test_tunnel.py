@@ -27,11 +27,6 @@ TIMEOUT_S = 2.0
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
 def site(pki: Pki) -> Iterator[int]:
     leaf = pki.leaf()
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=300) as server:
