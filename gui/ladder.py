@@ -259,6 +259,9 @@ def ladder_text(report: CheckReport) -> str:
     if not rows:
         return _no_handshake_text(report)
     lines = []
+    proxy = _proxy_of(report)
+    if proxy is not None:
+        lines.append(f"through the proxy {visible(proxy, limit=120)}, which relays every message")
     for row in rows:
         arrow = "→" if row.direction is Direction.CLIENT else "←"
         when = f"+{row.t_ms:.1f} ms" if row.t_ms is not None else "—"
@@ -266,6 +269,12 @@ def ladder_text(report: CheckReport) -> str:
         messages = f" ({', '.join(row.messages)})" if row.messages else ""
         lines.append(f"{when} {arrow} {mark}{row.title}{messages}: {row.detail}")
     return "\n".join(lines)
+
+
+def _proxy_of(report: CheckReport) -> str | None:
+    """The proxy between the two lanes (scheme://host:port, never credentials), if any."""
+    proxy = report.route.proxy if report.route is not None else None
+    return proxy.proxy if proxy is not None else None
 
 
 def _no_handshake_text(report: CheckReport) -> str:
@@ -328,7 +337,8 @@ def paint_ladder(painter: QPainter, rect: QRectF, report: CheckReport, palette: 
 def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalette) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-    painter.fillRect(rect, palette.color(QPalette.ColorRole.Base))
+    base = palette.color(QPalette.ColorRole.Base)
+    painter.fillRect(rect, base)
     m = _metrics(painter.font(), painter.device())
     text = palette.color(QPalette.ColorRole.Text)
     soft = muted(palette)
@@ -377,6 +387,27 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
     painter.setPen(lane_pen)
     painter.drawLine(QPointF(client_x, lanes_top), QPointF(client_x, bottom))
     painter.drawLine(QPointF(server_x, lanes_top), QPointF(server_x, bottom))
+    proxy = _proxy_of(report)
+    if proxy is not None:
+        # The proxy as a hop between the lanes: a dashed lane, its name at the top, and a dot
+        # where each message passes through it.
+        proxy_x = (client_x + server_x) / 2
+        dashed = QPen(lane_pen)
+        dashed.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(dashed)
+        painter.drawLine(QPointF(proxy_x, lanes_top), QPointF(proxy_x, bottom))
+        painter.setFont(m.title)
+        painter.setPen(text)
+        painter.drawText(
+            QRectF(proxy_x - 150, top, 300, line_h), Qt.AlignmentFlag.AlignCenter, "Proxy"
+        )
+        painter.setFont(m.small)
+        painter.setPen(soft)
+        painter.drawText(
+            QRectF(proxy_x - 150, top + line_h, 300, line_h),
+            Qt.AlignmentFlag.AlignCenter,
+            fm_small.elidedText(visible(proxy, limit=120), Qt.TextElideMode.ElideMiddle, 300),
+        )
 
     if not rows:
         painter.setFont(m.title)
@@ -402,32 +433,37 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
         painter.setFont(m.title)
         painter.setPen(colour)
         inner = QRectF(client_x + _PAD, y0 + _PAD * 0.6, span - 2 * _PAD, fm_title.height())
-        painter.drawText(
-            inner,
-            Qt.AlignmentFlag.AlignCenter,
-            fm_title.elidedText(title, Qt.TextElideMode.ElideRight, inner.width()),
-        )
+        shown = fm_title.elidedText(title, Qt.TextElideMode.ElideRight, inner.width())
+        if proxy is not None:
+            _clear_behind(painter, inner, fm_title.horizontalAdvance(shown), base)
+        painter.drawText(inner, Qt.AlignmentFlag.AlignCenter, shown)
         arrow_y = inner.bottom() + _PAD * 0.7
         _arrow(painter, client_x, server_x, arrow_y, row, colour)
+        if proxy is not None and row.state is not RowState.NOT_REACHED:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            painter.drawEllipse(QPointF((client_x + server_x) / 2, arrow_y), 3.5, 3.5)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setFont(m.small)
         painter.setPen(colour if row.state is RowState.FAILED else soft)
         detail_box = QRectF(
             client_x + _PAD, arrow_y + _PAD * 0.5, span - 2 * _PAD, fm_small.height()
         )
-        painter.drawText(
-            detail_box,
-            Qt.AlignmentFlag.AlignCenter,
-            fm_small.elidedText(row.detail, Qt.TextElideMode.ElideRight, detail_box.width()),
-        )
+        shown = fm_small.elidedText(row.detail, Qt.TextElideMode.ElideRight, detail_box.width())
+        if proxy is not None:  # the detail and the messages below it, before either is drawn
+            lines = 2 if row.messages else 1
+            tall = QRectF(detail_box.topLeft(), detail_box.size()).adjusted(
+                0, 0, 0, fm_small.height() * (lines - 1)
+            )
+            _clear_behind(painter, tall, fm_small.horizontalAdvance(shown) * 1.1, base)
+        painter.drawText(detail_box, Qt.AlignmentFlag.AlignCenter, shown)
         if row.messages:
             painter.setFont(m.messages)
             painter.setPen(soft)
             messages = ", ".join(dict.fromkeys(row.messages))
-            painter.drawText(
-                detail_box.translated(0, fm_small.height()),
-                Qt.AlignmentFlag.AlignCenter,
-                fm_small.elidedText(messages, Qt.TextElideMode.ElideRight, detail_box.width()),
-            )
+            below = detail_box.translated(0, fm_small.height())
+            shown = fm_small.elidedText(messages, Qt.TextElideMode.ElideRight, below.width())
+            painter.drawText(below, Qt.AlignmentFlag.AlignCenter, shown)
         # The time, left of the client lane.
         when = f"+{row.t_ms:.1f} ms" if row.t_ms is not None else "—"
         painter.setFont(m.small)
@@ -442,6 +478,12 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             when,
         )
+
+
+def _clear_behind(painter: QPainter, box: QRectF, width: float, base: QColor) -> None:
+    """Blank the proxy's lane behind a centred text, so the dashes never run through words."""
+    centre = box.center().x()
+    painter.fillRect(QRectF(centre - width / 2 - 3, box.top(), width + 6, box.height()), base)
 
 
 def _arrow(

@@ -6,6 +6,7 @@ its field."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,15 @@ def test_check_through_the_proxy_field(
         assert report is not None and report.findings == ()
         line = window.stage_model.summary(StageId.CONNECT)
         assert line == f"through the proxy http://127.0.0.1:{port} (from --proxy)"
+        # The ladder shows the proxy as a hop between the two lanes (and says so in words).
+        from gui.ladder import ladder_text, render_ladder_image
+
+        assert ladder_text(report).splitlines()[0] == (
+            f"through the proxy http://127.0.0.1:{port}, which relays every message"
+        )
+        image = render_ladder_image(report, 900)
+        direct = render_ladder_image(replace(report, route=None), 900)
+        assert image.size() == direct.size() and image != direct
         assert "pw" not in window.stage_model.summary(StageId.RESOLVE)
         # "Connect directly" wins over the field: the same check without the proxy.
         window.form.no_proxy.setChecked(True)
