@@ -48,6 +48,7 @@ from core.models import (
     HandshakeStepKind,
     NetworkFailure,
     ProxyEndpoint,
+    ProxyFailure,
     ProxyObservation,
     ResolveResult,
     RevocationStatus,
@@ -173,7 +174,7 @@ def run_check(
         except CertificateFileError as exc:
             raise CheckError("ca_file", RequestProblem.CA_FILE_UNUSABLE, reason=str(exc)) from None
 
-    choice = _proxy_choice(target, options)
+    choice = _proxy_choice(target, options, budget)
     proxy = choice.proxy
     # The clock, the portal probe and (through a proxy) the direct route run beside the
     # handshake, each with its own bound.
@@ -429,6 +430,8 @@ def _connect_and_handshake(
 ) -> _NetworkObs:
     if choice is not None and choice.proxy is not None:
         return _through_proxy(target, options, budget, stages, choice)
+    if choice is not None and choice.pac_failure is not None:
+        return _pac_failed(stages, choice)
     obs = _NetworkObs()
     stages.start(StageId.RESOLVE)
     route = decide_route(target, options, budget, resolver)
@@ -495,7 +498,7 @@ def _connect_and_handshake(
     return obs
 
 
-def _proxy_choice(target: Target, options: CheckOptions) -> ProxyChoice:
+def _proxy_choice(target: Target, options: CheckOptions, budget: Budget) -> ProxyChoice:
     """The proxy the user's apps would take to this site; a setting that is there and cannot
     be used is the user's to fix (a usage error), never a silent direct check."""
     from core.proxy_settings import DIRECT, ProxySource, ProxyUrlError, choose_proxy, system_readers
@@ -509,7 +512,7 @@ def _proxy_choice(target: Target, options: CheckOptions) -> ProxyChoice:
     host, port = target.host_ascii, target.dial_port
     env = dict(os.environ)
     try:
-        return choose_proxy(host, port, env=env, system=system_readers(host, port, env))
+        choice = choose_proxy(host, port, env=env, system=system_readers(host, port, env))
     except ProxyUrlError as exc:
         raise CheckError(
             "proxy",
@@ -517,6 +520,43 @@ def _proxy_choice(target: Target, options: CheckOptions) -> ProxyChoice:
             setting=exc.setting or "the proxy setting",
             reason=exc.message,
         ) from None
+    if choice.source is ProxySource.PAC and choice.pac_url and choice.proxy is None:
+        return _pac_choice(choice, target, budget)
+    return choice
+
+
+def _pac_choice(choice: ProxyChoice, target: Target, budget: Budget) -> ProxyChoice:
+    """The PAC file's proxy for this site: read (bounded like every fetch), then evaluated in
+    a child process killed at the step's timeout (core.pac)."""
+    from dataclasses import replace as with_fields
+
+    from core.pac import MAX_PAC_BYTES, PacError, evaluate
+
+    url = choice.pac_url or ""
+    timeout = min(budget.step_timeout, 5.0)
+    text: str | None = None
+    if url.startswith("file://"):
+        try:
+            with open(url.removeprefix("file://"), "rb") as handle:
+                text = handle.read(MAX_PAC_BYTES + 1).decode("utf-8", errors="replace")
+        except OSError as exc:
+            why = f"the PAC file {url} cannot be read ({exc.strerror or exc})"
+            return with_fields(choice, pac_failure=why)
+    else:
+        from core.probe.fetch import http_probe
+
+        answer = http_probe(url, budget.child(timeout))
+        if answer.status != 200:
+            why = answer.failure or f"the server answered HTTP {answer.status}"
+            return with_fields(choice, pac_failure=f"the PAC file {url} gave nothing: {why}")
+        text = answer.body.decode("utf-8", errors="replace")
+    site_url = f"https://{target.host_ascii}:{target.dial_port}/"
+    try:
+        found = evaluate(text, site_url, target.host_ascii, timeout)
+    except PacError as exc:
+        return with_fields(choice, pac_failure=f"{url}: {exc}")
+    setting = f"{choice.setting}, which answered {found.raw[:80]!r}"
+    return with_fields(choice, proxy=found.proxy, setting=setting)
 
 
 def _through_proxy(
@@ -572,6 +612,24 @@ class _DirectTry:
 
     failure: str | None
     leaf_issuer: str | None = None
+
+
+def _pac_failed(stages: _Stages, choice: ProxyChoice) -> _NetworkObs:
+    """The settings point to a PAC file that gave no answer: the apps that follow them are
+    stuck exactly as with a proxy that does not answer, so that is the finding."""
+    observed = ProxyObservation(
+        choice.pac_url or "the PAC file",
+        ProxySource.PAC.value,
+        choice.setting or "",
+        ProxyFailure.PROXY_UNREACHABLE,
+        choice.pac_failure or "",
+    )
+    obs = _NetworkObs(route=Route(RouteKind.PROXY, None, (), proxy=observed))
+    stages.start(StageId.RESOLVE)
+    stages.end(StageId.RESOLVE, StageStatus.FAILED, (choice.pac_failure or "")[:300])
+    for stage in (StageId.CONNECT, StageId.HANDSHAKE):
+        stages.skip(stage, "not reached")
+    return obs
 
 
 def _direct_try(

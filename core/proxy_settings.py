@@ -60,6 +60,12 @@ class ProxyChoice:
     source: ProxySource | None
     setting: str | None = None
     bypass: str | None = None
+    #: The PAC file's address where the settings name one (source ``pac``): the proxy is its
+    #: answer for this site, asked by core.pac.
+    pac_url: str | None = None
+    #: Why the PAC file gave no answer (it could not be read or evaluated): the apps that use it
+    #: are as stuck as a proxy that does not answer.
+    pac_failure: str | None = None
 
 
 DIRECT = ProxyChoice(None, None)
@@ -209,7 +215,12 @@ def from_gnome(read: GSettingsReader, host: str, port: int) -> ProxyChoice | Non
     mode = _gvariant_text(read("org.gnome.system.proxy", "mode"))
     if mode == "auto":
         pac = _gvariant_text(read("org.gnome.system.proxy", "autoconfig-url"))
-        return ProxyChoice(None, ProxySource.PAC, f"GNOME proxy settings (PAC {pac or 'WPAD'})")
+        return ProxyChoice(
+            None,
+            ProxySource.PAC,
+            f"GNOME proxy settings (PAC {pac or 'WPAD'})",
+            pac_url=pac or None,
+        )
     if mode != "manual":
         return None
     ignore = _gvariant_list(read("org.gnome.system.proxy", "ignore-hosts"))
@@ -243,7 +254,12 @@ def from_kde(kioslaverc: str, host: str, port: int) -> ProxyChoice | None:
     kind = section.get("ProxyType", "0")
     if kind == "2":
         script = section.get("Proxy Config Script", "")
-        return ProxyChoice(None, ProxySource.PAC, f"KDE proxy settings (PAC {script or '?'})")
+        return ProxyChoice(
+            None,
+            ProxySource.PAC,
+            f"KDE proxy settings (PAC {script or '?'})",
+            pac_url=script or None,
+        )
     if kind != "1":
         return None
     rule = no_proxy_rule(section.get("NoProxyFor", ""), host, port)

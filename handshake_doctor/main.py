@@ -15,6 +15,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from core.cli import main as cli_main
 
         return cli_main(args)
+    if args and args[0] == "__pac-eval":  # core.pac's child process, in the frozen app
+        from core.pac import child_main
+
+        return child_main()
     if args and args[0] == "report":
         from gui.report_cli import main as report_main
 

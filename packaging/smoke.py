@@ -223,6 +223,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         def window_offscreen() -> str:
             return window_shows(exe, _env(QT_QPA_PLATFORM="offscreen"))
 
+        def pac_eval() -> str:
+            # The PAC file's child process is the frozen app itself (core.pac): it must find
+            # pypac and dukpy's JavaScript engine inside the bundle.
+            request = json.dumps(
+                {
+                    "pac": 'function FindProxyForURL(u, h) { return "PROXY 127.0.0.1:3128"; }',
+                    "url": "https://a.example/",
+                    "host": "a.example",
+                }
+            )
+            result = subprocess.run(
+                [str(exe), "__pac-eval"],
+                input=request,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env=_env(),
+                cwd=tempfile.gettempdir(),
+                check=False,
+            )
+            answer = json.loads(result.stdout or "{}")
+            if answer.get("result") != "PROXY 127.0.0.1:3128":
+                raise SmokeFailure(f"the PAC child answered {result.stdout!r} {result.stderr!r}")
+            return answer["result"]
+
         def window_x11() -> str:
             if not shutil.which("xvfb-run"):
                 return "skipped: xvfb-run is not installed"
@@ -238,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("check text", check_text),
             ("inspect", inspect),
             ("report pdf", report_pdf),
+            ("pac eval", pac_eval),
             ("window offscreen", window_offscreen),
             ("window x11", window_x11),
         ]

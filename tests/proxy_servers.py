@@ -65,10 +65,11 @@ def tinyproxy(
     basic_auth: tuple[str, str] | None = None,
     refuse: Sequence[str] = (),
     log_level: str = "Critical",
+    port: int | None = None,
 ) -> Iterator[int]:
     """Yields the port of a tinyproxy on 127.0.0.1. ``refuse`` holds host-name patterns its
     filter answers with 403; ``basic_auth`` makes it answer 407 without those credentials."""
-    port = free_port()
+    port = port or free_port()
     lines = [
         f"Port {port}",
         "Listen 127.0.0.1",
