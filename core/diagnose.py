@@ -576,7 +576,7 @@ def _through_proxy(
     where = f"{proxy.display} (from {choice.setting})"
     stages.start(StageId.RESOLVE)
     stages.end(StageId.RESOLVE, StageStatus.OK, f"left to the proxy {where}"[:200])
-    stages.start(StageId.CONNECT)
+    stages.start(StageId.PROXY)
     outcome = open_tunnel(proxy, target.dial_host, target.dial_port, budget)
     observed = ProxyObservation(
         proxy.display,
@@ -590,10 +590,17 @@ def _through_proxy(
     )
     obs.route = Route(RouteKind.PROXY, None, (), proxy=observed)
     if outcome.sock is None:
-        stages.end(StageId.CONNECT, StageStatus.FAILED, f"{where}: {outcome.detail}"[:300])
-        stages.skip(StageId.HANDSHAKE, "not reached")
+        stages.end(StageId.PROXY, StageStatus.FAILED, f"{where}: {outcome.detail}"[:300])
+        for stage in (StageId.CONNECT, StageId.HANDSHAKE):
+            stages.skip(stage, "not reached")
         return obs
-    stages.end(StageId.CONNECT, StageStatus.OK, f"through the proxy {where}"[:200])
+    stages.end(StageId.PROXY, StageStatus.OK, where[:200])
+    stages.start(StageId.CONNECT)
+    stages.end(
+        StageId.CONNECT,
+        StageStatus.OK,
+        f"to {target.dial_host}:{target.dial_port} through the proxy {proxy.display}"[:200],
+    )
     obs.handshake = hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     dial = proxy_dialer(proxy)
     if _cut_after_hello(hs) and target.sni is not None:
@@ -626,7 +633,9 @@ def _pac_failed(stages: _Stages, choice: ProxyChoice) -> _NetworkObs:
     )
     obs = _NetworkObs(route=Route(RouteKind.PROXY, None, (), proxy=observed))
     stages.start(StageId.RESOLVE)
-    stages.end(StageId.RESOLVE, StageStatus.FAILED, (choice.pac_failure or "")[:300])
+    stages.skip(StageId.RESOLVE, "left to the proxy the PAC file names")
+    stages.start(StageId.PROXY)
+    stages.end(StageId.PROXY, StageStatus.FAILED, (choice.pac_failure or "")[:300])
     for stage in (StageId.CONNECT, StageId.HANDSHAKE):
         stages.skip(stage, "not reached")
     return obs

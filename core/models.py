@@ -397,6 +397,8 @@ class ClientResult:
 
 class StageId(enum.StrEnum):
     RESOLVE = "resolve"
+    #: Only when the check goes through a proxy: reaching it and opening the tunnel.
+    PROXY = "proxy"
     CONNECT = "connect"
     HANDSHAKE = "handshake"
     CERTIFICATES = "certificates"

@@ -153,14 +153,19 @@ class RowsModel(_HeaderedTable):
 
 STAGE_ORDER: tuple[StageId, ...] = (
     StageId.RESOLVE,
+    StageId.PROXY,
     StageId.CONNECT,
     StageId.HANDSHAKE,
     StageId.CERTIFICATES,
     StageId.CLOCK,
     StageId.PROTOCOLS,
 )
+#: Steps only some checks have (the Proxy step, through a proxy): pending means "not part of
+#: this check", and the window hides them.
+OPTIONAL_STAGES = frozenset({StageId.PROXY})
 STAGE_NAMES: Mapping[StageId, str] = {
     StageId.RESOLVE: "Find the server",
+    StageId.PROXY: "Proxy",
     StageId.CONNECT: "Connect",
     StageId.HANDSHAKE: "Handshake",
     StageId.CERTIFICATES: "Certificates",
@@ -169,6 +174,7 @@ STAGE_NAMES: Mapping[StageId, str] = {
 }
 RUNNING_WORDS: Mapping[StageId, str] = {
     StageId.RESOLVE: "looking up the name…",
+    StageId.PROXY: "asking the proxy to connect…",
     StageId.CONNECT: "connecting…",
     StageId.HANDSHAKE: "saying hello, waiting for the server…",
     StageId.CERTIFICATES: "checking the certificate chain…",
@@ -245,13 +251,16 @@ class StageModel(_HeaderedTable):
     def set_results(self, results: Sequence[StageResult]) -> None:
         """The final word from the report (events may have been coalesced or missed)."""
         self.beginResetModel()
+        given = {result.stage for result in results}
         for result in results:
             if result.stage in self._rows:
                 self._rows[result.stage] = _StageRow(
                     result.status, result.duration_ms, result.summary
                 )
-        for row in self._rows.values():
-            if row.status in (StageStatus.RUNNING, StageStatus.PENDING):
+        for stage, row in self._rows.items():
+            if stage in OPTIONAL_STAGES and stage not in given:
+                self._rows[stage] = _StageRow()  # not part of this check (no proxy): hidden
+            elif row.status in (StageStatus.RUNNING, StageStatus.PENDING):
                 row.status = StageStatus.SKIPPED
                 row.started = None
         self.endResetModel()
@@ -259,7 +268,9 @@ class StageModel(_HeaderedTable):
     def stop_running(self, summary: str) -> None:
         """After a cancel: whatever was still running or waiting did not finish."""
         self.beginResetModel()
-        for row in self._rows.values():
+        for stage, row in self._rows.items():
+            if stage in OPTIONAL_STAGES and row.status is StageStatus.PENDING:
+                continue  # never part of this check
             if row.status in (StageStatus.RUNNING, StageStatus.PENDING):
                 row.status = StageStatus.SKIPPED
                 row.summary = summary

@@ -385,10 +385,11 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(80)
         self.stages.resizeRowsToContents()
-        rows_height = sum(self.stages.rowHeight(r) for r in range(self.stage_model.rowCount()))
-        self.stages.setFixedHeight(
-            rows_height + header.sizeHint().height() + 2 * self.stages.frameWidth() + 2
-        )
+        # The Proxy step is shown only when a check goes through one.
+        self.stage_model.modelReset.connect(self._sync_stage_rows)
+        self.stage_model.dataChanged.connect(self._sync_stage_rows)
+        self._sync_stage_rows()
+        self._fit_stages()
         self.stages.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.stages)
 
@@ -603,6 +604,27 @@ class MainWindow(QMainWindow):
         else:
             self.ticker.stop()
         self._update_actions()
+
+    def _fit_stages(self) -> None:
+        """The step list exactly as tall as its visible rows: it never scrolls."""
+        rows = range(self.stage_model.rowCount())
+        height = sum(self.stages.rowHeight(r) for r in rows if not self.stages.isRowHidden(r))
+        header = self.stages.horizontalHeader()
+        self.stages.setFixedHeight(
+            height + header.sizeHint().height() + 2 * self.stages.frameWidth() + 2
+        )
+
+    def _sync_stage_rows(self, *_args: object) -> None:
+        from core.models import StageId, StageStatus
+        from gui.models import STAGE_ORDER
+
+        row = STAGE_ORDER.index(StageId.PROXY)
+        hidden = self.stage_model.status(StageId.PROXY) is StageStatus.PENDING
+        if self.stages.isRowHidden(row) != hidden:
+            self.stages.setRowHidden(row, hidden)
+            if not hidden:
+                self.stages.resizeRowToContents(row)
+            self._fit_stages()
 
     def _on_progress(self, event: StageEvent) -> None:
         from core.models import StageId, StageStatus

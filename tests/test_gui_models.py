@@ -22,6 +22,7 @@ from core.models import (
 )
 from gui.models import (
     OBJECT_ROLE,
+    STAGE_ORDER,
     CertificateModel,
     CipherModel,
     ClientModel,
@@ -61,18 +62,24 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     assert model.index(0, 0).data() == "✓  Find the server"
     assert model.index(0, 1).data() == "2 ms"
-    assert model.index(2, 0).data().startswith("…")
-    assert model.index(2, 2).data() == "saying hello, waiting for the server…"
+    handshake, protocols = (
+        STAGE_ORDER.index(StageId.HANDSHAKE),
+        STAGE_ORDER.index(StageId.PROTOCOLS),
+    )
+    assert model.index(handshake, 0).data().startswith("…")
+    assert model.index(handshake, 2).data() == "saying hello, waiting for the server…"
     model.stop_running("cancelled")
     assert model.status(StageId.HANDSHAKE) is StageStatus.SKIPPED
-    assert model.index(5, 2).data() == "cancelled"
+    assert model.index(protocols, 2).data() == "cancelled"
+    assert model.status(StageId.PROXY) is StageStatus.PENDING  # no proxy: never part of it
 
 
 def test_stage_summary_with_escape_codes_is_shown_literally(qtbot: QtBot) -> None:
     model = StageModel()
     model.apply(StageEvent(StageId.HANDSHAKE, StageStatus.FAILED, 3.0, "alert \x1b[31m<b>x</b>"))
-    assert model.index(2, 2).data() == "alert \\x1b[31m<b>x</b>"
-    assert "&lt;b&gt;" in model.index(2, 2).data(Qt.ItemDataRole.ToolTipRole)
+    row = STAGE_ORDER.index(StageId.HANDSHAKE)
+    assert model.index(row, 2).data() == "alert \\x1b[31m<b>x</b>"
+    assert "&lt;b&gt;" in model.index(row, 2).data(Qt.ItemDataRole.ToolTipRole)
 
 
 def test_findings_model_groups_by_severity(qtmodeltester: object, qtbot: QtBot) -> None:

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from core.models import FindingId, StageId
 from core.request import RequestSpec
+from gui.models import STAGE_ORDER
 from gui.window import MainWindow
 from tests.pki import Pki
 from tests.proxy_servers import have_tinyproxy, tinyproxy
@@ -57,8 +58,15 @@ def test_check_through_the_proxy_field(
         assert run(qtbot, window, f"localhost:{site.port}") == "report"
         report = window.report
         assert report is not None and report.findings == ()
-        line = window.stage_model.summary(StageId.CONNECT)
-        assert line == f"through the proxy http://127.0.0.1:{port} (from --proxy)"
+        # A Proxy step appears in the step list, naming the proxy and where the setting is.
+        proxy_row = STAGE_ORDER.index(StageId.PROXY)
+        assert not window.stages.isRowHidden(proxy_row)
+        assert window.stage_model.summary(StageId.PROXY) == (
+            f"http://127.0.0.1:{port} (from --proxy)"
+        )
+        assert window.stage_model.summary(StageId.CONNECT) == (
+            f"to localhost:{site.port} through the proxy http://127.0.0.1:{port}"
+        )
         # The ladder shows the proxy as a hop between the two lanes (and says so in words).
         from gui.ladder import ladder_text, render_ladder_image
 
@@ -75,6 +83,7 @@ def test_check_through_the_proxy_field(
         assert run(qtbot, window, f"localhost:{site.port}") == "report"
         assert window.report is not None and window.report.route is not None
         assert window.report.route.proxy is None
+        assert window.stages.isRowHidden(proxy_row)  # no proxy, no Proxy step
     # The password typed into the field never reaches the settings file.
     window.settings.sync()
     saved = (tmp_path / "settings.ini").read_text(errors="replace")

@@ -236,8 +236,11 @@ def test_stage_list_fills_live(qtbot: QtBot, window: MainWindow, pki: Pki) -> No
     assert seen.index((StageId.RESOLVE, StageStatus.OK)) < seen.index(
         (StageId.HANDSHAKE, StageStatus.OK)
     )
-    texts = [window.stage_model.index(r, 0).data() for r in range(6)]
-    assert texts[0].startswith("✓") and texts[5].startswith("—")
+    from gui.models import STAGE_ORDER
+
+    texts = {s: window.stage_model.index(r, 0).data() for r, s in enumerate(STAGE_ORDER)}
+    assert texts[StageId.RESOLVE].startswith("✓") and texts[StageId.PROTOCOLS].startswith("—")
+    assert window.stages.isRowHidden(STAGE_ORDER.index(StageId.PROXY))
 
 
 def test_check_again_says_what_changed(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:

@@ -93,6 +93,10 @@ def test_https_proxy_from_the_environment_is_the_path_taken(
     assert report["path"]["proxy_source"] == "env"
     assert report["path"]["proxy_setting"] == "HTTPS_PROXY"
     assert report["handshake"]["ok"] and len(report["certificates"]) >= 2
+    stages = {s["stage"]: s for s in report["stages"]}
+    assert stages["proxy"]["status"] == "ok"
+    assert stages["proxy"]["summary"] == f"http://127.0.0.1:{proxy_port} (from HTTPS_PROXY)"
+    assert "proxy" not in {s["stage"] for s in direct["stages"]}
     # --no-proxy: the same check without the proxy gives the DNS finding.
     assert direct_code == 1 and ids(direct) == ["dns-failure"]
     assert direct["path"]["proxy"] is None
