@@ -153,7 +153,10 @@ def test_gnome_socks_only_and_none_and_auto() -> None:
     }
     found = from_gnome(_gnome(auto), "a.example", 443)
     assert found == ProxyChoice(
-        None, ProxySource.PAC, "GNOME proxy settings (PAC http://wpad.corp/proxy.pac)"
+        None,
+        ProxySource.PAC,
+        "GNOME proxy settings (PAC http://wpad.corp/proxy.pac)",
+        pac_url="http://wpad.corp/proxy.pac",
     )
 
 
@@ -171,7 +174,10 @@ def test_kde_manual_and_pac() -> None:
     )
     pac = "[Proxy Settings]\nProxyType=2\nProxy Config Script=http://corp/p.pac\n"
     assert from_kde(pac, "a", 443) == ProxyChoice(
-        None, ProxySource.PAC, "KDE proxy settings (PAC http://corp/p.pac)"
+        None,
+        ProxySource.PAC,
+        "KDE proxy settings (PAC http://corp/p.pac)",
+        pac_url="http://corp/p.pac",
     )
     assert from_kde("[Proxy Settings]\nProxyType=0\n", "a", 443) is None
 
