@@ -1,6 +1,6 @@
-"""Print a CheckReport to PDF: the HTML from ``core.report_html`` laid out by QTextDocument, drawn
-page by page with QPainter so that every page gets a header naming the target and a footer with
-the page number (QTextDocument.print_ has no running header).
+"""Print a CheckReport to PDF: the HTML from ``core.render.report_html`` laid out by
+QTextDocument, drawn page by page with QPainter so that every page gets a header naming the
+target and a footer with the page number (QTextDocument.print_ has no running header).
 
 Pagination: the document is laid out in the printer's own device units (the layout's paint
 device is the printer, as QTextDocument.print_ does for itself), so fonts, table padding and the
@@ -44,7 +44,7 @@ from PySide6.QtPrintSupport import QPrinter
 from core.environment import Environment, collect_environment
 from core.models import CheckReport
 from core.redact import redact_report
-from core.report_html import LADDER_URL, ImageSlot, ReportDocument, build_report_html
+from core.render.report_html import LADDER_URL, ImageSlot, ReportDocument, build_report_html
 
 __all__ = ["ExportError", "export_report", "page_size_for_locale", "render_document"]
 

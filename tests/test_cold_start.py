@@ -25,7 +25,7 @@ NOT_NEEDED = (
     "core.credentials",
     "core.render.text",
     "core.render.summary",
-    "core.report_html",
+    "core.render.report_html",
     "cryptography.hazmat.primitives.serialization.pkcs7",
     "cryptography.hazmat.primitives.serialization.pkcs12",
     "cryptography.hazmat.primitives.serialization.ssh",

@@ -36,7 +36,7 @@ from core.models import (
 )
 from core.models import Finding as F
 from core.redact import PEM_WITHHELD, Redactor, address_kind, is_internal_name, redact_report
-from core.report_html import LADDER_URL, ImageSlot, build_report_html
+from core.render.report_html import LADDER_URL, ImageSlot, build_report_html
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 EVIL = '<b>bold</b> <img src=x> </table> "\x1b[31mred\u202e'

@@ -20,7 +20,7 @@ import pytest
 from core.cli import main
 from core.diagnose import run_check
 from core.models import CheckOptions, CheckReport, Target
-from core.report_html import build_report_html
+from core.render.report_html import build_report_html
 from core.untrusted import BIDI_CONTROLS
 from tests.hostile_servers import hostile_chain, hostile_name
 from tests.pki import Issued
