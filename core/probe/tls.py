@@ -37,6 +37,7 @@ from core.models import (
     HttpDateSample,
     NetworkFailure,
 )
+from core.wire.records import alert_name
 
 #: How long to wait for the answer to ``HEAD /``; non-HTTP services never answer it.
 HTTP_DATE_WAIT_S = 2.0
@@ -57,36 +58,6 @@ _HANDSHAKE_NAMES = {
     "CLIENT_KEY_EXCHANGE": HandshakeStepKind.CLIENT_KEY_EXCHANGE,
     "FINISHED": HandshakeStepKind.FINISHED,
     "NEWSESSION_TICKET": HandshakeStepKind.NEW_SESSION_TICKET,
-}
-
-ALERT_NAMES = {
-    0: "close_notify",
-    10: "unexpected_message",
-    20: "bad_record_mac",
-    22: "record_overflow",
-    40: "handshake_failure",
-    42: "bad_certificate",
-    43: "unsupported_certificate",
-    44: "certificate_revoked",
-    45: "certificate_expired",
-    46: "certificate_unknown",
-    47: "illegal_parameter",
-    48: "unknown_ca",
-    49: "access_denied",
-    50: "decode_error",
-    51: "decrypt_error",
-    70: "protocol_version",
-    71: "insufficient_security",
-    80: "internal_error",
-    86: "inappropriate_fallback",
-    90: "user_canceled",
-    109: "missing_extension",
-    110: "unsupported_extension",
-    112: "unrecognized_name",
-    113: "bad_certificate_status_response",
-    115: "unknown_psk_identity",
-    116: "certificate_required",
-    120: "no_application_protocol",
 }
 
 
@@ -126,7 +97,7 @@ class _Recorder:
                 HandshakeStep(HandshakeStepKind.CHANGE_CIPHER_SPEC, who, round(t_ms, 3))
             )
         elif ctype == "ALERT" and len(data) >= 2:
-            name = ALERT_NAMES.get(data[1], f"alert_{data[1]}")
+            name = alert_name(data[1])
             level = "fatal" if data[0] == 2 else "warning"
             self.steps.append(
                 HandshakeStep(HandshakeStepKind.ALERT, who, round(t_ms, 3), f"{level} {name}")
@@ -493,17 +464,11 @@ def _chain_as_sent(tls: ssl.SSLObject) -> tuple[bytes, ...]:
     return tuple(c.public_bytes(ssl._ssl.ENCODING_DER) for c in certs)  # type: ignore[attr-defined]
 
 
-_GROUPS = {
-    23: "secp256r1",
-    24: "secp384r1",
-    25: "secp521r1",
-    29: "x25519",
-    30: "x448",
-    256: "ffdhe2048",
-    257: "ffdhe3072",
-    258: "ffdhe4096",
-    4588: "X25519MLKEM768",
-}
+def _group(code: int) -> str:
+    """The group's IANA name (wire/'s registry, the one TLS vocabulary), or its number."""
+    from core.wire.hello import GROUP_NAMES
+
+    return GROUP_NAMES.get(code, f"0x{code:04x}")
 
 
 def _group_name(recorder: _Recorder) -> str | None:
@@ -513,7 +478,7 @@ def _group_name(recorder: _Recorder) -> str | None:
     ske = recorder.server_key_exchange
     if len(ske) >= 7 and ske[4] == 3:  # curve_type named_curve
         code = int.from_bytes(ske[5:7], "big")
-        return _GROUPS.get(code, f"0x{code:04x}")
+        return _group(code)
     hello = recorder.server_hello
     try:
         pos = 4 + 2 + 32
@@ -526,7 +491,7 @@ def _group_name(recorder: _Recorder) -> str | None:
             size = int.from_bytes(hello[pos + 2 : pos + 4], "big")
             if ext == 51 and size >= 2:  # key_share
                 code = int.from_bytes(hello[pos + 4 : pos + 6], "big")
-                return _GROUPS.get(code, f"0x{code:04x}")
+                return _group(code)
             pos += 4 + size
     except IndexError:
         return None
