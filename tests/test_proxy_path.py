@@ -345,3 +345,29 @@ def test_aia_fetch_takes_the_proxy_too(
     assert report["findings"][0]["evidence"]["aia_repairs"] == "yes"
     assert f"GET http://{aia.address}/inter.der" in log
     assert len(requests) == 1
+
+
+def test_a_check_through_a_silent_proxy_is_cancelled_at_once(root_file: Path) -> None:
+    """Cancel holds through the proxy too: the tunnel waits in the budget's short slices."""
+    import threading
+
+    from core.budget import Budget, Cancelled
+    from core.diagnose import run_check
+    from core.models import CheckOptions, ProxyEndpoint, ProxyScheme, Target
+    from tests.tls_servers import silent
+
+    with LoopbackServer(silent) as proxy:
+        options = CheckOptions(
+            ca_file=root_file,
+            no_network_time=True,
+            quick=True,
+            timeout=10.0,
+            proxy=ProxyEndpoint(ProxyScheme.HTTP, "127.0.0.1", proxy.port),
+        )
+        budget = Budget(10.0)
+        threading.Timer(0.3, budget.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(Cancelled):
+            run_check(Target("localhost", 443, sni="localhost"), options, budget=budget)
+        took = time.monotonic() - started
+    assert took < 1.5, f"cancel took {took:.2f} s"
