@@ -528,8 +528,6 @@ def _proxy_choice(target: Target, options: CheckOptions, budget: Budget) -> Prox
 def _pac_choice(choice: ProxyChoice, target: Target, budget: Budget) -> ProxyChoice:
     """The PAC file's proxy for this site: read (bounded like every fetch), then evaluated in
     a child process killed at the step's timeout (core.pac)."""
-    from dataclasses import replace as with_fields
-
     from core.pac import MAX_PAC_BYTES, PacError, evaluate
 
     url = choice.pac_url or ""
@@ -541,22 +539,22 @@ def _pac_choice(choice: ProxyChoice, target: Target, budget: Budget) -> ProxyCho
                 text = handle.read(MAX_PAC_BYTES + 1).decode("utf-8", errors="replace")
         except OSError as exc:
             why = f"the PAC file {url} cannot be read ({exc.strerror or exc})"
-            return with_fields(choice, pac_failure=why)
+            return replace(choice, pac_failure=why)
     else:
         from core.probe.fetch import http_probe
 
         answer = http_probe(url, budget.child(timeout))
         if answer.status != 200:
             why = answer.failure or f"the server answered HTTP {answer.status}"
-            return with_fields(choice, pac_failure=f"the PAC file {url} gave nothing: {why}")
+            return replace(choice, pac_failure=f"the PAC file {url} gave nothing: {why}")
         text = answer.body.decode("utf-8", errors="replace")
     site_url = f"https://{target.host_ascii}:{target.dial_port}/"
     try:
         found = evaluate(text, site_url, target.host_ascii, timeout)
     except PacError as exc:
-        return with_fields(choice, pac_failure=f"{url}: {exc}")
+        return replace(choice, pac_failure=f"{url}: {exc}")
     setting = f"{choice.setting}, which answered {found.raw[:80]!r}"
-    return with_fields(choice, proxy=found.proxy, setting=setting)
+    return replace(choice, proxy=found.proxy, setting=setting)
 
 
 def _through_proxy(

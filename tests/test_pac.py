@@ -5,18 +5,17 @@ tinyproxy behind it."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import pytest
 
-from core.cli import main
 from core.models import ProxyEndpoint, ProxyScheme
 from core.pac import PacError, evaluate, parse_pac_result
 from tests.http_servers import http_ok, http_raw
 from tests.pki import Pki
 from tests.proxy_servers import free_port, have_tinyproxy, tinyproxy
+from tests.test_proxy_path import check
 from tests.tls_servers import LoopbackServer, TlsConfig, tls_server
 
 HTTP = ProxyScheme.HTTP
@@ -85,27 +84,6 @@ def _kde(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pac_url: str) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
 
 
-def _check(capsys: pytest.CaptureFixture[str], root_file: Path, port: int) -> tuple[int, dict]:  # type: ignore[type-arg]
-    code = main(
-        [
-            "check",
-            "localhost",
-            "--port",
-            str(port),
-            "--ca-file",
-            str(root_file),
-            "--json",
-            "--quick",
-            "--no-network-time",
-            "--timeout",
-            "3",
-        ]
-    )
-    out = capsys.readouterr()
-    assert "Traceback" not in out.err
-    return code, json.loads(out.out)
-
-
 @pytest.mark.skipif(not have_tinyproxy(), reason="tinyproxy is not installed")
 def test_pac_named_by_the_desktop_settings_picks_the_proxy(
     capsys: pytest.CaptureFixture[str],
@@ -123,7 +101,7 @@ def test_pac_named_by_the_desktop_settings_picks_the_proxy(
         LoopbackServer(http_raw(answer)) as pac,
     ):
         _kde(monkeypatch, tmp_path, f"http://{pac.address}/proxy.pac")
-        code, report = _check(capsys, root_file, site.port)
+        code, report = check(capsys, root_file, site.port)
     assert code == 0 and report["findings"] == []
     assert report["path"]["proxy"] == f"http://127.0.0.1:{proxy_port}"
     assert report["path"]["proxy_source"] == "pac"
@@ -137,7 +115,7 @@ def test_pac_file_that_cannot_be_had_is_the_proxy_not_answering(
     root_file: Path,
 ) -> None:
     _kde(monkeypatch, tmp_path, f"http://127.0.0.1:{free_port()}/proxy.pac")
-    code, report = _check(capsys, root_file, free_port())
+    code, report = check(capsys, root_file, free_port())
     assert code == 1 and [f["id"] for f in report["findings"]] == ["proxy-unreachable"]
     evidence = report["findings"][0]["evidence"]
     assert evidence["setting"].startswith("KDE proxy settings (PAC")

@@ -29,7 +29,7 @@ from core.cert_urls import (
 )
 from core.certs import CertificateFileError, load_certificates
 from core.models import HttpProbeAnswer, ProxyEndpoint
-from core.probe.net import connect_one, resolve
+from core.probe.net import connect_one, is_ip_literal, resolve
 from core.probe.stream import BoundedStream, StreamError, StreamProblem
 
 #: A CA certificate or an OCSP answer is a few KB; anything past this is not one.
@@ -240,7 +240,7 @@ def _open(
             )
         return connected.sock, False
     # Through a proxy the proxy resolves names; an address literal is still held to the rule.
-    if not probe and _is_ip(url.host):
+    if not probe and is_ip_literal(url.host):
         refusal = fetch_refusal(url.host, site_address)
         if refusal is not None:
             raise _Stop(FetchFailure.REFUSED_ADDRESS, f"not fetched: {refusal}")
@@ -259,16 +259,6 @@ def _open(
             f"through the proxy {proxy.display}: {outcome.detail}",
         )
     return outcome.sock, absolute
-
-
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _stream_stop(exc: StreamError) -> _Stop:
@@ -318,7 +308,7 @@ def _request_bytes(
     content_type: str | None,
     http_proxy: ProxyEndpoint | None = None,
 ) -> bytes:
-    target = url.target if http_proxy is None else f"{url.display}"
+    target = url.target if http_proxy is None else url.display  # absolute form to a proxy
     lines = [
         f"{method} {target} HTTP/1.1",
         f"Host: {url.host_header}",

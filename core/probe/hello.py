@@ -23,7 +23,6 @@ ServerHello or a ``protocol_version`` alert, we start that version again with wi
 from __future__ import annotations
 
 import enum
-import ipaddress
 import select
 import socket
 import threading
@@ -36,7 +35,7 @@ from types import MappingProxyType
 from core.budget import Budget, Cancelled, DeadlineExceeded, wait_slice
 from core.ciphers import CipherSuite, load_registry, preference_key, suite
 from core.observations import ServerEnumeration
-from core.probe.net import Dialer, connect_one, resolve
+from core.probe.net import Dialer, connect_one, is_ip_literal, resolve
 from core.wire.hello import ECDHE_GROUPS, TLS13_GROUPS, build_client_hello, group_name
 from core.wire.parse import ReplyKind, ServerReply, read_server_reply
 from core.wire.records import VERSION_LABELS, TlsVersion, version_label
@@ -745,12 +744,10 @@ def _name(code: int) -> str:
 
 
 def _address_for(host: str, port: int, budget: Budget) -> str | None:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        found = resolve(host, port, budget)
-        return found.addresses[0] if found.addresses else None
-    return host
+    if is_ip_literal(host):
+        return host
+    found = resolve(host, port, budget)
+    return found.addresses[0] if found.addresses else None
 
 
 def _unreached(reason: str, started: float) -> ServerEnumeration:

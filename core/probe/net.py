@@ -7,6 +7,7 @@ analysis turns it into a cause.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import queue
 import select
@@ -26,6 +27,15 @@ Resolver = Callable[[str, int], Sequence[str]]
 
 class ResolveError(Exception):
     """The name does not resolve; the message is the resolver's own words."""
+
+
+def is_ip_literal(host: str) -> bool:
+    """An address to dial as it is, not a name to resolve."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def system_resolver(host: str, port: int) -> Sequence[str]:

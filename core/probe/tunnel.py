@@ -140,11 +140,7 @@ def open_tunnel(
 def _proxy_addresses(
     proxy: ProxyEndpoint, budget: Budget, resolver: net.Resolver | None
 ) -> tuple[str, ...] | str:
-    try:
-        ipaddress.ip_address(proxy.host)
-    except ValueError:
-        pass
-    else:
+    if net.is_ip_literal(proxy.host):
         return (proxy.host,)
     answer = net.resolve(proxy.host, proxy.port, budget, resolver)
     if not answer.addresses:
