@@ -599,7 +599,9 @@ def _through_proxy(
         StageStatus.OK,
         f"to {target.dial_host}:{target.dial_port} through the proxy {proxy.display}"[:200],
     )
-    obs.handshake = hs = _handshake_stage(outcome.sock, target, options, budget, stages)
+    hs = _handshake_stage(outcome.sock, target, options, budget, stages)
+    # The socket's peer is the proxy; the server's own address is known only to the proxy.
+    obs.handshake = hs = replace(hs, address=None)
     dial = proxy_dialer(proxy)
     if _cut_after_hello(hs) and target.sni is not None:
         obs.sni_retries = _sni_retries(

@@ -93,6 +93,7 @@ def test_https_proxy_from_the_environment_is_the_path_taken(
     assert report["path"]["proxy_source"] == "env"
     assert report["path"]["proxy_setting"] == "HTTPS_PROXY"
     assert report["handshake"]["ok"] and len(report["certificates"]) >= 2
+    assert report["handshake"]["address"] is None  # the socket's peer was the proxy, not the site
     stages = {s["stage"]: s for s in report["stages"]}
     assert stages["proxy"]["status"] == "ok"
     assert stages["proxy"]["summary"] == f"http://127.0.0.1:{proxy_port} (from HTTPS_PROXY)"

@@ -322,7 +322,10 @@ def _target_rows(
     hs = report.handshake
     address = _address(report)
     connected = e(address) if address else '<span class="muted">not reached</span>'
-    if target.connect_address:
+    through_proxy = report.route is not None and report.route.proxy is not None
+    if through_proxy and not address:
+        connected = '<span class="muted">known only to the proxy, which connected</span>'
+    elif target.connect_address:
         connected += f" port {target.dial_port} (given with --connect)"
     elif address:
         connected += f" port {target.dial_port}"
