@@ -17,8 +17,10 @@ from core.models import (
     Severity,
     StageEvent,
     StageId,
+    StageOutcome,
     StageStatus,
     evidence,
+    stage_facts,
 )
 from gui.models import (
     OBJECT_ROLE,
@@ -56,7 +58,15 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
     model = StageModel()
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     model.apply(StageEvent(StageId.RESOLVE, StageStatus.RUNNING))
-    model.apply(StageEvent(StageId.RESOLVE, StageStatus.OK, 1.5, "127.0.0.1"))
+    model.apply(
+        StageEvent(
+            StageId.RESOLVE,
+            StageStatus.OK,
+            1.5,
+            StageOutcome.RESOLVE_IP_LITERAL,
+            stage_facts(address="127.0.0.1"),
+        )
+    )
     model.apply(StageEvent(StageId.HANDSHAKE, StageStatus.RUNNING))
     model.tick()
     qtmodeltester.check(model)  # type: ignore[attr-defined]
@@ -67,8 +77,10 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
         STAGE_ORDER.index(StageId.PROTOCOLS),
     )
     assert model.index(handshake, 0).data().startswith("…")
+    assert model.index(0, 2).data() == "not needed: 127.0.0.1 is an IP address"
     assert model.index(handshake, 2).data() == "saying hello, waiting for the server…"
-    model.stop_running("cancelled")
+    assert model.index(protocols, 2).data() == "waiting"
+    model.stop_running(StageOutcome.CANCELLED)
     assert model.status(StageId.HANDSHAKE) is StageStatus.SKIPPED
     assert model.index(protocols, 2).data() == "cancelled"
     assert model.status(StageId.PROXY) is StageStatus.PENDING  # no proxy: never part of it
@@ -76,7 +88,12 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
 
 def test_stage_summary_with_escape_codes_is_shown_literally(qtbot: QtBot) -> None:
     model = StageModel()
-    model.apply(StageEvent(StageId.HANDSHAKE, StageStatus.FAILED, 3.0, "alert \x1b[31m<b>x</b>"))
+    hostile = stage_facts(detail="alert \x1b[31m<b>x</b>")
+    model.apply(
+        StageEvent(
+            StageId.HANDSHAKE, StageStatus.FAILED, 3.0, StageOutcome.HANDSHAKE_FAILED, hostile
+        )
+    )
     row = STAGE_ORDER.index(StageId.HANDSHAKE)
     assert model.index(row, 2).data() == "alert \\x1b[31m<b>x</b>"
     assert "&lt;b&gt;" in model.index(row, 2).data(Qt.ItemDataRole.ToolTipRole)

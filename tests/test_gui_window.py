@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,13 @@ from pytestqt.qtbot import QtBot
 
 from core.catalogue import load_catalogue
 from core.models import FindingId, FixId, StageId, StageStatus
+from core.render.json_out import report_dict
+from core.render.report_html import build_report_html
 from core.render.summary import ticket_summary
+from core.render.text import render_text
 from core.request import RequestSpec
 from core.untrusted import visible
+from gui.models import STAGE_ORDER
 from gui.window import MainWindow
 from tests.pki import DAY, NOW, Pki, make_self_signed
 from tests.timing import within
@@ -709,3 +714,63 @@ def test_open_options_keep_their_rows_apart_in_a_short_window(
     assert win.form.height() >= win.form.sizeHint().height()
     assert win.results_area.verticalScrollBar().maximum() > 0  # the results scroll instead
     win.close()
+
+
+# --------------------------------------------------------------------------- one wording
+
+
+class _StageCells(HTMLParser):
+    """The Summary column of the PDF's "What was checked" table, unescaped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section = False
+        self.row: list[str] = []
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "td" and self.section:
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self.cell is not None:
+            self.row.append("".join(self.cell))
+            self.cell = None
+        elif tag == "tr" and self.row:
+            self.rows.append(self.row)
+            self.row = []
+        elif tag == "table":
+            self.section = False
+
+    def handle_data(self, data: str) -> None:
+        if data == "What was checked":
+            self.section = True
+        elif self.cell is not None:
+            self.cell.append(data)
+
+
+def test_stage_lines_are_the_same_in_the_terminal_the_pdf_and_the_window(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    """One renderer words the steps: what the window lists is what the terminal prints and
+    what the PDF tabulates, word for word (here for a connect address, a handshake and an
+    expired chain)."""
+    leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        assert type_and_check(qtbot, window, "localhost", server.address) == "report"
+    report = window.report
+    assert report is not None
+    model = window.stage_model
+    in_window = [model.index(STAGE_ORDER.index(s.stage), 2).data() for s in report.stages]
+    steps = render_text(report).split("Steps:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    in_terminal = [line.split(" ms  ", 1)[1] for line in steps]
+    cells = _StageCells()
+    cells.feed(build_report_html(report).html)
+    in_pdf = [row[3] for row in cells.rows]
+    in_json = [s["summary"] for s in report_dict(report)["stages"]]
+    assert in_window == in_terminal == in_pdf == in_json
+    lines = dict(zip((s.stage for s in report.stages), in_window, strict=True))
+    assert lines[StageId.RESOLVE] == "not needed: connecting to 127.0.0.1, the address given"
+    assert lines[StageId.CERTIFICATES] == "2 received; not valid: the certificate has expired"
+    assert lines[StageId.PROTOCOLS] == "skipped: a quick check"

@@ -36,6 +36,7 @@ from core.models import (
     StageStatus,
     Verdict,
 )
+from core.render.stages import stage_line, stage_name
 from core.untrusted import for_html, visible
 
 __all__ = [
@@ -531,10 +532,10 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
     if report.stages:
         stages = [
             (
-                e(stage.stage.value),
+                e(stage_name(stage.stage)),
                 e(_STATUS_WORDS.get(stage.status, stage.status.value)),
                 _duration(stage.duration_ms),
-                e(stage.summary, limit=300),
+                e(stage_line(stage), limit=300),
             )
             for stage in report.stages
         ]
