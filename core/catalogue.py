@@ -30,6 +30,8 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from core.models import (
+    ClientMismatch,
+    ClientResult,
     EvidenceValue,
     Finding,
     FindingId,
@@ -37,13 +39,20 @@ from core.models import (
     Severity,
 )
 from core.request import RequestProblem
-from core.stage_words import RESOURCE_NAME, RESOURCE_PACKAGE, StageWords, parse_stage_words
+from core.stage_words import (
+    RESOURCE_NAME,
+    RESOURCE_PACKAGE,
+    StageWords,
+    parse_choices,
+    parse_stage_words,
+)
 from core.target import TargetProblem
 from core.templates import (
     UNKNOWN,
     CatalogueError,
     blank,
     fill,
+    fill_first,
     known_keys,
     read_mapping,
     read_sequence,
@@ -212,8 +221,10 @@ class Catalogue:
         requests: Mapping[RequestProblem, RequestText] | None = None,
         targets: Mapping[TargetProblem, str] | None = None,
         stages: StageWords | None = None,
+        clients: Mapping[ClientMismatch, tuple[str, ...]] | None = None,
     ) -> None:
         self.stages = stages
+        self._clients = MappingProxyType(dict(clients or {}))
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
         self._targets = MappingProxyType(dict(targets or {}))
@@ -256,6 +267,11 @@ class Catalogue:
     def target_text(self, kind: TargetProblem, facts: Mapping[str, EvidenceValue]) -> str:
         """Why a typed host or URL names no server: one sentence, the same for every reader."""
         return fill(self._targets[kind], facts)
+
+    def client_reason(self, client: ClientResult) -> str:
+        """Why a reference client connects or not, in a few words from its facts."""
+        templates = self._clients.get(client.mismatch, (client.mismatch.value,))
+        return fill_first(templates, client.facts)
 
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
@@ -315,7 +331,7 @@ def parse_catalogue(data: object) -> Catalogue:
     known_keys(
         root,
         "catalogue",
-        {"schema", "labels", "requests", "targets", "stages", "findings", "fixes"},
+        {"schema", "labels", "requests", "targets", "stages", "clients", "findings", "fixes"},
     )
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
@@ -336,7 +352,8 @@ def parse_catalogue(data: object) -> Catalogue:
         for key, value in raw_targets.items()
     }
     stages = parse_stage_words(root.get("stages"))
-    return Catalogue(findings, fixes, labels, requests, targets, stages)
+    clients = parse_choices(root.get("clients"), "clients", ClientMismatch)
+    return Catalogue(findings, fixes, labels, requests, targets, stages, clients)
 
 
 def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:

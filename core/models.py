@@ -386,13 +386,26 @@ class ClockResult:
     notes: tuple[str, ...] = ()
 
 
+class ClientMismatch(enum.StrEnum):
+    """Why a simulated client does not connect (the catalogue's ``clients`` words each)."""
+
+    NONE = "none"
+    PROTOCOL = "no-shared-protocol"  # server_versions, client_versions
+    CIPHER = "no-shared-cipher"  # version
+    GROUP = "no-shared-group"
+    #: The server's side was not (fully) measured.
+    UNKNOWN = "unknown"  # version, when only that version's suites are unknown
+
+
 @dataclass(frozen=True)
 class ClientResult:
     name: str
     connects: bool
     protocol: str | None
     cipher: str | None
-    reason: str = ""
+    mismatch: ClientMismatch = ClientMismatch.NONE
+    #: The facts the catalogue's words for the mismatch are filled from.
+    facts: Mapping[str, EvidenceValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class StageId(enum.StrEnum):

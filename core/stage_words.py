@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from core.models import EvidenceValue, StageId, StageItem, StageOutcome
 from core.templates import (
+    COMMENT_KEY,
     CatalogueError,
     fill_first,
     known_keys,
@@ -71,39 +72,38 @@ def load_stage_words() -> StageWords:
     return parse_stage_words(read_mapping(json.loads(raw), "catalogue").get("stages"))
 
 
+def parse_choices(raw: object, where: str, ids: type[_E]) -> Mapping[_E, tuple[str, ...]]:
+    """One template (or a list to choose from) for each member of ``ids``, and no others."""
+    entries = {k: v for k, v in read_mapping(raw, where).items() if k != COMMENT_KEY}
+    same_ids(where, entries, {member.value for member in ids})
+    texts: dict[_E, tuple[str, ...]] = {}
+    for key, value in entries.items():
+        at = f"{where}.{key}"
+        choices = (value,) if isinstance(value, str) else read_strings(value, at)
+        if not choices:
+            raise CatalogueError(f"{at}: no template")
+        texts[ids(key)] = tuple(read_template(text, at) for text in choices)
+    return MappingProxyType(texts)
+
+
 def parse_stage_words(raw: object) -> StageWords:
     """Raises CatalogueError unless every stage, outcome and item has its words."""
     item = read_mapping(raw, "stages")
     known_keys(item, "stages", {"names", "running", "outcomes", "items", "values"})
 
-    def section(name: str, ids: type[_E]) -> dict[_E, Any]:
-        entries = read_mapping(item.get(name), f"stages.{name}")
-        same_ids(f"stages.{name}", entries, {member.value for member in ids})
-        return {ids(key): value for key, value in entries.items()}
-
-    def choices(raw_choice: object, where: str) -> tuple[str, ...]:
-        texts = (raw_choice,) if isinstance(raw_choice, str) else read_strings(raw_choice, where)
-        if not texts:
-            raise CatalogueError(f"{where}: no template")
-        return tuple(read_template(text, where) for text in texts)
-
     def words(name: str) -> Mapping[StageId, str]:
-        entries = section(name, StageId).items()
-        return MappingProxyType({k: read_text(v, f"stages.{name}.{k}") for k, v in entries})
+        entries = read_mapping(item.get(name), f"stages.{name}")
+        same_ids(f"stages.{name}", entries, {stage.value for stage in StageId})
+        return MappingProxyType(
+            {StageId(k): read_text(v, f"stages.{name}.{k}") for k, v in entries.items()}
+        )
 
     values = read_mapping(item.get("values", {}), "stages.values")
     return StageWords(
         names=words("names"),
         running=words("running"),
-        outcomes=MappingProxyType(
-            {
-                k: choices(v, f"stages.outcomes.{k}")
-                for k, v in section("outcomes", StageOutcome).items()
-            }
-        ),
-        items=MappingProxyType(
-            {k: choices(v, f"stages.items.{k}") for k, v in section("items", StageItem).items()}
-        ),
+        outcomes=parse_choices(item.get("outcomes"), "stages.outcomes", StageOutcome),
+        items=parse_choices(item.get("items"), "stages.items", StageItem),
         values=MappingProxyType(
             {
                 key: MappingProxyType(

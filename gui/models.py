@@ -24,7 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication
 
-from core.catalogue import Catalogue, render_value
+from core.catalogue import Catalogue, load_catalogue, render_value
 from core.models import (
     CertificateInfo,
     ClientResult,
@@ -651,8 +651,9 @@ class ClientModel(RowsModel):
         palette = _palette()
         ok, bad = theme.success_colour(palette), theme.failure_colour(palette)
         rows: list[tuple[Sequence[Cell], object]] = []
+        catalogue = load_catalogue()
         for client in clients:
-            reason = visible(client.reason, limit=300)
+            reason = "" if client.connects else visible(catalogue.client_reason(client), limit=300)
             rows.append(
                 (
                     (

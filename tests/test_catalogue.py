@@ -22,6 +22,8 @@ from core.catalogue import (
     template_fields,
 )
 from core.models import (
+    ClientMismatch,
+    ClientResult,
     EvidenceValue,
     Finding,
     FindingId,
@@ -164,6 +166,27 @@ def test_every_stage_outcome_and_item_has_words(raw: dict[str, Any]) -> None:
     fancy["stages"]["outcomes"]["chain-valid"] = ["{received.__class__} received"]
     with pytest.raises(CatalogueError):
         parse_catalogue(fancy)
+
+
+def test_every_client_mismatch_has_words(raw: dict[str, Any]) -> None:
+    cat = parse_catalogue(raw)
+    protocol = ClientResult(
+        "Old client",
+        False,
+        None,
+        None,
+        ClientMismatch.PROTOCOL,
+        evidence(server_versions=["TLS 1.3"], client_versions=["TLS 1.0", "TLS 1.1"]),
+    )
+    assert cat.client_reason(protocol) == (
+        "no shared version (server: TLS 1.3; client: TLS 1.0, TLS 1.1)"
+    )
+    unknown = ClientResult("Client", False, None, None, ClientMismatch.UNKNOWN)
+    assert cat.client_reason(unknown) == "the server's versions are not known"
+    missing = json.loads(json.dumps(raw))
+    del missing["clients"]["no-shared-group"]
+    with pytest.raises(CatalogueError, match="no-shared-group"):
+        parse_catalogue(missing)
 
 
 def test_unknown_default_fix_is_refused(raw: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from core.catalogue import load_catalogue
 from core.models import (
+    ClientMismatch,
     ClientResult,
     Finding,
     FindingId,
@@ -198,13 +199,22 @@ def test_cipher_and_client_models(qtmodeltester: object, qtbot: QtBot) -> None:
     clients.set_clients(
         (
             ClientResult("Firefox 140", True, "TLSv1.3", "TLS_AES_128_GCM_SHA256"),
-            ClientResult("Java 8 \x1b[1m", False, None, None, "no shared cipher"),
+            ClientResult(
+                "Java 8 \x1b[1m",
+                False,
+                None,
+                None,
+                ClientMismatch.CIPHER,
+                evidence(version="TLS 1.2 \x1b[1m"),
+            ),
         )
     )
     qtmodeltester.check(clients)  # type: ignore[attr-defined]
     assert clients.index(1, 0).data() == "Java 8 \\x1b[1m"
     assert clients.index(1, 1).data() == "✗ no"
     assert clients.index(0, 2).data() == "TLS 1.3"
+    assert clients.index(1, 4).data() == "no shared cipher suite in TLS 1.2 \\x1b[1m"
+    assert clients.index(0, 4).data() == ""
 
 
 @pytest.mark.parametrize("empty", [{}, {"TLSv1.2": ()}])
