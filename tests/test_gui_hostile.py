@@ -48,11 +48,6 @@ BAD_HOSTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, pki: Pki) -> Iterator[MainWindow]:
     root_file = pki.write_root(tmp_path)

@@ -35,16 +35,6 @@ from tests.tls_servers import TlsConfig, raw_server, silent, tls_server
 CHECK_TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("pki"))
-
-
 @pytest.fixture
 def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

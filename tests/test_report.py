@@ -32,16 +32,6 @@ pytestmark = pytest.mark.skipif(
 EVIL_CN = "<b>bold</b> <img src=x> </table> \x1b[31mred"
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
 def pdf_text(
     path: Path, first: int | None = None, last: int | None = None, *, layout: bool = False
 ) -> str:
