@@ -8,7 +8,7 @@ import itertools
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -36,17 +36,10 @@ CHECK_TIMEOUT_MS = 15_000
 
 
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
-    win = MainWindow(settings=settings, initial=initial)
-    win.fixit.open_uri = lambda uri: False  # never open a real settings page from a test
-    win.fixit.start_command = lambda argv: False
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) -> MainWindow:
+    return open_window(
+        RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    )
 
 
 def type_and_check(qtbot: QtBot, win: MainWindow, host: str, connect: str) -> str:
