@@ -11,8 +11,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from core import output, usage
-from core.budget import Cancelled
-from core.output import OutputError, report_output_error, require_stdout, write_output
+from core.output import require_stdout, write_output
 from core.request import RequestError, RequestProblem, env_name
 from core.target import TargetError, parse_target
 from core.untrusted import visible
@@ -155,32 +154,16 @@ def _run_inspect(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry for ``check`` and ``inspect``; returns the exit status."""
     parser = usage.build_parser()
-    with usage.quiet_library_warnings():
-        return _main(parser, argv)
+    return usage.run_command(lambda: _main(parser, argv))
 
 
 def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     output.reset()
-    try:
-        args = parser.parse_args(argv)
-        if args.command in ("check", "inspect"):
-            require_stdout()
-        if args.command == "check":
-            return _run_check(args)
-        if args.command == "inspect":
-            return _run_inspect(args)
-        raise UsageError(f"unknown command (see {PROG} --help)")
-    except (UsageError, RequestError) as exc:  # RequestError: a setting run_check read itself
-        sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
-        return EXIT_USAGE
-    except OutputError as exc:
-        report_output_error(PROG, exc)
-        return EXIT_USAGE
-    except Cancelled:
-        sys.stderr.write(f"{PROG}: cancelled\n")
-        return EXIT_PROBLEM
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
-    except Exception as exc:  # a bug of ours: one line, not a traceback, unless asked for
-        return usage.internal_error(exc)
+    args = parser.parse_args(argv)
+    if args.command in ("check", "inspect"):
+        require_stdout()
+    if args.command == "check":
+        return _run_check(args)
+    if args.command == "inspect":
+        return _run_inspect(args)
+    raise UsageError(f"unknown command (see {PROG} --help)")

@@ -13,7 +13,7 @@ import argparse
 import contextlib
 import math
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -252,6 +252,31 @@ def quiet_library_warnings() -> Iterator[None]:
         if not os.environ.get(DEBUG_ENV):
             warnings.simplefilter("ignore", UserWarning)
         yield
+
+
+def run_command(work: Callable[[], int]) -> int:
+    """One command's run (``check``, ``inspect``, ``report``), its failures turned into the
+    contract's exit statuses: one line on stderr, never a traceback."""
+    from core.budget import Cancelled
+    from core.output import OutputError, report_output_error
+
+    try:
+        with quiet_library_warnings():
+            return work()
+    except (UsageError, RequestError) as exc:  # RequestError: a setting run_check read itself
+        sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
+        return EXIT_USAGE
+    except OutputError as exc:
+        report_output_error(PROG, exc)
+        return EXIT_USAGE
+    except Cancelled:
+        sys.stderr.write(f"{PROG}: cancelled\n")
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except Exception as exc:  # a bug of ours: one line, not a traceback, unless asked for
+        return internal_error(exc)
 
 
 def internal_error(exc: BaseException) -> int:

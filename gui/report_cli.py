@@ -13,19 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.budget import Cancelled
-from core.output import OutputError, report_output_error, write_output
-from core.untrusted import visible
+from core.output import write_output
 from core.usage import (
-    EXIT_PROBLEM,
-    EXIT_USAGE,
     PROG,
     UsageError,
     build_parser,
     exit_status,
-    internal_error,
     options_from_args,
-    quiet_library_warnings,
+    run_command,
     trust_from_options,
 )
 
@@ -96,20 +91,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] != "report":
         args = ["report", *args]
-    try:
-        with quiet_library_warnings():
-            return _run(args)
-    except UsageError as exc:
-        sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
-        return EXIT_USAGE
-    except OutputError as exc:
-        report_output_error(PROG, exc)
-        return EXIT_USAGE
-    except Cancelled:
-        sys.stderr.write(f"{PROG}: cancelled\n")
-        return EXIT_PROBLEM
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
-    except Exception as exc:  # a bug of ours: one line, as for check and inspect
-        return internal_error(exc)
+    return run_command(lambda: _run(args))
