@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -80,10 +79,10 @@ def _run_inspect(args: argparse.Namespace) -> int:
     import os
 
     from core.catalogue import load_catalogue
-    from core.certs import CertificateFileError, leaf_first, read_certificate_file
-    from core.inspect import inspect_chain
-    from core.render.json_out import finding_dict
-    from core.trust import build_stores
+    from core.certs import CertificateFileError
+    from core.inspect import inspect_file
+    from core.render.json_out import inspect_json
+    from core.render.text import render_inspect_text
 
     try:
         password = _inspect_password(args, os.environ)
@@ -97,57 +96,21 @@ def _run_inspect(args: argparse.Namespace) -> int:
         except TargetError as exc:
             raise UsageError(f"--host: {exc}") from None
     try:
-        certs = read_certificate_file(args.file, password=password)
-        stores = build_stores(args.ca_file, no_default_trust=args.no_default_trust)
+        report = inspect_file(
+            args.file,
+            host=host,
+            at=at,
+            password=password,
+            ca_file=args.ca_file,
+            no_default_trust=args.no_default_trust,
+        )
     except CertificateFileError as exc:
         raise UsageError(str(exc)) from None
-    report = inspect_chain(leaf_first(certs), stores, host=host, at=at)
     cat = load_catalogue()
     if args.json:
-        payload = {
-            "file": str(args.file),
-            "host": host,
-            "at": at.isoformat(),
-            "valid": report.valid,
-            "trust": {
-                "mozilla": report.chain.trust.mozilla,
-                "os": report.chain.trust.os,
-                "custom": report.chain.trust.custom,
-            },
-            "certificates": [
-                {
-                    "subject": c.subject,
-                    "issuer": c.issuer,
-                    "not_before": c.not_before.isoformat(),
-                    "not_after": c.not_after.isoformat(),
-                    "san": list(c.san),
-                    "sha256": c.sha256,
-                    "key": c.key,
-                    "signature_algorithm": c.signature_algorithm,
-                }
-                for c in report.chain.certificates
-            ],
-            "findings": [finding_dict(f, cat) for f in report.findings],
-        }
-        write_output(json.dumps(payload, indent=2, ensure_ascii=True) + "\n")
+        write_output(inspect_json(report, cat, str(args.file)) + "\n")
     else:
-        status = "VALID" if report.valid else "NOT VALID"
-        write_output(
-            f"{status}: {visible(str(args.file))}"
-            + (f" for {host}" if host else "")
-            + f" at {at:%Y-%m-%d %H:%M} UTC\n"
-        )
-        for i, cert in enumerate(report.chain.certificates):
-            subject = visible(cert.subject, limit=200)
-            issuer = visible(cert.issuer, limit=200)
-            write_output(f"  {i}. {subject}\n     issuer {issuer}\n")
-            write_output(
-                f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}\n"
-            )
-        for finding in report.findings:
-            title = visible(cat.title(finding))
-            detail = visible(cat.detail(finding), limit=400)
-            write_output(f"  [{finding.severity.value}] {title}: {detail}\n")
+        write_output(render_inspect_text(report, str(args.file), cat))
     return EXIT_OK if report.valid else EXIT_PROBLEM
 
 

@@ -6,13 +6,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 
 from core.analyze.chain import ChainAnalysis, analyze_chain, validity_findings
 from core.causes import _with_fixes
-from core.models import Finding, Severity
-from core.trust import TrustStores
+from core.certs import CertificateFileError, leaf_first, read_certificate_file
+from core.models import (
+    CheckOptions,
+    CheckReport,
+    ClockResult,
+    ClockSource,
+    Finding,
+    Severity,
+    Target,
+    Verdict,
+    verdict_of,
+)
+from core.trust import TrustStores, build_stores
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,10 @@ class InspectReport:
     host: str | None
     chain: ChainAnalysis
     findings: tuple[Finding, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict_of(self.findings)
 
     @property
     def valid(self) -> bool:
@@ -49,3 +65,46 @@ def inspect_chain(
         )
     ordered = sorted((_with_fixes(f) for f in findings), key=lambda f: -f.severity.rank)
     return InspectReport(at, host, chain, tuple(ordered))
+
+
+def inspect_file(
+    path: Path,
+    *,
+    host: str | None,
+    at: dt.datetime,
+    password: bytes | None = None,
+    ca_file: Path | None = None,
+    no_default_trust: bool = False,
+) -> InspectReport:
+    """The chain in a PEM, DER, PKCS#7 or PKCS#12 file, validated for ``host`` at ``at``: the
+    one entry the command line and the window share. Raises CertificateFileError for a file
+    that cannot be read or a CA file that cannot be used, and for a certificate so damaged that
+    the chain cannot be judged (never a traceback)."""
+    certs = read_certificate_file(path, password=password)
+    stores = build_stores(ca_file, no_default_trust=no_default_trust)
+    try:
+        return inspect_chain(leaf_first(certs), stores, host=host, at=at)
+    except Exception as exc:
+        damaged = f"{path.name} could not be checked: a certificate in it is damaged"
+        raise CertificateFileError(f"{damaged} ({type(exc).__name__}).") from exc
+
+
+def offline_report(result: InspectReport, name: str, duration_ms: float) -> CheckReport:
+    """An inspected file as the report the window's panes and the PDF show: the chain, its
+    trust and its findings, and no network stage (none ran)."""
+    return CheckReport(
+        target=Target(host=result.host or name, port=443, sni=result.host),
+        options=CheckOptions(no_network_time=True, quick=True),
+        started_at=result.at,
+        duration_ms=duration_ms,
+        handshake=None,
+        certificates=result.chain.certificates,
+        trust=result.chain.trust,
+        protocols={},
+        ciphers={},
+        groups=(),
+        server_preference=None,
+        clients=(),
+        clock=ClockResult(ClockSource.NONE, None, None, None, result.at, None),
+        findings=result.findings,
+    )

@@ -7,7 +7,7 @@ them. Enums subclass ``str`` so that the JSON output carries stable values.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -573,6 +573,14 @@ class RevocationStatus:
     reason: str | None = None
 
 
+def verdict_of(findings: Sequence[Finding]) -> Verdict:
+    """The contract's verdict: the worst severity among the findings, "ok" below a warning."""
+    worst = max((f.severity.rank for f in findings), default=-1)
+    if worst < Severity.WARNING.rank:
+        return Verdict.OK
+    return Verdict({1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value)
+
+
 @dataclass(frozen=True)
 class CheckReport:
     target: Target
@@ -601,10 +609,7 @@ class CheckReport:
 
     @property
     def verdict(self) -> Verdict:
-        worst = max((f.severity.rank for f in self.findings), default=-1)
-        if worst < Severity.WARNING.rank:
-            return Verdict.OK
-        return Verdict({1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value)
+        return verdict_of(self.findings)
 
     @property
     def cause(self) -> Finding | None:

@@ -122,40 +122,15 @@ class BackgroundTask(QRunnable):
 
 
 def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckReport:
-    """Offline validation of a certificate file, shaped as a report the panes can show."""
+    """Offline validation of a certificate file, as the report the panes show."""
     import datetime as dt
+    import time
 
-    from core.certs import CertificateFileError, leaf_first, read_certificate_file
-    from core.inspect import inspect_chain
-    from core.models import CheckOptions, CheckReport, ClockResult, ClockSource, Target
-    from core.trust import build_stores
+    from core import inspect
 
-    started = dt.datetime.now(dt.UTC)
-    certs = read_certificate_file(path, password=password)
-    stores = build_stores(None, no_default_trust=False)
-    try:
-        result = inspect_chain(leaf_first(certs), stores, host=host, at=started)
-    except Exception as exc:  # a damaged certificate must not surface as a traceback
-        damaged = f"{path.name} could not be checked: a certificate in it is damaged"
-        raise CertificateFileError(f"{damaged} ({type(exc).__name__}).") from exc
-    took = (dt.datetime.now(dt.UTC) - started).total_seconds() * 1000
-    return CheckReport(
-        target=Target(host=host or path.name, port=443, sni=host),
-        options=CheckOptions(no_network_time=True, quick=True),
-        started_at=started,
-        duration_ms=took,
-        handshake=None,
-        certificates=result.chain.certificates,
-        trust=result.chain.trust,
-        protocols={},
-        ciphers={},
-        groups=(),
-        server_preference=None,
-        clients=(),
-        clock=ClockResult(ClockSource.NONE, None, None, None, started, None),
-        findings=result.findings,
-        stages=(),
-    )
+    started = time.monotonic()
+    result = inspect.inspect_file(path, host=host, at=dt.datetime.now(dt.UTC), password=password)
+    return inspect.offline_report(result, path.name, (time.monotonic() - started) * 1000)
 
 
 # --------------------------------------------------------------------------- export dialog

@@ -6,12 +6,13 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from core.models import CheckReport, EvidenceValue, Finding, StageFact
+from core.models import CertificateInfo, CheckReport, EvidenceValue, Finding, StageFact
 from core.render.stages import stage_line
 from core.route import AddressAttempt
 
 if TYPE_CHECKING:
     from core.catalogue import Catalogue
+    from core.inspect import InspectReport
 
 
 def _evidence(values: Any) -> dict[str, EvidenceValue | list[str]]:
@@ -25,6 +26,21 @@ def _facts(facts: Mapping[str, StageFact]) -> dict[str, Any]:
         if isinstance(value, tuple)
         else value
         for key, value in facts.items()
+    }
+
+
+def certificate_dict(cert: CertificateInfo) -> dict[str, Any]:
+    return {
+        "subject": cert.subject,
+        "issuer": cert.issuer,
+        "not_before": cert.not_before.isoformat(),
+        "not_after": cert.not_after.isoformat(),
+        "san": list(cert.san),
+        "sha256": cert.sha256,
+        "key": cert.key,
+        "signature_algorithm": cert.signature_algorithm,
+        "sent_by_server": cert.sent_by_server,
+        "trusted_by": list(cert.trusted_by),
     }
 
 
@@ -70,21 +86,7 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
                 for s in (hs.steps if hs else ())
             ],
         },
-        "certificates": [
-            {
-                "subject": c.subject,
-                "issuer": c.issuer,
-                "not_before": c.not_before.isoformat(),
-                "not_after": c.not_after.isoformat(),
-                "san": list(c.san),
-                "sha256": c.sha256,
-                "key": c.key,
-                "signature_algorithm": c.signature_algorithm,
-                "sent_by_server": c.sent_by_server,
-                "trusted_by": list(c.trusted_by),
-            }
-            for c in report.certificates
-        ],
+        "certificates": [certificate_dict(c) for c in report.certificates],
         "trust": {
             "mozilla": report.trust.mozilla,
             "os": report.trust.os,
@@ -185,6 +187,23 @@ def _revocation(report: CheckReport) -> dict[str, Any] | None:
         "responder": rev.responder,
         "status": rev.note,
     }
+
+
+def inspect_json(report: InspectReport, catalogue: Catalogue, file: str) -> str:
+    """``inspect --json``: the file's chain, its trust, and the same verdict and findings as a
+    check's."""
+    trust = report.chain.trust
+    payload = {
+        "file": file,
+        "host": report.host,
+        "at": report.at.isoformat(),
+        "verdict": report.verdict.value,
+        "valid": report.valid,
+        "trust": {"mozilla": trust.mozilla, "os": trust.os, "custom": trust.custom},
+        "certificates": [certificate_dict(c) for c in report.chain.certificates],
+        "findings": [finding_dict(f, catalogue) for f in report.findings],
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=True)
 
 
 def to_json(report: CheckReport) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from core.catalogue import current_os, load_catalogue
+from typing import TYPE_CHECKING
+
+from core.catalogue import Catalogue, current_os, load_catalogue
 from core.models import CheckReport, Severity, Verdict
 from core.render.stages import STATUS_MARKS, stage_line
 from core.untrusted import for_terminal as t
+
+if TYPE_CHECKING:
+    from core.inspect import InspectReport
 
 _COLOURS = {
     Severity.INFO: "\x1b[36m",
@@ -94,4 +99,21 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
                 lines.append(f"      {n}. {step}")
     for note in report.internal_errors:
         lines.append(f"Internal error: {t(note.splitlines()[0])}")
+    return "\n".join(lines) + "\n"
+
+
+def render_inspect_text(report: InspectReport, file: str, cat: Catalogue) -> str:
+    """``inspect``'s readable report: the verdict, the chain, the findings."""
+    status = "VALID" if report.valid else "NOT VALID"
+    host = f" for {report.host}" if report.host else ""
+    lines = [f"{status}: {t(file)}{host} at {report.at:%Y-%m-%d %H:%M} UTC"]
+    for i, cert in enumerate(report.chain.certificates):
+        lines.append(f"  {i}. {t(cert.subject, limit=200)}")
+        lines.append(f"     issuer {t(cert.issuer, limit=200)}")
+        lines.append(
+            f"     valid {cert.not_before:%Y-%m-%d} to {cert.not_after:%Y-%m-%d}, {cert.key}"
+        )
+    for finding in report.findings:
+        title = t(cat.title(finding))
+        lines.append(f"  [{finding.severity.value}] {title}: {t(cat.detail(finding), limit=400)}")
     return "\n".join(lines) + "\n"
