@@ -57,7 +57,7 @@ def test_formats(capsys: pytest.CaptureFixture[str], pki: Pki, tmp_path: Path, f
         return
     assert code == 0
     assert report["valid"] is True
-    # The contract's verdict: a root sent along with the chain is worth a warning, no more.
+    # The contract's verdict: a chain listed root first is out of order (chain-order), a warning.
     assert report["verdict"] == ("warning" if fmt == "pem-root-first" else "ok")
     assert report["trust"] == {"mozilla": None, "os": None, "custom": True}
     assert report["certificates"][0]["subject"] == "CN=www.example.test"
