@@ -31,7 +31,6 @@ from typing import TypeVar
 
 from core.models import (
     ClientMismatch,
-    ClientResult,
     EvidenceValue,
     Finding,
     FindingId,
@@ -268,10 +267,9 @@ class Catalogue:
         """Why a typed host or URL names no server: one sentence, the same for every reader."""
         return fill(self._targets[kind], facts)
 
-    def client_reason(self, client: ClientResult) -> str:
+    def client_reason(self, mismatch: ClientMismatch, facts: Mapping[str, EvidenceValue]) -> str:
         """Why a reference client connects or not, in a few words from its facts."""
-        templates = self._clients.get(client.mismatch, (client.mismatch.value,))
-        return fill_first(templates, client.facts)
+        return fill_first(self._clients.get(mismatch, (mismatch.value,)), facts)
 
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]

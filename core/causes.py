@@ -41,7 +41,8 @@ from core.route import (
     blocking_answers,
 )
 
-_CHAIN_ERRORS = frozenset(
+#: The findings that say what is wrong with a chain itself.
+CHAIN_ERRORS = frozenset(
     {
         FindingId.CERT_EXPIRED,
         FindingId.CERT_NOT_YET_VALID,
@@ -409,7 +410,7 @@ def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:
                 ),
             )
         )
-    if not chain.valid and not any(f.id in _CHAIN_ERRORS for f in findings):
+    if not chain.valid and not any(f.id in CHAIN_ERRORS for f in findings):
         findings.append(
             Finding(
                 FindingId.CHAIN_INVALID,

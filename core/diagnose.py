@@ -32,7 +32,7 @@ from core.analyze.chain import (
 )
 from core.analyze.clock import is_skewed, measure_clock
 from core.budget import Budget, Cancelled, check_budget
-from core.causes import Observations, decide, internal_error_finding
+from core.causes import CHAIN_ERRORS, Observations, decide, internal_error_finding
 from core.cert_urls import display_url
 from core.certs import CertificateFileError, name_text, signed_by, unreadable_field
 from core.ciphers import iana_name_for_openssl
@@ -309,23 +309,13 @@ def run_check(
     )
 
 
-#: The findings that can say why a chain is not valid, for the Certificates step's line.
-_CHAIN_CAUSES = frozenset(
-    {
-        FindingId.CERT_EXPIRED,
-        FindingId.CERT_NOT_YET_VALID,
-        FindingId.HOSTNAME_MISMATCH,
-        FindingId.SELF_SIGNED,
-        FindingId.UNTRUSTED_ROOT,
-        FindingId.INCOMPLETE_CHAIN,
-        FindingId.WEAK_SIGNATURE,
-        FindingId.WEAK_KEY,
-        FindingId.CERT_REVOKED,
-        FindingId.CHAIN_INVALID,
-        FindingId.INTERCEPTION_SUSPECTED,
-        FindingId.CLOCK_SKEW,
-    }
-)
+#: The findings that can say why a chain is not valid, for the Certificates step's line: the
+#: chain's own errors, and the causes that explain them.
+_CHAIN_CAUSES = CHAIN_ERRORS | {
+    FindingId.CHAIN_INVALID,
+    FindingId.INTERCEPTION_SUSPECTED,
+    FindingId.CLOCK_SKEW,
+}
 
 
 def _blame_chain(stages: _Stages, findings: tuple[Finding, ...]) -> None:

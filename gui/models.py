@@ -653,7 +653,11 @@ class ClientModel(RowsModel):
         rows: list[tuple[Sequence[Cell], object]] = []
         catalogue = load_catalogue()
         for client in clients:
-            reason = "" if client.connects else visible(catalogue.client_reason(client), limit=300)
+            reason = (
+                ""
+                if client.connects
+                else visible(catalogue.client_reason(client.mismatch, client.facts), limit=300)
+            )
             rows.append(
                 (
                     (

@@ -23,7 +23,6 @@ from core.catalogue import (
 )
 from core.models import (
     ClientMismatch,
-    ClientResult,
     EvidenceValue,
     Finding,
     FindingId,
@@ -170,19 +169,12 @@ def test_every_stage_outcome_and_item_has_words(raw: dict[str, Any]) -> None:
 
 def test_every_client_mismatch_has_words(raw: dict[str, Any]) -> None:
     cat = parse_catalogue(raw)
-    protocol = ClientResult(
-        "Old client",
-        False,
-        None,
-        None,
-        ClientMismatch.PROTOCOL,
-        evidence(server_versions=["TLS 1.3"], client_versions=["TLS 1.0", "TLS 1.1"]),
-    )
-    assert cat.client_reason(protocol) == (
+    versions = evidence(server_versions=["TLS 1.3"], client_versions=["TLS 1.0", "TLS 1.1"])
+    assert cat.client_reason(ClientMismatch.PROTOCOL, versions) == (
         "no shared version (server: TLS 1.3; client: TLS 1.0, TLS 1.1)"
     )
-    unknown = ClientResult("Client", False, None, None, ClientMismatch.UNKNOWN)
-    assert cat.client_reason(unknown) == "the server's versions are not known"
+    unknown = cat.client_reason(ClientMismatch.UNKNOWN, {})
+    assert unknown == "the server's versions are not known"
     missing = json.loads(json.dumps(raw))
     del missing["clients"]["no-shared-group"]
     with pytest.raises(CatalogueError, match="no-shared-group"):

@@ -671,7 +671,7 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
                 e(c.protocol or "—"),
                 f'<span class="mono">{e(c.cipher)}</span>'
                 if c.cipher
-                else e("—" if c.connects else cat.client_reason(c)),
+                else e("—" if c.connects else cat.client_reason(c.mismatch, c.facts)),
             )
             for c in report.clients
         ]
