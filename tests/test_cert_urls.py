@@ -31,6 +31,7 @@ from core.cert_urls import (
 )
 from core.cli import main
 from handshake_doctor.main import main as entry_main
+from tests.cli_args import check_args
 from tests.http_servers import (
     http_drip,
     http_huge,
@@ -55,21 +56,7 @@ def _check(
 ) -> tuple[int, dict[str, Any], float]:
     with tls_server(TlsConfig(chain, key)) as server:
         started = time.monotonic()
-        code = main(
-            [
-                "check",
-                "localhost",
-                "--connect",
-                server.address,
-                "--ca-file",
-                str(root_file),
-                "--json",
-                "--quick",
-                "--no-network-time",
-                "--timeout",
-                str(TIMEOUT_S),
-            ]
-        )
+        code = main(check_args(server.address, root_file, "--json", timeout=TIMEOUT_S))
         took = time.monotonic() - started
     out = capsys.readouterr()
     assert "Traceback" not in out.err

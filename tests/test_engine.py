@@ -20,6 +20,7 @@ from core.cli import main
 from core.diagnose import run_check
 from core.models import CheckOptions, FindingId, Target
 from core.probe.net import ResolveError
+from tests.cli_args import check_args
 from tests.evidence import assert_documented
 from tests.http_servers import http_server, ocsp_responder
 from tests.pki import DAY, NOW, Issued, Pki, make_ca, make_leaf, make_self_signed, make_sha1_leaf
@@ -52,21 +53,7 @@ def check_json(
     host: str = "localhost",
     *extra: str,
 ) -> tuple[int, dict[str, Any]]:
-    args = [
-        "check",
-        host,
-        "--connect",
-        address,
-        "--ca-file",
-        str(root_file),
-        "--json",
-        "--quick",
-        "--no-network-time",
-        "--timeout",
-        "3",
-        *extra,
-    ]
-    return run_cli(capsys, args)
+    return run_cli(capsys, check_args(address, root_file, "--json", *extra, host=host))
 
 
 def ids(report: dict[str, Any]) -> list[str]:
@@ -424,18 +411,7 @@ def test_handshake_timeout_full_check(capsys: pytest.CaptureFixture[str], root_f
     """Without --quick too: no step outlives --timeout."""
     with raw_server(silent) as server:
         started = time.monotonic()
-        args = [
-            "check",
-            "localhost",
-            "--connect",
-            server.address,
-            "--ca-file",
-            str(root_file),
-            "--json",
-            "--no-network-time",
-            "--timeout",
-            "1",
-        ]
+        args = check_args(server.address, root_file, "--json", quick=False, timeout=1)
         _, report = run_cli(capsys, args)
         took = time.monotonic() - started
     assert ids(report) == ["handshake-timeout"]
@@ -528,19 +504,7 @@ def test_cancel_stops_quickly(pki: Pki, root_file: Path) -> None:
 
 
 def full_check(capsys: pytest.CaptureFixture[str], address: str, root_file: Path) -> dict[str, Any]:
-    args = [
-        "check",
-        "localhost",
-        "--connect",
-        address,
-        "--ca-file",
-        str(root_file),
-        "--json",
-        "--no-network-time",
-        "--timeout",
-        "3",
-    ]
-    return run_cli(capsys, args)[1]
+    return run_cli(capsys, check_args(address, root_file, "--json", quick=False))[1]
 
 
 @pytest.mark.parametrize(
@@ -616,21 +580,7 @@ def test_summary_is_a_short_ticket(
 ) -> None:
     leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 3 * DAY)
     with serve([leaf, pki.intermediate], leaf) as server:
-        code = main(
-            [
-                "check",
-                "localhost",
-                "--connect",
-                server.address,
-                "--ca-file",
-                str(root_file),
-                "--summary",
-                "--quick",
-                "--no-network-time",
-                "--timeout",
-                "3",
-            ]
-        )
+        code = main(check_args(server.address, root_file, "--summary"))
     text = capsys.readouterr().out
     lines = text.splitlines()
     assert code == 1
@@ -646,20 +596,7 @@ def test_text_report_is_readable_and_colourless_off_a_tty(
 ) -> None:
     leaf = pki.leaf(["www.example.test"])
     with serve([leaf, pki.intermediate], leaf) as server:
-        code = main(
-            [
-                "check",
-                "shop.example.test",
-                "--connect",
-                server.address,
-                "--ca-file",
-                str(root_file),
-                "--quick",
-                "--no-network-time",
-                "--timeout",
-                "3",
-            ]
-        )
+        code = main(check_args(server.address, root_file, host="shop.example.test"))
     text = capsys.readouterr().out
     assert code == 1
     assert "\x1b[" not in text

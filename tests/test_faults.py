@@ -18,6 +18,7 @@ import pytest
 from core.cli import EXIT_INTERNAL, main
 from core.diagnose import run_check
 from core.models import CheckOptions, FindingId, StageStatus, Target
+from tests.cli_args import check_args
 from tests.pki import Pki
 from tests.sntp_server import SntpServer
 from tests.tls_servers import TlsConfig, tls_server
@@ -206,20 +207,7 @@ def test_text_report_shows_the_internal_error_in_one_line(
     root_file: Path,
 ) -> None:
     monkeypatch.setattr("core.diagnose.analyze_chain", _boom)
-    code = main(
-        [
-            "check",
-            "localhost",
-            "--connect",
-            server,
-            "--ca-file",
-            str(root_file),
-            "--no-network-time",
-            "--quick",
-            "--timeout",
-            "3",
-        ]
-    )
+    code = main(check_args(server, root_file))
     out = capsys.readouterr()
     assert code == 0 and out.err == ""
     assert "Traceback" not in out.out

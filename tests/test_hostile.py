@@ -22,6 +22,7 @@ import pytest
 
 from core.cli import main
 from tests import hostile_servers as hostile
+from tests.cli_args import check_args
 from tests.pki import Pki
 from tests.timing import within
 from tests.tls_servers import (
@@ -98,20 +99,8 @@ def run_check(
     quick: bool,
     timeout: float = TIMEOUT,
 ) -> Outcome:
-    args = [
-        "check",
-        "localhost",
-        "--connect",
-        server.address,
-        "--ca-file",
-        str(root_file),
-        "--json",
-        "--no-network-time",
-        "--timeout",
-        str(timeout),
-    ]
     started = time.monotonic()
-    code = main([*args, "--quick"] if quick else args)
+    code = main(check_args(server.address, root_file, "--json", quick=quick, timeout=timeout))
     took = time.monotonic() - started
     out = capsys.readouterr()
     assert out.err == "", out.err
@@ -323,18 +312,7 @@ def test_hostile_server_text_output_stays_one_report(
     """The readable report of a garbage-speaking server: no traceback, nothing raw from the
     server on the terminal (its bytes are shown as escapes)."""
     with raw_server(hostile.garbage_after_hello) as server:
-        code = main(
-            [
-                "check",
-                "localhost",
-                "--connect",
-                server.address,
-                "--no-network-time",
-                "--quick",
-                "--timeout",
-                "2",
-            ]
-        )
+        code = main(check_args(server.address, None, timeout=2))
     out = capsys.readouterr()
     assert code == 1 and out.err == ""
     assert "not-tls" in out.out

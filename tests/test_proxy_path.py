@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from core.cli import main
+from tests.cli_args import check_args
 from tests.evidence import assert_documented
 from tests.http_servers import http_ok, http_raw, http_recorder
 from tests.pki import Pki
@@ -44,22 +45,7 @@ def dead_dns() -> Iterator[str]:
 def check(
     capsys: pytest.CaptureFixture[str], root_file: Path, port: int, *extra: str
 ) -> tuple[int, dict[str, Any]]:
-    code = main(
-        [
-            "check",
-            "localhost",
-            "--port",
-            str(port),
-            "--ca-file",
-            str(root_file),
-            "--json",
-            "--quick",
-            "--no-network-time",
-            "--timeout",
-            "3",
-            *extra,
-        ]
-    )
+    code = main(check_args(None, root_file, "--port", str(port), "--json", *extra))
     out = capsys.readouterr()
     assert "Traceback" not in out.err
     assert out.out, out.err
@@ -108,22 +94,11 @@ def test_proxy_option_and_a_full_check_through_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, root_file: Path, site: int
 ) -> None:
     with tinyproxy(tmp_path, log_level="Connect") as proxy_port:
-        code = main(
-            [
-                "check",
-                "localhost",
-                "--port",
-                str(site),
-                "--ca-file",
-                str(root_file),
-                "--json",
-                "--no-network-time",
-                "--timeout",
-                "3",
-                "--proxy",
-                f"http://127.0.0.1:{proxy_port}",
-            ]
+        proxy = f"http://127.0.0.1:{proxy_port}"
+        args = check_args(
+            None, root_file, "--port", str(site), "--json", "--proxy", proxy, quick=False
         )
+        code = main(args)
         report = json.loads(capsys.readouterr().out)
         log = (tmp_path / "tinyproxy.log").read_text(errors="replace")
     assert code == 0, ids(report)
