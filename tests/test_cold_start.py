@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from tests.cli_args import check_args
 from tests.pki import Pki
 from tests.tls_servers import TlsConfig, tls_server
 
@@ -60,19 +61,7 @@ def test_quick_json_check_imports_only_what_it_needs(tmp_path: Path) -> None:
     leaf = pki.leaf()
     root = pki.write_root(tmp_path)
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=30) as server:
-        report, modules = _fresh_check(
-            [
-                "check",
-                "localhost",
-                "--connect",
-                server.address,
-                "--ca-file",
-                str(root),
-                "--json",
-                "--quick",
-                "--no-network-time",
-            ]
-        )
+        report, modules = _fresh_check(check_args(server.address, root, "--json"))
     assert report["verdict"] == "ok"
     assert report["trust"] == {"mozilla": False, "os": False, "custom": True}
     assert sorted(m for m in NOT_NEEDED if m in modules) == []
@@ -85,17 +74,7 @@ def test_findings_still_get_their_words(tmp_path: Path) -> None:
     root = pki.write_root(tmp_path)
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=30) as server:
         report, modules = _fresh_check(
-            [
-                "check",
-                "localhost",
-                "--connect",
-                server.address,
-                "--ca-file",
-                str(root),
-                "--json",
-                "--quick",
-                "--no-network-time",
-            ],
+            check_args(server.address, root, "--json"),
             status=1,
         )
     findings = report["findings"]

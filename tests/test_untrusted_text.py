@@ -22,6 +22,7 @@ from core.diagnose import run_check
 from core.models import CheckOptions, CheckReport, Target
 from core.render.report_html import build_report_html
 from core.untrusted import BIDI_CONTROLS
+from tests.cli_args import check_args
 from tests.hostile_servers import hostile_chain, hostile_name
 from tests.pki import Issued
 from tests.tls_servers import TlsConfig, banner, raw_server, tls_server
@@ -51,19 +52,7 @@ def server(chain: tuple[Issued, Issued]) -> Iterator[str]:
 
 
 def _check(capsys: pytest.CaptureFixture[str], server: str, *extra: str) -> tuple[int, str]:
-    code = main(
-        [
-            "check",
-            "localhost",
-            "--connect",
-            server,
-            "--no-network-time",
-            "--quick",
-            "--timeout",
-            "3",
-            *extra,
-        ]
-    )
+    code = main(check_args(server, None, *extra))
     out = capsys.readouterr()
     assert out.err == ""
     return code, out.out
