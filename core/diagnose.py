@@ -80,6 +80,7 @@ from core.route import (
     dns_line,
 )
 from core.trust import TrustStores, build_stores
+from core.wire.records import VERSION_LABELS, contract_label
 
 if TYPE_CHECKING:
     from core.analyze.portal import (
@@ -1105,10 +1106,7 @@ def _protocols(
 
 
 def _protocols_from_handshake(hs: HandshakeObservation | None) -> dict[str, bool | None]:
-    versions: dict[str, bool | None] = dict.fromkeys(
-        ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
-    )
+    versions: dict[str, bool | None] = dict.fromkeys(VERSION_LABELS)
     if hs is not None and hs.ok and hs.protocol:
-        name = {"TLSv1": "TLSv1.0"}.get(hs.protocol, hs.protocol)
-        versions[name] = True
+        versions[contract_label(hs.protocol)] = True
     return versions

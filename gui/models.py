@@ -39,6 +39,7 @@ from core.models import (
 from core.render.stages import STATUS_MARKS, event_line, stage_line, stage_text
 from core.stage_words import load_stage_words
 from core.untrusted import for_html, visible
+from core.wire.records import VERSION_LABELS, TlsVersion, human_version
 from gui import theme
 
 Index = QModelIndex | QPersistentModelIndex
@@ -539,15 +540,9 @@ class CertificateModel(QStandardItemModel):
 
 # --------------------------------------------------------------------------- protocols
 
-VERSION_ORDER = ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3")
-VERSION_NAMES = {
-    "TLSv1.3": "TLS 1.3",
-    "TLSv1.2": "TLS 1.2",
-    "TLSv1.1": "TLS 1.1",
-    "TLSv1.0": "TLS 1.0",
-    "SSLv3": "SSL 3.0",
-}
-_MODERN = frozenset({"TLSv1.3", "TLSv1.2"})
+#: Newest first, as the Protocols pane lists them.
+VERSION_ORDER = tuple(reversed(VERSION_LABELS))
+_MODERN = frozenset(v.label for v in TlsVersion if v >= TlsVersion.TLS1_2)
 
 
 class ProtocolModel(RowsModel):
@@ -570,21 +565,21 @@ class ProtocolModel(RowsModel):
             accepted = protocols[version]
             if accepted is None:
                 cells = (
-                    Cell(VERSION_NAMES.get(version, version)),
+                    Cell(human_version(version)),
                     Cell("not tested", soft),
                     Cell(""),
                 )
             elif accepted:
                 note = "current" if version in _MODERN else "outdated: should be turned off"
                 cells = (
-                    Cell(VERSION_NAMES.get(version, version)),
+                    Cell(human_version(version)),
                     Cell("✓ yes", ok if version in _MODERN else warn),
                     Cell(note, None if version in _MODERN else warn),
                 )
             else:
                 note = "" if version not in _MODERN else "modern clients need this"
                 cells = (
-                    Cell(VERSION_NAMES.get(version, version)),
+                    Cell(human_version(version)),
                     Cell("✗ no", bad if version in _MODERN else soft),
                     Cell(note),
                 )
@@ -630,7 +625,7 @@ class CipherModel(RowsModel):
                 rows.append(
                     (
                         (
-                            Cell(VERSION_NAMES.get(version, visible(version, limit=20))),
+                            Cell(visible(human_version(version), limit=20)),
                             Cell(shown, tip=shown),
                             Cell(
                                 STRENGTH_WORDS.get(strength or "", "unknown"),
@@ -665,11 +660,7 @@ class ClientModel(RowsModel):
                         Cell("✓ yes", ok, tip=reason)
                         if client.connects
                         else Cell("✗ no", bad, tip=reason),
-                        Cell(
-                            VERSION_NAMES.get(
-                                client.protocol or "", visible(client.protocol or "—")
-                            )
-                        ),
+                        Cell(visible(human_version(client.protocol or "—"))),
                         Cell(visible(client.cipher or "—", limit=120)),
                         Cell("" if client.connects else reason, tip=reason),
                     ),

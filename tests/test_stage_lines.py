@@ -61,3 +61,15 @@ def test_live_events_word_running_stages_by_their_outcome() -> None:
     )
     assert event_line(probing) == "3 of 40 probes"
     assert event_line(StageEvent(StageId.CONNECT, StageStatus.RUNNING)) == "connecting…"
+
+
+def test_versions_read_as_people_name_them() -> None:
+    """The facts keep the JSON's names ("TLSv1.3", OpenSSL's "TLSv1"); the line says "TLS 1.3"."""
+    done = _line(
+        StageOutcome.HANDSHAKE_DONE, protocol="TLSv1", cipher="TLS_RSA_WITH_AES_128_CBC_SHA"
+    )
+    assert done == "TLS 1.0, TLS_RSA_WITH_AES_128_CBC_SHA"
+    accepted = _line(StageOutcome.PROTOCOLS_ACCEPTED, versions=("TLSv1.2", "TLSv1.3"))
+    assert accepted == "accepts TLS 1.2, TLS 1.3"
+    # A server's made-up version name stays as it came.
+    assert _line(StageOutcome.HANDSHAKE_DONE, protocol="TLSv9") == "TLSv9"

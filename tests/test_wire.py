@@ -500,3 +500,19 @@ def test_any_built_hello_parses_back(
 def test_module_exports_what_the_prober_uses() -> None:
     assert hello_mod.TLS13_GROUPS[0] == 29
     assert 23 in hello_mod.ECDHE_GROUPS
+
+
+def test_one_place_names_each_version() -> None:
+    from core.wire.records import LEGACY_LABELS, VERSION_LABELS, contract_label, human_version
+
+    assert VERSION_LABELS == ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+    assert LEGACY_LABELS == ("SSLv3", "TLSv1.0", "TLSv1.1")
+    assert [human_version(v) for v in VERSION_LABELS] == [
+        "SSL 3.0",
+        "TLS 1.0",
+        "TLS 1.1",
+        "TLS 1.2",
+        "TLS 1.3",
+    ]
+    assert contract_label("TLSv1") == "TLSv1.0" and human_version("TLSv1") == "TLS 1.0"
+    assert contract_label("QUIC") == "QUIC" and human_version("QUIC") == "QUIC"

@@ -33,7 +33,15 @@ from core.models import (
 )
 from core.observations import ServerEnumeration
 from core.wire.hello import group_code
-from core.wire.records import CIPHER_ALERTS, VERSION_ALERTS, VERSION_LABELS, TlsVersion
+from core.wire.records import (
+    CIPHER_ALERTS,
+    LEGACY_LABELS,
+    VERSION_ALERTS,
+    VERSION_LABELS,
+    TlsVersion,
+    contract_label,
+    human_version,
+)
 
 __all__ = [
     "ClientProfile",
@@ -51,7 +59,6 @@ __all__ = [
 RESOURCE_PACKAGE = "resources"
 RESOURCE_NAME = "clients.json"
 
-_LEGACY_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1")
 #: Groups usable for ECDHE in TLS 1.0–1.2: the elliptic curves (codes below 256, RFC 8422).
 _ECDHE_MAX_CODE = 0xFF
 
@@ -250,7 +257,7 @@ def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
     server_suites = enum.cipher_codes.get(version)
     if not server_suites:
         return Simulation(
-            profile, Mismatch.UNKNOWN, version, facts=evidence(version=_human_version(version))
+            profile, Mismatch.UNKNOWN, version, facts=evidence(version=human_version(version))
         )
     client_suites = profile.suites_for(version)
     server_groups = set(enum.groups)
@@ -273,7 +280,7 @@ def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
         chosen = next((c for c in client_suites if c in accepted and usable(c)), None)
     if chosen is None:
         return Simulation(
-            profile, Mismatch.CIPHER, version, facts=evidence(version=_human_version(version))
+            profile, Mismatch.CIPHER, version, facts=evidence(version=human_version(version))
         )
     return Simulation(profile, Mismatch.NONE, version, chosen)
 
@@ -355,7 +362,7 @@ def _local_findings(
                 FindingId.NO_SHARED_CIPHER,
                 Severity.ERROR,
                 evidence(
-                    protocol=_human_version(local.version),
+                    protocol=human_version(local.version),
                     server_ciphers=tuple(suite_name(c) for c in server_codes),
                     client_ciphers=tuple(
                         suite_name(c) for c in local.profile.suites_for(local.version)
@@ -376,7 +383,7 @@ def _client_side_fixes(current_browser_connects: bool) -> tuple[FixId, ...]:
 
 def _server_findings(enum: ServerEnumeration) -> list[Finding]:
     findings: list[Finding] = []
-    legacy = [v for v in _LEGACY_VERSIONS if enum.versions.get(v)]
+    legacy = [v for v in LEGACY_LABELS if enum.versions.get(v)]
     if legacy:
         findings.append(
             Finding(
@@ -431,7 +438,7 @@ def _entry_strength(code: int) -> Strength | None:
 def enumeration_from_handshake(protocol: str | None, cipher: str | None) -> ServerEnumeration:
     """What one permissive handshake (a quick check's legacy retry) tells of the server: the
     version and suite it chose. Every other version is unknown, never refused."""
-    label = {"TLSv1": "TLSv1.0"}.get(protocol or "", protocol or "")
+    label = contract_label(protocol or "")
     versions: dict[str, bool | None] = dict.fromkeys(VERSION_LABELS)
     if label in versions:
         versions[label] = True
@@ -474,18 +481,5 @@ def explain_alert(
 # --------------------------------------------------------------------------- words
 
 
-_HUMAN_VERSIONS = {
-    "SSLv3": "SSL 3.0",
-    "TLSv1.0": "TLS 1.0",
-    "TLSv1.1": "TLS 1.1",
-    "TLSv1.2": "TLS 1.2",
-    "TLSv1.3": "TLS 1.3",
-}
-
-
-def _human_version(label: str) -> str:
-    return _HUMAN_VERSIONS.get(label, label)
-
-
 def _human_list(labels: Iterable[str]) -> tuple[str, ...]:
-    return tuple(_human_version(v) for v in labels)
+    return tuple(human_version(v) for v in labels)

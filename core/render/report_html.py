@@ -38,6 +38,7 @@ from core.models import (
 )
 from core.render.stages import stage_line, stage_name
 from core.untrusted import for_html, visible
+from core.wire.records import VERSION_LABELS
 
 __all__ = [
     "LADDER_URL",
@@ -98,7 +99,6 @@ _STATUS_WORDS = {
     StageStatus.RUNNING: "… running",
     StageStatus.PENDING: "pending",
 }
-_PROTOCOL_ORDER = ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 
 
 @dataclass(frozen=True)
@@ -638,8 +638,8 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
             "<p><b>Not tested:</b> this was a quick check (--quick), so only the one handshake "
             "was made; the versions and suites the server accepts were not enumerated.</p>"
         )
-    names = [p for p in _PROTOCOL_ORDER if p in report.protocols] + [
-        p for p in report.protocols if p not in _PROTOCOL_ORDER
+    names = [p for p in VERSION_LABELS if p in report.protocols] + [
+        p for p in report.protocols if p not in VERSION_LABELS
     ]
     rows = [(e(name), e(_yes_no(report.protocols[name]))) for name in names]
     if rows:

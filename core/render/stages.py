@@ -4,8 +4,8 @@ The engine reports each stage as an outcome with facts (``core.models.StageOutco
 the one place that turns them into a line, through the catalogue's templates. A fact may need
 words of its own before it fills a template: a list of items (each worded by its item
 template), a finding ID (shown as that finding's title), a clock offset (shown as "2 years
-behind"), a value the catalogue has words for ("ntp" as "a time server"). The lines are plain
-text; each renderer escapes them for its own target.
+behind"), a TLS version (shown as "TLS 1.3"), a value the catalogue has words for ("ntp" as
+"a time server"). The lines are plain text; each renderer escapes them for its own target.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from core.models import (
     StageStatus,
 )
 from core.stage_words import StageWords, load_stage_words
+from core.wire.records import human_version
 
 __all__ = ["STATUS_MARKS", "event_line", "stage_line", "stage_name", "stage_text"]
 
@@ -73,7 +74,10 @@ def _worded(facts: Mapping[str, StageFact], words: StageWords) -> dict[str, Evid
             if items:
                 values[key] = _ITEM_SEPARATOR.join(_item_text(i, words) for i in items)
             else:
-                values[key] = tuple(v for v in value if isinstance(v, str))
+                texts = tuple(v for v in value if isinstance(v, str))
+                values[key] = tuple(map(human_version, texts)) if key in _VERSIONS else texts
+        elif key in _VERSIONS and isinstance(value, str):
+            values[key] = human_version(value)
         elif key == "finding" and isinstance(value, str) and value in _FINDING_IDS:
             values[key] = _finding_words(FindingId(value))
         elif key == "offset_s" and isinstance(value, float | int):
@@ -95,6 +99,8 @@ def _finding_words(finding: FindingId) -> str:
 
 
 _FINDING_IDS = frozenset(f.value for f in FindingId)
+#: Facts that hold TLS versions as the JSON names them ("TLSv1.3"): read as "TLS 1.3".
+_VERSIONS = frozenset({"protocol", "versions"})
 _ITEMS = frozenset(i.value for i in StageItem)
 
 

@@ -33,8 +33,15 @@ class TlsVersion(enum.IntEnum):
         """The name used in reports and JSON ("SSLv3", "TLSv1.0", …)."""
         return _VERSION_LABELS[self]
 
+    @property
+    def human(self) -> str:
+        """The name people read ("SSL 3.0", "TLS 1.3")."""
+        return _HUMAN_NAMES[self]
+
     @classmethod
     def from_label(cls, label: str) -> TlsVersion | None:
+        """The version a label names, OpenSSL's "TLSv1" included."""
+        label = _OPENSSL_ALIASES.get(label, label)
         for version, name in _VERSION_LABELS.items():
             if name == label:
                 return version
@@ -56,8 +63,34 @@ _VERSION_LABELS = {
     TlsVersion.TLS1_3: "TLSv1.3",
 }
 
+_HUMAN_NAMES = {
+    TlsVersion.SSL3: "SSL 3.0",
+    TlsVersion.TLS1_0: "TLS 1.0",
+    TlsVersion.TLS1_1: "TLS 1.1",
+    TlsVersion.TLS1_2: "TLS 1.2",
+    TlsVersion.TLS1_3: "TLS 1.3",
+}
+#: OpenSSL names TLS 1.0 "TLSv1" (``SSLSocket.version()``).
+_OPENSSL_ALIASES = {"TLSv1": "TLSv1.0"}
+
 #: Every version label, oldest first: the keys of the contract's ``protocols`` object.
 VERSION_LABELS: tuple[str, ...] = tuple(_VERSION_LABELS[v] for v in TlsVersion)
+#: The versions below TLS 1.2, which the legacy-protocol finding names.
+LEGACY_LABELS: tuple[str, ...] = tuple(v.label for v in TlsVersion if v < TlsVersion.TLS1_2)
+
+
+def contract_label(name: str) -> str:
+    """A version as the contract's JSON names it: OpenSSL's "TLSv1" as "TLSv1.0"; a name that
+    is no version is left as it is."""
+    known = TlsVersion.from_label(name)
+    return known.label if known is not None else name
+
+
+def human_version(name: str) -> str:
+    """ "TLSv1.3" (or OpenSSL's "TLSv1") as people read it; a name that is no version is left
+    as it is."""
+    known = TlsVersion.from_label(name)
+    return known.human if known is not None else name
 
 
 def version_label(value: int) -> str:
