@@ -602,3 +602,26 @@ def test_text_report_is_readable_and_colourless_off_a_tty(
     assert "\x1b[" not in text
     assert text.splitlines()[1].startswith("ERROR: ")
     assert "(hostname-mismatch)" in text and "What to do:" in text
+
+
+@pytest.mark.parametrize(
+    ("version", "where"),
+    [(ssl.TLSVersion.TLSv1_3, "the ServerHello's key share"), (ssl.TLSVersion.TLSv1_2, "ECDHE")],
+)
+def test_the_handshake_names_its_key_exchange_group(
+    capsys: pytest.CaptureFixture[str],
+    pki: Pki,
+    root_file: Path,
+    version: ssl.TLSVersion,
+    where: str,
+) -> None:
+    """The group is read from the ServerHello (TLS 1.3) by wire/'s parser, or from the
+    ServerKeyExchange (TLS 1.2 ECDHE), and named by wire/'s registry."""
+    from core.wire.hello import GROUP_NAMES
+
+    leaf = pki.leaf()
+    config = TlsConfig([leaf, pki.intermediate], leaf, min_version=version, max_version=version)
+    with tls_server(config) as server:
+        _, report = check_json(capsys, server.address, root_file)
+    group = report["handshake"]["group"]
+    assert group in GROUP_NAMES.values(), where

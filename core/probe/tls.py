@@ -479,22 +479,11 @@ def _group_name(recorder: _Recorder) -> str | None:
     if len(ske) >= 7 and ske[4] == 3:  # curve_type named_curve
         code = int.from_bytes(ske[5:7], "big")
         return _group(code)
-    hello = recorder.server_hello
-    try:
-        pos = 4 + 2 + 32
-        pos += 1 + hello[pos]  # session id
-        pos += 2 + 1  # cipher suite, compression
-        end = pos + 2 + int.from_bytes(hello[pos : pos + 2], "big")
-        pos += 2
-        while pos + 4 <= end and pos + 4 <= len(hello):
-            ext = int.from_bytes(hello[pos : pos + 2], "big")
-            size = int.from_bytes(hello[pos + 2 : pos + 4], "big")
-            if ext == 51 and size >= 2:  # key_share
-                code = int.from_bytes(hello[pos + 4 : pos + 6], "big")
-                return _group(code)
-            pos += 4 + size
-    except IndexError:
-        return None
+    from core.wire.parse import ServerHello, parse_server_hello
+
+    parsed = parse_server_hello(recorder.server_hello[4:])
+    if isinstance(parsed, ServerHello) and parsed.key_share_group is not None:
+        return _group(parsed.key_share_group)
     return None
 
 
