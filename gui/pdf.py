@@ -101,11 +101,9 @@ def _require_app() -> None:
 
 
 def _ladder_image(report: CheckReport, width_css: int) -> QImage | None:
-    """The window's handshake picture, when that module is there (it draws with Qt itself)."""
-    try:
-        from gui.ladder import render_ladder_image
-    except ImportError:
-        return None
+    """The window's handshake picture (drawn with Qt itself), when a handshake took place."""
+    from gui.ladder import render_ladder_image
+
     if report.handshake is None:
         return None
     image = render_ladder_image(report, width_css, device_pixel_ratio=3.0)
