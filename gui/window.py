@@ -13,10 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QObject, QRunnable, QSettings, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog,
     QFrame,
     QLayout,
     QMainWindow,
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from core.models import CheckReport, StageEvent, Target
     from core.request import RequestSpec
     from gui.request import Request
+    from gui.tasks import BackgroundTask
 
 APP_NAME = "Handshake Doctor"
 MAX_RECENT = 15
@@ -95,32 +95,6 @@ def recent_entry(typed: str) -> str:
     return f"{parts.scheme}://{where}" if parts.scheme else where
 
 
-# --------------------------------------------------------------------------- background tasks
-
-
-class _TaskSignals(QObject):
-    done = Signal(object)
-    error = Signal(object)  # the exception: its kind may say what to do next
-
-
-class BackgroundTask(QRunnable):
-    """A function run on the thread pool; its result or error comes back as a signal."""
-
-    def __init__(self, work: Callable[[], object]) -> None:
-        super().__init__()
-        self.work = work
-        self.signals = _TaskSignals()
-        self.setAutoDelete(False)
-
-    def run(self) -> None:
-        try:
-            result = self.work()
-        except Exception as exc:
-            self.signals.error.emit(exc)
-        else:
-            self.signals.done.emit(result)
-
-
 def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckReport:
     """Offline validation of a certificate file, as the report the panes show."""
     import datetime as dt
@@ -131,56 +105,6 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
     started = time.monotonic()
     result = inspect.inspect_file(path, host=host, at=dt.datetime.now(dt.UTC), password=password)
     return inspect.offline_report(result, path.name, (time.monotonic() - started) * 1000)
-
-
-# --------------------------------------------------------------------------- export dialog
-
-
-class ExportDialog(QDialog):
-    def __init__(self, suggested: str, parent: QWidget | None = None) -> None:
-        from PySide6.QtWidgets import (
-            QCheckBox,
-            QDialogButtonBox,
-            QHBoxLayout,
-            QLineEdit,
-            QPushButton,
-        )
-
-        from gui.widgets import plain_label
-
-        super().__init__(parent)
-        self.setWindowTitle("Export report")
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            plain_label("Save the full report as a PDF you can attach to a ticket.", self)
-        )
-        row = QHBoxLayout()
-        self.path = QLineEdit(suggested, self)
-        self.path.setAccessibleName("File to save")
-        browse = QPushButton("Browse…", self)
-        browse.clicked.connect(self._browse)
-        row.addWidget(self.path, 1)
-        row.addWidget(browse)
-        layout.addLayout(row)
-        self.redact = QCheckBox("Hide internal host names and private addresses", self)
-        self.redact.setAccessibleName("Redact the report")
-        layout.addWidget(self.redact)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.resize(520, self.sizeHint().height())
-
-    def _browse(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export report", self.path.text(), "PDF (*.pdf)"
-        )
-        if path:
-            self.path.setText(path)
 
 
 # --------------------------------------------------------------------------- the window
@@ -211,7 +135,7 @@ class MainWindow(QMainWindow):
         self._check_again_from: CheckReport | None = None
         self._last_target: Target | None = None
         self._request: Request | None = None
-        self._tasks: set[BackgroundTask] = set()
+        self._tasks: set[BackgroundTask] = set()  # kept alive until they report
         self._catalogue = catalogue
         self._ready = False
         self._build_scheduled = False
@@ -704,6 +628,8 @@ class MainWindow(QMainWindow):
         except RequestError:
             host = None
         self.show_status(f"Reading {path.name}…")
+        from gui.tasks import BackgroundTask
+
         task = BackgroundTask(lambda: inspect_file(path, host, password))
         self._tasks.add(task)
 
@@ -755,6 +681,10 @@ class MainWindow(QMainWindow):
         name = "".join(
             ch if ch.isalnum() or ch in "-_." else "_" for ch in self.report.target.host
         )[:60]
+        from PySide6.QtWidgets import QDialog
+
+        from gui.export_dialog import ExportDialog
+
         dialog = ExportDialog(str(Path.home() / f"handshake-doctor-{name or 'report'}.pdf"), self)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.path.text().strip():
             self.export_to(Path(dialog.path.text().strip()), redact=dialog.redact.isChecked())
@@ -788,24 +718,9 @@ class MainWindow(QMainWindow):
     # -- help
 
     def show_help(self) -> None:
-        from PySide6.QtWidgets import QMessageBox
+        from gui.help import show_help
 
-        QMessageBox.information(
-            self,
-            "How to use Handshake Doctor",
-            "Type the address that fails (a host name such as example.com, host:port, or a "
-            "pasted https:// link) and press Enter.\n\n"
-            "The coloured banner says what is wrong and who can fix it. "
-            "Fix it lists the steps to try, in order. "
-            "Handshake shows each message of the connection; Certificates shows the chain; "
-            "Protocols & ciphers shows what the server accepts; Clock compares this computer's "
-            "clock with the correct time.\n\n"
-            "Options: a different port, an address to connect to, your company's CA file, a "
-            "client certificate, and a timeout. File → Open certificate file checks a certificate "
-            "without a connection (you can also drop a file on the window).\n\n"
-            "Shortcuts: Ctrl+L host field · Ctrl+R check again · Esc cancel · Ctrl+E export · "
-            "F1 this help.",
-        )
+        show_help(self)
 
     def show_about(self) -> None:
         self.about_box().exec()
