@@ -247,13 +247,13 @@ class MainWindow(QMainWindow):
 
         from core.catalogue import load_catalogue
         from gui.banner import VerdictBanner
-        from gui.models import StageModel
         from gui.panes.certificates import CertificatesPane
         from gui.panes.clock import ClockPane
         from gui.panes.fixit import FixItPane
         from gui.panes.handshake import HandshakePane
         from gui.panes.protocols import ProtocolsPane
         from gui.panes.summary import SummaryPane
+        from gui.stage_model import StageModel
 
         if QGuiApplication.windowIcon().isNull():
             # The title bar's and the task bar's icon, for the dialogs too: nothing in the
@@ -515,7 +515,7 @@ class MainWindow(QMainWindow):
 
     def _sync_stage_rows(self, *_args: object) -> None:
         from core.models import StageId, StageStatus
-        from gui.models import STAGE_ORDER
+        from gui.stage_model import STAGE_ORDER
 
         row = STAGE_ORDER.index(StageId.PROXY)
         hidden = self.stage_model.status(StageId.PROXY) is StageStatus.PENDING
@@ -529,8 +529,8 @@ class MainWindow(QMainWindow):
         self.stage_model.apply(event)
 
     def _on_report(self, report: CheckReport) -> None:
+        from core.render.stages import format_ms
         from core.untrusted import visible
-        from gui.models import format_ms
 
         self.stage_model.set_results(report.stages)
         before = self._check_again_from

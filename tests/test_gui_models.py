@@ -23,22 +23,12 @@ from core.models import (
     evidence,
     stage_facts,
 )
-from gui.models import (
-    OBJECT_ROLE,
-    STAGE_ORDER,
-    CertificateModel,
-    CipherModel,
-    ClientModel,
-    EvidenceModel,
-    FindingsModel,
-    ProtocolModel,
-    StageModel,
-    cert_name,
-    chain_parents,
-    days_text,
-    evidence_label,
-    unescape_rdn,
-)
+from core.render.labels import cert_name, chain_parents, days_text, evidence_label, unescape_rdn
+from gui.certificate_model import CertificateModel
+from gui.finding_models import EvidenceModel, FindingsModel
+from gui.models import OBJECT_ROLE
+from gui.protocol_models import CipherModel, ClientModel, ProtocolModel
+from gui.stage_model import STAGE_ORDER, StageModel
 from tests.test_gui_support import NOW, make_cert
 
 FINDINGS = (

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from core.models import FindingId, StageId
 from core.request import RequestSpec
-from gui.models import STAGE_ORDER
+from gui.stage_model import STAGE_ORDER
 from gui.window import MainWindow
 from tests.pki import Pki
 from tests.proxy_servers import have_tinyproxy, tinyproxy

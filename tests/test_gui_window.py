@@ -26,7 +26,7 @@ from core.render.summary import ticket_summary
 from core.render.text import render_text
 from core.request import RequestSpec
 from core.untrusted import visible
-from gui.models import STAGE_ORDER
+from gui.stage_model import STAGE_ORDER
 from gui.window import MainWindow
 from tests.pki import DAY, NOW, Pki, make_self_signed
 from tests.timing import within
@@ -224,7 +224,7 @@ def test_stage_list_fills_live(qtbot: QtBot, window: MainWindow, pki: Pki) -> No
     assert seen.index((StageId.RESOLVE, StageStatus.OK)) < seen.index(
         (StageId.HANDSHAKE, StageStatus.OK)
     )
-    from gui.models import STAGE_ORDER
+    from gui.stage_model import STAGE_ORDER
 
     texts = {s: window.stage_model.index(r, 0).data() for r, s in enumerate(STAGE_ORDER)}
     assert texts[StageId.RESOLVE].startswith("✓") and texts[StageId.PROTOCOLS].startswith("—")

@@ -110,3 +110,11 @@ def _item_text(item: Mapping[str, EvidenceValue], words: StageWords) -> str:
     if not isinstance(kind, str) or kind not in _ITEMS:
         return ", ".join(str(v) for v in values.values())
     return words.item_text(StageItem(kind), values)
+
+
+def format_ms(ms: float) -> str:
+    if ms < 1:
+        return "<1 ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"

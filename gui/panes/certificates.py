@@ -35,8 +35,10 @@ from PySide6.QtWidgets import (
 )
 
 from core.models import CertificateInfo, CheckReport, TrustResult
+from core.render.labels import cert_name, days_text, trusted_by_text
 from core.untrusted import visible
-from gui.models import OBJECT_ROLE, CertificateModel, cert_name, days_text, trusted_by_text
+from gui.certificate_model import CertificateModel
+from gui.models import OBJECT_ROLE
 from gui.widgets import ValidityBar, heading, paint_validity, plain_label
 
 BAR_WIDTH = 70

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 
 from core.models import CheckReport
 from core.untrusted import visible
-from gui.models import CipherModel, ClientModel, ProtocolModel, RowsModel
+from gui.models import RowsModel
+from gui.protocol_models import CipherModel, ClientModel, ProtocolModel
 from gui.widgets import heading, plain_label
 
 NOT_TESTED_QUICK = "Not tested (quick check). Turn off “Quick check” in Options to test them all."

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from core.catalogue import Catalogue
 from core.models import CheckReport, Finding, Severity
 from core.untrusted import visible
-from gui.models import OBJECT_ROLE, EvidenceModel, FindingsModel
+from gui.finding_models import EvidenceModel, FindingsModel
+from gui.models import OBJECT_ROLE
 from gui.widgets import Badge, heading, plain_label
 
 

@@ -1,0 +1,129 @@
+"""The Protocols & ciphers pane's models: versions, cipher suites and reference clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import QObject
+
+from core.catalogue import load_catalogue
+from core.models import ClientResult, Severity
+from core.render.labels import STRENGTH_WORDS, suite_strength
+from core.untrusted import visible
+from core.wire.records import VERSION_LABELS, TlsVersion, human_version
+from gui import theme
+from gui.models import Cell, RowsModel, app_palette
+
+#: Newest first, as the Protocols pane lists them.
+VERSION_ORDER = tuple(reversed(VERSION_LABELS))
+_MODERN = frozenset(v.label for v in TlsVersion if v >= TlsVersion.TLS1_2)
+
+
+class ProtocolModel(RowsModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(("Version", "Server accepts", "Note"), parent)
+
+    def set_protocols(self, protocols: Mapping[str, bool | None]) -> None:
+        palette = app_palette()
+        ok, bad, soft = (
+            theme.success_colour(palette),
+            theme.failure_colour(palette),
+            theme.muted(palette),
+        )
+        warn = theme.tone(Severity.WARNING, palette).foreground
+        names = [v for v in VERSION_ORDER if v in protocols] + [
+            v for v in protocols if v not in VERSION_ORDER
+        ]
+        rows: list[tuple[Sequence[Cell], object]] = []
+        for version in names:
+            accepted = protocols[version]
+            if accepted is None:
+                cells = (
+                    Cell(human_version(version)),
+                    Cell("not tested", soft),
+                    Cell(""),
+                )
+            elif accepted:
+                note = "current" if version in _MODERN else "outdated: should be turned off"
+                cells = (
+                    Cell(human_version(version)),
+                    Cell("✓ yes", ok if version in _MODERN else warn),
+                    Cell(note, None if version in _MODERN else warn),
+                )
+            else:
+                note = "" if version not in _MODERN else "modern clients need this"
+                cells = (
+                    Cell(human_version(version)),
+                    Cell("✗ no", bad if version in _MODERN else soft),
+                    Cell(note),
+                )
+            rows.append((cells, version))
+        self.set_rows(rows)
+
+
+class CipherModel(RowsModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(("Version", "Cipher suite", "Strength"), parent)
+
+    def set_ciphers(self, ciphers: Mapping[str, Sequence[str]]) -> None:
+        palette = app_palette()
+        colours = {
+            "strong": theme.success_colour(palette),
+            "no-forward-secrecy": theme.tone(Severity.WARNING, palette).foreground,
+            "weak": theme.failure_colour(palette),
+            "insecure": theme.failure_colour(palette),
+        }
+        rows: list[tuple[Sequence[Cell], object]] = []
+        versions = [v for v in VERSION_ORDER if v in ciphers] + [
+            v for v in ciphers if v not in VERSION_ORDER
+        ]
+        for version in versions:
+            for suite in ciphers[version]:
+                strength = suite_strength(suite)
+                shown = visible(suite, limit=120)
+                rows.append(
+                    (
+                        (
+                            Cell(visible(human_version(version), limit=20)),
+                            Cell(shown, tip=shown),
+                            Cell(
+                                STRENGTH_WORDS.get(strength or "", "unknown"),
+                                colours.get(strength or ""),
+                            ),
+                        ),
+                        (version, suite),
+                    )
+                )
+        self.set_rows(rows)
+
+
+class ClientModel(RowsModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(("Client", "Connects", "Version", "Cipher suite", "Why not"), parent)
+
+    def set_clients(self, clients: Sequence[ClientResult]) -> None:
+        palette = app_palette()
+        ok, bad = theme.success_colour(palette), theme.failure_colour(palette)
+        rows: list[tuple[Sequence[Cell], object]] = []
+        catalogue = load_catalogue()
+        for client in clients:
+            reason = (
+                ""
+                if client.connects
+                else visible(catalogue.client_reason(client.mismatch, client.facts), limit=300)
+            )
+            rows.append(
+                (
+                    (
+                        Cell(visible(client.name, limit=120)),
+                        Cell("✓ yes", ok, tip=reason)
+                        if client.connects
+                        else Cell("✗ no", bad, tip=reason),
+                        Cell(visible(human_version(client.protocol or "—"))),
+                        Cell(visible(client.cipher or "—", limit=120)),
+                        Cell("" if client.connects else reason, tip=reason),
+                    ),
+                    client,
+                )
+            )
+        self.set_rows(rows)
