@@ -326,6 +326,59 @@ def ladder_height(report: CheckReport, font: QFont, device: QPaintDevice | None 
     return int(m.header_h + rows * m.row_h + _PAD * 2)
 
 
+@dataclass(frozen=True)
+class ArrowPlace:
+    """Where one row's arrow is drawn: from ``start_x`` to ``end_x`` at height ``y`` (a message
+    that never came stops short, at its cross)."""
+
+    row: LadderRow
+    y: float
+    start_x: float
+    end_x: float
+
+
+@dataclass(frozen=True)
+class LadderLayout:
+    """The ladder's geometry in a rectangle at a font: the two lanes and every arrow. The
+    painter draws from it, and a test can check the picture against it."""
+
+    client_x: float
+    server_x: float
+    lanes_top: float
+    arrows: tuple[ArrowPlace, ...]
+
+
+_CLIENT_TITLE = "Your computer"
+_SERVER_TITLE = "Server"
+
+
+def ladder_layout(
+    rect: QRectF, report: CheckReport, font: QFont, device: QPaintDevice | None = None
+) -> LadderLayout:
+    m = _metrics(font, device)
+    fm_title = QFontMetricsF(m.title, device) if device is not None else QFontMetricsF(m.title)
+    left = rect.left() + _PAD + m.time_w
+    half_label = (
+        max(fm_title.horizontalAdvance(_CLIENT_TITLE), fm_title.horizontalAdvance(_SERVER_TITLE))
+        / 2
+    )
+    client_x = left + half_label
+    server_x = rect.right() - _PAD - max(half_label, 40.0)
+    if server_x - client_x < 120:  # very narrow: keep the lanes apart anyway
+        server_x = client_x + 120
+    lanes_top = rect.top() + m.header_h
+    arrows = []
+    for i, row in enumerate(ladder_rows(report)):
+        y = lanes_top + i * m.row_h + _PAD * 0.6 + fm_title.height() + _PAD * 0.7
+        start, end = (
+            (client_x, server_x) if row.direction is Direction.CLIENT else (server_x, client_x)
+        )
+        if row.state is RowState.FAILED and row.key != "alert":
+            end = start + (end - start) * 0.45
+        arrows.append(ArrowPlace(row, y, start, end))
+    return LadderLayout(client_x, server_x, lanes_top, tuple(arrows))
+
+
 def paint_ladder(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalette) -> None:
     """Draw the ladder into ``rect`` with ``painter``'s font and ``palette``'s colours."""
     painter.save()
@@ -347,24 +400,16 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
     lane_pen = QPen(palette.color(QPalette.ColorRole.Mid), 2.0)
 
     fm_title = QFontMetricsF(m.title, painter.device())
-    client_title = "Your computer"
+    layout = ladder_layout(rect, report, painter.font(), painter.device())
+    client_x, server_x = layout.client_x, layout.server_x
     host = visible(report.target.display(), limit=120)
-    server_title = "Server"
-    left = rect.left() + _PAD + m.time_w
-    half_label = (
-        max(fm_title.horizontalAdvance(client_title), fm_title.horizontalAdvance(server_title)) / 2
-    )
-    client_x = left + half_label
-    server_x = rect.right() - _PAD - max(half_label, 40.0)
-    if server_x - client_x < 120:  # very narrow: keep the lanes apart anyway
-        server_x = client_x + 120
 
     # Lane headings.
     top = rect.top() + _PAD
     painter.setFont(m.title)
     painter.setPen(text)
     line_h = fm_title.height()
-    for x, label in ((client_x, client_title), (server_x, server_title)):
+    for x, label in ((client_x, _CLIENT_TITLE), (server_x, _SERVER_TITLE)):
         painter.drawText(QRectF(x - 150, top, 300, line_h), Qt.AlignmentFlag.AlignCenter, label)
     painter.setFont(m.small)
     painter.setPen(soft)
@@ -381,8 +426,8 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
         QRectF(client_x - 150, top + line_h, 300, line_h), Qt.AlignmentFlag.AlignCenter, "client"
     )
 
-    lanes_top = rect.top() + m.header_h
-    rows = ladder_rows(report)
+    lanes_top = layout.lanes_top
+    rows = [arrow.row for arrow in layout.arrows]
     bottom = lanes_top + max(len(rows), 2) * m.row_h + _PAD
     bottom = min(bottom, rect.bottom())
     painter.setPen(lane_pen)
@@ -424,7 +469,8 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
         return
 
     span = server_x - client_x
-    for i, row in enumerate(rows):
+    for i, place in enumerate(layout.arrows):
+        row = place.row
         y0 = lanes_top + i * m.row_h
         colour = {RowState.DONE: text, RowState.FAILED: bad, RowState.NOT_REACHED: soft}[row.state]
         title = row.title
@@ -438,8 +484,8 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
         if proxy is not None:
             _clear_behind(painter, inner, fm_title.horizontalAdvance(shown), base)
         painter.drawText(inner, Qt.AlignmentFlag.AlignCenter, shown)
-        arrow_y = inner.bottom() + _PAD * 0.7
-        _arrow(painter, client_x, server_x, arrow_y, row, colour)
+        arrow_y = place.y
+        _arrow(painter, place, colour)
         if proxy is not None and row.state is not RowState.NOT_REACHED:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
@@ -487,13 +533,8 @@ def _clear_behind(painter: QPainter, box: QRectF, width: float, base: QColor) ->
     painter.fillRect(QRectF(centre - width / 2 - 3, box.top(), width + 6, box.height()), base)
 
 
-def _arrow(
-    painter: QPainter, client_x: float, server_x: float, y: float, row: LadderRow, colour: QColor
-) -> None:
-    start, end = (client_x, server_x) if row.direction is Direction.CLIENT else (server_x, client_x)
-    if row.state is RowState.FAILED and row.key != "alert":
-        # The expected message never came: draw only its first part, ending in a cross.
-        end = start + (end - start) * 0.45
+def _arrow(painter: QPainter, place: ArrowPlace, colour: QColor) -> None:
+    row, y, start, end = place.row, place.y, place.start_x, place.end_x
     pen = QPen(colour, 2.0 if row.state is not RowState.NOT_REACHED else 1.4)
     if row.state is RowState.NOT_REACHED:
         pen.setStyle(Qt.PenStyle.DashLine)
@@ -501,6 +542,7 @@ def _arrow(
     painter.drawLine(QPointF(start, y), QPointF(end, y))
     sign = 1.0 if end > start else -1.0
     if row.state is RowState.FAILED and row.key != "alert":
+        # The expected message never came: its line stops short, ending in a cross.
         painter.setPen(QPen(colour, 2.4))
         painter.drawLine(QPointF(end - 5, y - 5), QPointF(end + 5, y + 5))
         painter.drawLine(QPointF(end - 5, y + 5), QPointF(end + 5, y - 5))

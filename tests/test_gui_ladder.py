@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from pytestqt.qtbot import QtBot
 
 from core.models import (
+    CheckReport,
     Direction,
     HandshakeObservation,
     HandshakeStep,
@@ -22,8 +23,10 @@ from core.models import (
     stage_facts,
 )
 from gui.ladder import (
+    LadderLayout,
     LadderWidget,
     RowState,
+    ladder_layout,
     ladder_rows,
     ladder_text,
     paint_ladder,
@@ -115,12 +118,60 @@ def test_render_ladder_image_has_the_width_asked_and_is_not_blank(qapp: object) 
     assert sharp.deviceIndependentSize().width() == 640
 
 
-def test_paint_ladder_draws_into_any_painter(qapp: object) -> None:
-    image = QImage(500, 700, QImage.Format.Format_ARGB32)
+def _drawn(report: CheckReport) -> tuple[QImage, LadderLayout, QColor]:
+    """The ladder painted into a plain image, with the layout it was painted from."""
+    palette = light_palette()
+    image = QImage(700, 800, QImage.Format.Format_ARGB32)
+    rect = QRectF(0, 0, 700, 800)
     painter = QPainter(image)
-    paint_ladder(painter, QRectF(0, 0, 500, 700), make_report(), light_palette())
+    paint_ladder(painter, rect, report, palette)
+    layout = ladder_layout(rect, report, painter.font(), painter.device())
     painter.end()
-    assert image.pixelColor(2, 2).name() == "#ffffff"
+    return image, layout, palette.color(QPalette.ColorRole.Base)
+
+
+def _inked(image: QImage, x: float, y: float, background: QColor) -> bool:
+    """Anything but the background within a pixel of (x, y): antialiasing spreads a line."""
+    return any(
+        image.pixelColor(round(x) + dx, round(y) + dy) != background
+        for dx in (-1, 0, 1)
+        for dy in (-1, 0, 1)
+    )
+
+
+def test_paint_ladder_draws_each_arrow_where_its_layout_says(qapp: object) -> None:
+    """Every message is an arrow from its sender's lane towards the other one, with its head at
+    the receiver; nothing is drawn on the lanes' far side of an arrow's head."""
+    image, layout, background = _drawn(make_report())
+    assert image.pixelColor(2, 2) == background
+    assert [a.row.key for a in layout.arrows] == [r.key for r in ladder_rows(make_report())]
+    for arrow in layout.arrows:
+        sender = layout.client_x if arrow.row.direction is Direction.CLIENT else layout.server_x
+        assert arrow.start_x == sender
+        for part in (0.2, 0.5, 0.8):  # the shaft, all the way
+            x = arrow.start_x + (arrow.end_x - arrow.start_x) * part
+            assert _inked(image, x, arrow.y, background), (arrow.row.key, part)
+        # The head is wider than the shaft, just before the receiving lane.
+        inward = -1 if arrow.end_x > arrow.start_x else 1
+        assert _inked(image, arrow.end_x + inward * 6, arrow.y + 4, background), arrow.row.key
+
+
+def test_a_message_that_never_came_stops_short_at_a_cross(qapp: object) -> None:
+    hs = HandshakeObservation(
+        address="127.0.0.1",
+        ok=False,
+        steps=TLS13_STEPS[:1],
+        failure=NetworkFailure.HANDSHAKE_TIMEOUT,
+        failure_detail="the server accepted the connection but did not answer the ClientHello",
+    )
+    image, layout, background = _drawn(make_report(handshake=hs, certificates=()))
+    hello = next(a for a in layout.arrows if a.row.key == "server-hello")
+    assert hello.row.state is RowState.FAILED
+    full = layout.client_x - layout.server_x
+    assert hello.end_x == layout.server_x + full * 0.45
+    assert _inked(image, hello.end_x + 4, hello.y + 4, background)  # the cross
+    # Past the cross, towards this computer's lane, the line does not go on.
+    assert not _inked(image, layout.server_x + full * 0.7, hello.y, background)
 
 
 def test_ladder_strings_from_the_server_are_not_markup(qapp: object) -> None:
