@@ -42,6 +42,7 @@ from core.models import (
 )
 from core.render.stages import stage_line
 from core.untrusted import visible
+from core.wire.records import human_version
 from gui.theme import failure_colour, light_palette, muted
 
 __all__ = [
@@ -149,7 +150,8 @@ def _detail(
             f"asks for {visible(name, limit=80)}" if name else "offers versions and cipher suites"
         )
     if key == "server-hello":
-        parts = [visible(p, limit=80) for p in (hs.protocol, hs.cipher) if p]
+        protocol = human_version(hs.protocol) if hs.protocol else None
+        parts = [visible(p, limit=80) for p in (protocol, hs.cipher) if p]
         if HandshakeStepKind.HELLO_RETRY_REQUEST in kinds:
             parts.append("asked the client to retry its hello")
         return ", ".join(parts) if parts else "chose a version and a cipher suite"

@@ -48,7 +48,7 @@ def test_tls13_rows_are_the_six_steps_in_the_order_they_happened() -> None:
     ]
     assert all(r.state is RowState.DONE for r in rows)
     hello = rows[1]
-    assert "TLSv1.3" in hello.detail and "TLS_AES_256_GCM_SHA384" in hello.detail
+    assert "TLS 1.3" in hello.detail and "TLS_AES_256_GCM_SHA384" in hello.detail
     assert hello.messages == ("ServerHello", "EncryptedExtensions")
     assert rows[0].t_ms == 0.1
 

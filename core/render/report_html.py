@@ -38,7 +38,7 @@ from core.models import (
 )
 from core.render.stages import stage_line, stage_name
 from core.untrusted import for_html, visible
-from core.wire.records import VERSION_LABELS
+from core.wire.records import VERSION_LABELS, human_version
 
 __all__ = [
     "LADDER_URL",
@@ -336,7 +336,8 @@ def _target_rows(
         sni = '<span class="muted">none (an IP address is not sent as SNI)</span>'
     utc, local = _fmt_time(report.started_at, tz)
     if hs is not None and hs.ok:
-        handshake = e(", ".join(p for p in (hs.protocol, hs.cipher, hs.group) if p))
+        protocol = human_version(hs.protocol) if hs.protocol else None
+        handshake = e(", ".join(p for p in (protocol, hs.cipher, hs.group) if p))
     elif hs is not None:
         reason = (
             f"alert {hs.alert}"
@@ -491,7 +492,7 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
     else:
         facts = [
             ("Result", "completed" if hs.ok else "failed"),
-            ("Protocol", e(hs.protocol or "none negotiated")),
+            ("Protocol", e(human_version(hs.protocol) if hs.protocol else "none negotiated")),
             ("Cipher suite", e(hs.cipher or hs.cipher_openssl or "none negotiated")),
             ("Key agreement", e(hs.group or "—")),
             ("ALPN", e(hs.alpn or "none")),
@@ -540,7 +541,7 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
             for stage in report.stages
         ]
         out.append("<h3>What was checked</h3>")
-        out.append(_table(("Step", "Result", "Time", "Summary"), stages, (16, 14, 11, 59)))
+        out.append(_table(("Step", "Result", "Time", "Summary"), stages, (21, 11, 9, 59)))
     return "".join(out)
 
 
@@ -668,7 +669,7 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
             (
                 e(c.name),
                 "connects" if c.connects else "<b>fails</b>",
-                e(c.protocol or "—"),
+                e(human_version(c.protocol) if c.protocol else "—"),
                 f'<span class="mono">{e(c.cipher)}</span>'
                 if c.cipher
                 else e("—" if c.connects else cat.client_reason(c.mismatch, c.facts)),
