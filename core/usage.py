@@ -36,7 +36,9 @@ class UsageError(Exception):
     """Bad usage or bad input: printed as one line, exit status 2."""
 
 
-class _Parser(argparse.ArgumentParser):
+class UsageParser(argparse.ArgumentParser):
+    """A parser whose errors are one-line UsageErrors (the window's command line uses it too)."""
+
     _given: tuple[str, ...] = ()
 
     def parse_known_args(  # type: ignore[override]
@@ -156,7 +158,7 @@ def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = UsageParser(
         prog=PROG,
         description="Find out why a TLS (SSL) handshake fails.",
         epilog=(
@@ -164,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
             f"checks HOST at once. Exit status: 0 works, 1 a problem was found, 2 bad input."
         ),
     )
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", parser_class=UsageParser)
     check = sub.add_parser("check", help="check a server without the window")
     add_check_options(check)
     out = check.add_mutually_exclusive_group()

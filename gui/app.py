@@ -11,12 +11,11 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from core.request import RequestSpec
 
-EXIT_USAGE = 2
 #: The name of packaging/org.handshakedoctor.HandshakeDoctor.desktop without ".desktop" (the
 #: app ID): Wayland compositors and the desktops find the window's icon and name through it.
 DESKTOP_FILE_NAME = "org.handshakedoctor.HandshakeDoctor"
@@ -30,19 +29,10 @@ EXIT_AFTER_SHOW = "HANDSHAKE_DOCTOR_EXIT_AFTER_SHOW"
 EXIT_AFTER_VERDICT = "HANDSHAKE_DOCTOR_EXIT_AFTER_VERDICT"
 
 
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from core.usage import PROG, add_check_options
+    from core.usage import PROG, UsageParser, add_check_options
 
-    parser = _Parser(prog=PROG, description="Open the window; with HOST, check it at once.")
+    parser = UsageParser(prog=PROG, description="Open the window; with HOST, check it at once.")
     parser.add_argument(
         "host", nargs="?", metavar="HOST[:PORT]", help="host name, host:port or an https:// URL"
     )
@@ -51,11 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    """Raises UsageError with one line."""
+    """Raises core.usage.UsageError with one line."""
+    from core.usage import PROG, UsageError
+
     args = build_parser().parse_args(list(argv))
     if args.host is not None and args.host.startswith("-"):
         from core.untrusted import visible
-        from core.usage import PROG
 
         raise UsageError(f"unknown option {visible(args.host, limit=60)!r} (see {PROG} --help)")
     return args
@@ -68,6 +59,7 @@ def form_from_argv(argv: Sequence[str]) -> RequestSpec | None:
         return None
     args = parse_args(argv)
     from core.request import RequestError
+    from core.usage import UsageError
     from gui.request import form_words, state_from_args
 
     try:
@@ -77,14 +69,16 @@ def form_from_argv(argv: Sequence[str]) -> RequestSpec | None:
 
 
 def main(argv: Sequence[str]) -> int:
-    try:
-        state = form_from_argv(argv)
-    except UsageError as exc:
+    state = None
+    if argv:  # a double-click has no arguments: it needs neither the parser nor the engine
         from core.untrusted import visible
-        from core.usage import PROG
+        from core.usage import EXIT_USAGE, PROG, UsageError
 
-        sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
-        return EXIT_USAGE
+        try:
+            state = form_from_argv(argv)
+        except UsageError as exc:
+            sys.stderr.write(f"{PROG}: {visible(str(exc), limit=400)}\n")
+            return EXIT_USAGE
 
     from gui.worker import warm_up_engine
 
