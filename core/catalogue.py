@@ -30,6 +30,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from core.models import (
+    CertificateFileProblem,
     ClientMismatch,
     EvidenceValue,
     Finding,
@@ -221,7 +222,9 @@ class Catalogue:
         targets: Mapping[TargetProblem, str] | None = None,
         stages: StageWords | None = None,
         clients: Mapping[ClientMismatch, tuple[str, ...]] | None = None,
+        certificate_files: Mapping[CertificateFileProblem, tuple[str, ...]] | None = None,
     ) -> None:
+        self._certificate_files = MappingProxyType(dict(certificate_files or {}))
         self.stages = stages
         self._clients = MappingProxyType(dict(clients or {}))
         self._findings = MappingProxyType(dict(findings))
@@ -270,6 +273,12 @@ class Catalogue:
     def client_reason(self, mismatch: ClientMismatch, facts: Mapping[str, EvidenceValue]) -> str:
         """Why a reference client connects or not, in a few words from its facts."""
         return fill_first(self._clients.get(mismatch, (mismatch.value,)), facts)
+
+    def certificate_file_text(
+        self, problem: CertificateFileProblem, facts: Mapping[str, EvidenceValue]
+    ) -> str:
+        """Why a certificate file gives no certificates, in one sentence."""
+        return fill_first(self._certificate_files.get(problem, (problem.value,)), facts)
 
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
@@ -329,7 +338,17 @@ def parse_catalogue(data: object) -> Catalogue:
     known_keys(
         root,
         "catalogue",
-        {"schema", "labels", "requests", "targets", "stages", "clients", "findings", "fixes"},
+        {
+            "schema",
+            "labels",
+            "requests",
+            "targets",
+            "stages",
+            "clients",
+            "certificate_files",
+            "findings",
+            "fixes",
+        },
     )
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
@@ -351,7 +370,10 @@ def parse_catalogue(data: object) -> Catalogue:
     }
     stages = parse_stage_words(root.get("stages"))
     clients = parse_choices(root.get("clients"), "clients", ClientMismatch)
-    return Catalogue(findings, fixes, labels, requests, targets, stages, clients)
+    files = parse_choices(
+        root.get("certificate_files"), "certificate_files", CertificateFileProblem
+    )
+    return Catalogue(findings, fixes, labels, requests, targets, stages, clients, files)
 
 
 def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:

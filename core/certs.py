@@ -11,8 +11,9 @@ import errno
 import hashlib
 import stat
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 
 from cryptography import x509
@@ -25,7 +26,7 @@ except ImportError:  # pragma: no cover - a cryptography that moved it
     from cryptography.hazmat.primitives.serialization import Encoding as Encoding
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
-from core.models import CertificateInfo
+from core.models import CertificateFileProblem, CertificateInfo, EvidenceValue
 
 #: Larger files are not certificate bundles; refuse them before reading them whole.
 MAX_CERT_FILE_BYTES = 8 * 1024 * 1024
@@ -43,16 +44,31 @@ _EXTENSION_ERRORS = (
 
 
 class CertificateFileError(ValueError):
-    """The file holds no usable certificate; the message is one sentence for the user, and
-    ``kind`` what a caller can do about it: ``needs_password`` when a password may open it
-    (the window then asks for one), else ``unusable``."""
+    """The file holds no usable certificate: ``problem`` says why, with its facts (the
+    catalogue words them: ``str(error)`` is one sentence for the user), and ``kind`` what a
+    caller can do about it: ``needs_password`` when a password may open it (the window then
+    asks for one), else ``unusable``."""
 
     NEEDS_PASSWORD = "needs_password"  # noqa: S105 - a kind of problem, not a password
     UNUSABLE = "unusable"
 
-    def __init__(self, message: str, kind: str = UNUSABLE) -> None:
-        super().__init__(message)
-        self.kind = kind
+    def __init__(self, problem: CertificateFileProblem, **facts: EvidenceValue) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+        self.facts: Mapping[str, EvidenceValue] = MappingProxyType(facts)
+
+    @property
+    def kind(self) -> str:
+        needs = self.problem is CertificateFileProblem.NEEDS_PASSWORD
+        return self.NEEDS_PASSWORD if needs else self.UNUSABLE
+
+    def __str__(self) -> str:
+        from core.catalogue import load_catalogue  # only when the error is shown
+
+        return load_catalogue().certificate_file_text(self.problem, self.facts)
+
+
+P = CertificateFileProblem
 
 
 @contextlib.contextmanager
@@ -207,9 +223,7 @@ def load_certificates(data: bytes, *, password: bytes | None = None) -> list[x50
     for number, cert in enumerate(certs, 1):
         problem = unreadable_field(cert)
         if problem is not None:
-            raise CertificateFileError(
-                f"Certificate {number} in the file is damaged and cannot be read ({problem})."
-            )
+            raise CertificateFileError(P.DAMAGED, number=number, detail=problem)
     return certs
 
 
@@ -235,7 +249,7 @@ def unreadable_field(cert: x509.Certificate) -> str | None:
 
 def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
     if not data.strip():
-        raise CertificateFileError("The file is empty.")
+        raise CertificateFileError(P.EMPTY)
     if b"-----BEGIN" in data:
         return _load_pem(data)
     # Here, not at the top: they import the email package (~6 ms), and PEM needs neither.
@@ -245,9 +259,7 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
         try:
             return [x509.load_der_x509_certificate(data)]
         except x509.InvalidVersion:
-            raise CertificateFileError(
-                "The certificate is damaged and cannot be read (its version)."
-            ) from None
+            raise CertificateFileError(P.DAMAGED, detail="its version") from None
         except ValueError:
             pass
         try:
@@ -262,62 +274,46 @@ def _load_any(data: bytes, password: bytes | None) -> list[x509.Certificate]:
         return list(certs)
     rounds = pkcs12_rounds(data)
     if rounds is None:  # not PKCS#12, or one this cannot read: OpenSSL must not try it
-        raise CertificateFileError(
-            "The file is not a certificate in a format this app reads "
-            "(PEM, DER, PKCS#7 or PKCS#12)."
-        )
+        raise CertificateFileError(P.UNKNOWN_FORMAT)
     if rounds > MAX_PKCS12_ROUNDS:
-        raise CertificateFileError(
-            "This PKCS#12 file asks for an unreasonable amount of password work; "
-            "it is damaged or made to stall whoever opens it."
-        )
+        raise CertificateFileError(P.PKCS12_STALL)
     try:
         bundle = pkcs12.load_pkcs12(data, password)
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         if "password" in str(exc).lower() or "mac" in str(exc).lower():
-            raise CertificateFileError(
-                "This looks like a PKCS#12 file, and the password is wrong or missing.",
-                CertificateFileError.NEEDS_PASSWORD,
-            ) from None
+            raise CertificateFileError(P.NEEDS_PASSWORD) from None
     else:
         found = [c.certificate for c in ([bundle.cert] if bundle.cert else [])]
         found += [c.certificate for c in bundle.additional_certs]
         if found:
             return found
-        raise CertificateFileError("The PKCS#12 file holds no certificate.")
-    raise CertificateFileError(
-        "The file is not a certificate in a format this app reads (PEM, DER, PKCS#7 or PKCS#12)."
-    )
+        raise CertificateFileError(P.PKCS12_EMPTY)
+    raise CertificateFileError(P.UNKNOWN_FORMAT)
 
 
 def _load_pem(data: bytes) -> list[x509.Certificate]:
     marker = b"-----BEGIN CERTIFICATE-----"
     if b"-----BEGIN PKCS7-----" in data or marker not in data:
         if b"PRIVATE KEY-----" in data and marker not in data:
-            raise CertificateFileError(
-                "This file holds a private key, not a certificate. Keep it secret; "
-                "open the certificate file instead."
-            )
+            raise CertificateFileError(P.PRIVATE_KEY)
         from cryptography.hazmat.primitives.serialization import pkcs7
 
         try:
             with _quiet():
                 return list(pkcs7.load_pem_pkcs7_certificates(data))
         except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion):
-            raise CertificateFileError("The PEM file holds no certificate.") from None
+            raise CertificateFileError(P.PEM_EMPTY) from None
     found: list[x509.Certificate] = []
     for block in data.split(marker)[1:]:
         end = block.find(b"-----END CERTIFICATE-----")
         if end < 0:
-            raise CertificateFileError("A certificate in the file is cut off (no END line).")
+            raise CertificateFileError(P.CUT_OFF)
         pem = marker + block[: end + len(b"-----END CERTIFICATE-----")] + b"\n"
         try:
             with _quiet():
                 found.append(x509.load_pem_x509_certificate(pem))
         except (ValueError, x509.InvalidVersion):
-            raise CertificateFileError(
-                f"Certificate {len(found) + 1} in the file is damaged and cannot be read."
-            ) from None
+            raise CertificateFileError(P.DAMAGED, number=len(found) + 1) from None
     return found
 
 
@@ -346,21 +342,17 @@ def read_certificate_file(path: Path, *, password: bytes | None = None) -> list[
         data = read_bounded(path)
         if data is None:
             size = max(path.stat().st_size, MAX_CERT_FILE_BYTES + 1)
-            raise CertificateFileError(
-                f"{path} is {size / 1_000_000:.0f} MB; certificate files are much smaller."
-            )
+            raise CertificateFileError(P.TOO_LARGE, path=str(path), megabytes=round(size / 1e6))
     except IsADirectoryError:
-        raise CertificateFileError(f"{path} is a folder, not a certificate file.") from None
+        raise CertificateFileError(P.FOLDER, path=str(path)) from None
     except FileNotFoundError:
-        raise CertificateFileError(f"There is no file {path}.") from None
+        raise CertificateFileError(P.MISSING, path=str(path)) from None
     except PermissionError:
-        raise CertificateFileError(f"This app may not read {path}.") from None
+        raise CertificateFileError(P.FORBIDDEN, path=str(path)) from None
     except OSError as exc:
         if exc.errno == errno.EINVAL:
-            raise CertificateFileError(
-                f"{path} is not a regular file (a device or a pipe); give a certificate file."
-            ) from None
-        raise CertificateFileError(f"{path} cannot be read: {exc.strerror}.") from None
+            raise CertificateFileError(P.SPECIAL, path=str(path)) from None
+        raise CertificateFileError(P.UNREADABLE, path=str(path), reason=exc.strerror) from None
     return load_certificates(data, password=password)
 
 

@@ -14,6 +14,7 @@ from core.analyze.chain import ChainAnalysis, analyze_chain, validity_findings
 from core.causes import _with_fixes
 from core.certs import CertificateFileError, leaf_first, read_certificate_file
 from core.models import (
+    CertificateFileProblem,
     CheckOptions,
     CheckReport,
     ClockResult,
@@ -85,8 +86,8 @@ def inspect_file(
     try:
         return inspect_chain(leaf_first(certs), stores, host=host, at=at)
     except Exception as exc:
-        damaged = f"{path.name} could not be checked: a certificate in it is damaged"
-        raise CertificateFileError(f"{damaged} ({type(exc).__name__}).") from exc
+        problem = CertificateFileProblem.DAMAGED_CHAIN
+        raise CertificateFileError(problem, name=path.name, error=type(exc).__name__) from exc
 
 
 def offline_report(result: InspectReport, name: str, duration_ms: float) -> CheckReport:

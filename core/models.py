@@ -408,6 +408,31 @@ class ClientResult:
     facts: Mapping[str, EvidenceValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
+class CertificateFileProblem(enum.StrEnum):
+    """Why a certificate file (or a trust bundle) gives no certificates: the catalogue's
+    ``certificate_files`` words each, from the facts the error carries."""
+
+    EMPTY = "empty"
+    DAMAGED = "damaged"  # number, detail (both optional)
+    DAMAGED_CHAIN = "damaged_chain"  # name, error
+    UNKNOWN_FORMAT = "unknown_format"
+    PKCS12_STALL = "pkcs12_stall"
+    NEEDS_PASSWORD = "needs_password"  # noqa: S105 - a kind of problem, not a password
+    PKCS12_EMPTY = "pkcs12_empty"
+    PRIVATE_KEY = "private_key"
+    PEM_EMPTY = "pem_empty"
+    CUT_OFF = "cut_off"
+    TOO_LARGE = "too_large"  # path, megabytes
+    FOLDER = "folder"  # path
+    MISSING = "missing"  # path
+    FORBIDDEN = "forbidden"  # path
+    SPECIAL = "special"  # path
+    UNREADABLE = "unreadable"  # path, reason
+    BUNDLE_TOO_LARGE = "bundle_too_large"  # path
+    BUNDLE_EMPTY = "bundle_empty"  # path
+    CERTIFI_MISSING = "certifi_missing"
+
+
 class StageId(enum.StrEnum):
     RESOLVE = "resolve"
     #: Only when the check goes through a proxy: reaching it and opening the tunnel.

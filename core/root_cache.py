@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.certs import CertificateFileError, read_bounded
+from core.models import CertificateFileProblem
 
 #: Set to a folder to keep the cache there (the benchmark and the tests use a private one).
 CACHE_ENV = "HANDSHAKE_DOCTOR_CACHE_DIR"
@@ -121,12 +122,12 @@ def index_bundle_bytes(data: bytes) -> BundleIndex:
             start = pos + len(_BEGIN)
             end = data.find(_END, start)
             if end < 0:
-                raise CertificateFileError("A certificate in the file is cut off (no END line).")
+                raise CertificateFileError(CertificateFileProblem.CUT_OFF)
             try:
                 subjects.append(certificate_names(binascii.a2b_base64(data[start:end]))[1])
             except (binascii.Error, ValueError):
                 raise CertificateFileError(
-                    f"Certificate {len(spans) + 1} in the file is damaged and cannot be read."
+                    CertificateFileProblem.DAMAGED, number=len(spans) + 1
                 ) from None
             spans.append((start, end))
             pos = data.find(_BEGIN, end)
@@ -144,9 +145,11 @@ def _read(path: Path) -> bytes:
     try:
         data = read_bounded(path)
     except OSError as exc:
-        raise CertificateFileError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+        raise CertificateFileError(
+            CertificateFileProblem.UNREADABLE, path=str(path), reason=exc.strerror or str(exc)
+        ) from None
     if data is None:
-        raise CertificateFileError(f"{path} is far too large to be a certificate bundle.")
+        raise CertificateFileError(CertificateFileProblem.BUNDLE_TOO_LARGE, path=str(path))
     return data
 
 
@@ -264,14 +267,16 @@ def load_bundle(bundle: Path) -> BundleIndex:
     try:
         key = _key(bundle, data)
     except OSError as exc:
-        raise CertificateFileError(f"{bundle} cannot be read: {exc.strerror or exc}.") from None
+        raise CertificateFileError(
+            CertificateFileProblem.UNREADABLE, path=str(bundle), reason=exc.strerror or str(exc)
+        ) from None
     cache = cache_file_for(bundle)
     cached = read_cache(cache, key, data)
     if cached is not None:
         return cached
     index = index_bundle_bytes(data)
     if not len(index):
-        raise CertificateFileError(f"{bundle} holds no certificate.")
+        raise CertificateFileError(CertificateFileProblem.BUNDLE_EMPTY, path=str(bundle))
     if index.spans:
         write_cache(cache, key, index)
     return index

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.certs import CertificateFileError, load_certificates, read_certificate_file
+from core.models import CertificateFileProblem
 from core.root_cache import BundleIndex, certificate_names, load_bundle, tbs_names
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ def certifi_bundle() -> Path:
     path, and the frozen app bundles the file at the same place)."""
     spec = importlib.util.find_spec("certifi")
     if spec is None or spec.origin is None:
-        raise CertificateFileError("certifi, the Mozilla root bundle, is not installed.")
+        raise CertificateFileError(CertificateFileProblem.CERTIFI_MISSING)
     bundle = Path(spec.origin).with_name("cacert.pem")
     if bundle.is_file():
         return bundle

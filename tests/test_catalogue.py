@@ -22,6 +22,7 @@ from core.catalogue import (
     template_fields,
 )
 from core.models import (
+    CertificateFileProblem,
     ClientMismatch,
     EvidenceValue,
     Finding,
@@ -178,6 +179,24 @@ def test_every_client_mismatch_has_words(raw: dict[str, Any]) -> None:
     missing = json.loads(json.dumps(raw))
     del missing["clients"]["no-shared-group"]
     with pytest.raises(CatalogueError, match="no-shared-group"):
+        parse_catalogue(missing)
+
+
+def test_every_certificate_file_problem_is_one_sentence(raw: dict[str, Any]) -> None:
+    """The CLI and the window show a certificate file's problem as the catalogue words it."""
+    from core.certs import CertificateFileError
+
+    cat = parse_catalogue(raw)
+    facts = {"path": "/p", "reason": "r", "megabytes": 20, "name": "n", "error": "E"}
+    for problem in CertificateFileProblem:
+        text = cat.certificate_file_text(problem, facts | {"number": 2, "detail": "d"})
+        assert text.endswith(".") and "{" not in text and UNKNOWN not in text, problem
+    damaged = CertificateFileError(CertificateFileProblem.DAMAGED, detail="its version")
+    assert str(damaged) == "The certificate is damaged and cannot be read (its version)."
+    assert CertificateFileError(CertificateFileProblem.NEEDS_PASSWORD).kind == "needs_password"
+    missing = json.loads(json.dumps(raw))
+    del missing["certificate_files"]["cut_off"]
+    with pytest.raises(CatalogueError, match="cut_off"):
         parse_catalogue(missing)
 
 
