@@ -766,34 +766,33 @@ def _handshake_stage(
     )
     if hs.ok:
         hs = _with_iana(hs)
-        stages.end(
-            StageId.HANDSHAKE,
-            StageStatus.OK,
-            StageOutcome.HANDSHAKE_DONE,
-            protocol=hs.protocol,
-            cipher=hs.cipher,
-        )
-    else:
-        failed, facts = _handshake_failure(hs, options)
-        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, failed, **facts)
+    status, outcome, facts = _handshake_outcome(hs, options)
+    stages.end(StageId.HANDSHAKE, status, outcome, **facts)
     return hs
 
 
-def _handshake_failure(
+def _handshake_outcome(
     hs: HandshakeObservation, options: CheckOptions
-) -> tuple[StageOutcome, Mapping[str, StageFact]]:
-    """Why the handshake failed, as an outcome: the server's alert, a silence, a close, a
-    server that speaks something else; otherwise the TLS library's own detail."""
+) -> tuple[StageStatus, StageOutcome, Mapping[str, StageFact]]:
+    """How the handshake ended: the version and suite, or why it failed (the server's alert,
+    a silence, a close, a server that speaks something else; else the TLS library's detail)."""
+    done, failed = StageStatus.OK, StageStatus.FAILED
+    if hs.ok:
+        return (
+            done,
+            StageOutcome.HANDSHAKE_DONE,
+            stage_facts(protocol=hs.protocol, cipher=hs.cipher),
+        )
     if hs.alert:
-        return StageOutcome.HANDSHAKE_ALERT, stage_facts(alert=hs.alert)
+        return failed, StageOutcome.HANDSHAKE_ALERT, stage_facts(alert=hs.alert)
     if hs.failure is NetworkFailure.HANDSHAKE_TIMEOUT:
-        return StageOutcome.HANDSHAKE_TIMEOUT, stage_facts(timeout_s=options.timeout)
+        return failed, StageOutcome.HANDSHAKE_TIMEOUT, stage_facts(timeout_s=options.timeout)
     if hs.failure is NetworkFailure.CONNECTION_RESET:
-        return StageOutcome.HANDSHAKE_CLOSED, stage_facts()
+        return failed, StageOutcome.HANDSHAKE_CLOSED, stage_facts()
     if hs.failure is NetworkFailure.NOT_TLS:
-        return StageOutcome.HANDSHAKE_NOT_TLS, stage_facts()
+        return failed, StageOutcome.HANDSHAKE_NOT_TLS, stage_facts()
     detail = hs.failure_detail or (hs.failure.value if hs.failure else None)
-    return StageOutcome.HANDSHAKE_FAILED, stage_facts(detail=detail)
+    return failed, StageOutcome.HANDSHAKE_FAILED, stage_facts(detail=detail)
 
 
 def _attempts(

@@ -53,14 +53,19 @@ def test_tls13_rows_are_the_six_steps_in_the_order_they_happened() -> None:
     assert rows[0].t_ms == 0.1
 
 
-def test_silent_server_marks_server_hello_as_the_failing_step() -> None:
-    hs = HandshakeObservation(
+def _silent_handshake() -> HandshakeObservation:
+    """A server that takes the connection and never answers the ClientHello."""
+    return HandshakeObservation(
         address="127.0.0.1",
         ok=False,
         steps=TLS13_STEPS[:1],
         failure=NetworkFailure.HANDSHAKE_TIMEOUT,
         failure_detail="the server accepted the connection but did not answer the ClientHello",
     )
+
+
+def test_silent_server_marks_server_hello_as_the_failing_step() -> None:
+    hs = _silent_handshake()
     rows = ladder_rows(make_report(handshake=hs, certificates=()))
     states = {r.key: r.state for r in rows}
     assert states["client-hello"] is RowState.DONE
@@ -157,13 +162,7 @@ def test_paint_ladder_draws_each_arrow_where_its_layout_says(qapp: object) -> No
 
 
 def test_a_message_that_never_came_stops_short_at_a_cross(qapp: object) -> None:
-    hs = HandshakeObservation(
-        address="127.0.0.1",
-        ok=False,
-        steps=TLS13_STEPS[:1],
-        failure=NetworkFailure.HANDSHAKE_TIMEOUT,
-        failure_detail="the server accepted the connection but did not answer the ClientHello",
-    )
+    hs = _silent_handshake()
     image, layout, background = _drawn(make_report(handshake=hs, certificates=()))
     hello = next(a for a in layout.arrows if a.row.key == "server-hello")
     assert hello.row.state is RowState.FAILED
