@@ -1,7 +1,12 @@
-"""The command line of a ``check`` against a test server on loopback, written once."""
+"""The command line of a ``check`` against a test server on loopback, and of a run of the app in
+a process of its own, written once."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -24,3 +29,17 @@ def check_args(
     if quick:
         args.append("--quick")
     return [*args, "--no-network-time", "--timeout", f"{timeout:g}", *extra]
+
+
+def run_app(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``handshake-doctor ARGS`` in a process of its own (``report`` prints with Qt, whose
+    application must not meet the test process's), offscreen, from the repository's root."""
+    return subprocess.run(
+        [sys.executable, "-m", "handshake_doctor", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ if env is None else env, QT_QPA_PLATFORM="offscreen"),
+        cwd=Path(__file__).resolve().parent.parent,
+    )

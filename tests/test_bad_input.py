@@ -25,6 +25,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from handshake_doctor.main import main
+from tests.cli_args import run_app
 from tests.hostile_servers import stalling_pkcs12
 from tests.pki import Pki
 from tests.timing import within
@@ -467,24 +468,8 @@ def test_valid_report_of_a_failing_target_writes_the_pdf(world: World) -> None:
     """Well-formed but nothing listens: exit 1, and the PDF still says so (a real process,
     so that the PDF's Qt application never meets the test process's own)."""
     out_file = world.files["out"].with_name("refused.pdf")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "handshake_doctor",
-            *REPORT,
-            f"localhost:{world.closed}",
-            "--connect",
-            "127.0.0.1",
-            "-o",
-            str(out_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
-        cwd=Path(__file__).resolve().parent.parent,
+    result = run_app(
+        *REPORT, f"localhost:{world.closed}", "--connect", "127.0.0.1", "-o", str(out_file)
     )
     assert result.returncode == PROBLEM, result.stderr
     assert "Traceback" not in result.stderr

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from core.cli import main
 from core.credentials import load_client_credentials
 from core.usage import options_from_args
+from tests.cli_args import check_args, run_app
 from tests.pki import Issued, Pki
 from tests.tls_servers import TlsConfig, tls_server
 
@@ -256,36 +256,9 @@ def test_no_secret_in_the_pdf_report(secrets: Secrets, server: str, tmp_path: Pa
     """The PDF is made by a real ``report`` process (Qt prints it): its bytes and its text,
     as pdftotext reads it, hold no secret."""
     out_file = tmp_path / "report.pdf"
-    env = dict(os.environ, **{PASSWORD_ENV: PASSWORD, "QT_QPA_PLATFORM": "offscreen"})
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "handshake_doctor",
-            "report",
-            "localhost",
-            "--connect",
-            server,
-            "--ca-file",
-            str(secrets.root_file),
-            "--client-cert",
-            str(secrets.pem_file),
-            "--client-cert-password-env",
-            PASSWORD_ENV,
-            "--no-network-time",
-            "--quick",
-            "--timeout",
-            "3",
-            "-o",
-            str(out_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    client = ("--client-cert", str(secrets.pem_file), "--client-cert-password-env", PASSWORD_ENV)
+    args = check_args(server, secrets.root_file, *client, "-o", str(out_file))[1:]
+    result = run_app("report", *args, env=dict(os.environ, **{PASSWORD_ENV: PASSWORD}))
     assert result.returncode == 0, result.stderr
     pdf = out_file.read_bytes()
     secrets.assert_absent(pdf, result.stdout, result.stderr)

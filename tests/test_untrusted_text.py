@@ -22,7 +22,7 @@ from core.diagnose import run_check
 from core.models import CheckOptions, CheckReport, Target
 from core.render.report_html import build_report_html
 from core.untrusted import BIDI_CONTROLS
-from tests.cli_args import check_args
+from tests.cli_args import check_args, run_app
 from tests.hostile_servers import hostile_chain, hostile_name
 from tests.pki import Issued
 from tests.tls_servers import TlsConfig, banner, raw_server, tls_server
@@ -175,29 +175,7 @@ def test_report_html_escapes_every_strangers_string(server: str) -> None:
 
 def test_pdf_shows_the_markup_as_text(server: str, tmp_path: Path) -> None:
     out_file = tmp_path / "hostile.pdf"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "handshake_doctor",
-            "report",
-            "localhost",
-            "--connect",
-            server,
-            "--no-network-time",
-            "--quick",
-            "--timeout",
-            "3",
-            "-o",
-            str(out_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    result = run_app("report", *check_args(server, None, "-o", str(out_file))[1:])
     assert result.returncode == 1, result.stderr
     try:
         text = subprocess.run(
