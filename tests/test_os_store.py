@@ -449,3 +449,31 @@ def test_linux_ssl_cert_file_is_the_whole_store(
     assert [c.der for c in store.anchors] == [public_root.der]
     assert [s.name for s in store.sources] == [str(bundle)]
     assert store.summary() == f"linux: 1 trust anchors from {bundle} (1)"
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_check_of_a_real_server_behind_an_admin_trusted_root(
+    pki: Pki, public_root: Issued, company_root: Issued
+) -> None:
+    """A whole check against a TLS server on 127.0.0.1 whose chain ends at the admin-trusted
+    inspection root of the macOS-shaped store: the check names the interception, and the
+    trust line reads "Mozilla's list ✗, this computer ✓"."""
+    from core.diagnose import run_check
+    from core.models import CheckOptions, FindingId
+    from core.target import parse_target, with_connect
+    from tests.tls_servers import TlsConfig, tls_server
+
+    keychains, trust, _named = mac_fixture(pki, public_root, company_root)
+    entries, reads = macos_certificates(keychains, trust)
+    store = OsStore("macos", merge(entries), tuple(reads))
+    stores = TrustStores(mozilla=(public_root.cert,), os=roots_of(store.anchors), custom=None)
+    intermediate = make_ca("Corp Inspection Intermediate", "Example Corp", issuer=company_root)
+    leaf = make_leaf(intermediate)
+    with tls_server(TlsConfig([leaf, intermediate], leaf)) as server:
+        target = with_connect(parse_target("localhost", server.port), server.address)
+        options = CheckOptions(no_network_time=True, quick=True, timeout=3)
+        report = run_check(target, options, stores=stores)
+    assert [f.id for f in report.findings] == [FindingId.INTERCEPTION_SUSPECTED]
+    assert (report.trust.mozilla, report.trust.os) == (False, True)
