@@ -127,7 +127,10 @@ def window_shows(exe: Path, env: dict[str, str], wrapper: Sequence[str] = ()) ->
             out, err = proc.communicate(timeout=SHOWN_TIMEOUT if _has_hook() else 5)
             detail = f"shown and ready, exited after {time.monotonic() - started:.2f} s"
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGTERM)
+            else:  # Windows: no process groups here; the app has no children to leave behind
+                proc.kill()
             out, err = proc.communicate(timeout=10)
             if _has_hook():
                 said = " then ".join(out.split()) or "nothing"
