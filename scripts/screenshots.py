@@ -183,8 +183,45 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(config))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
+    def inspection(stack: ExitStack, tmp: Path) -> dict[str, object]:
+        """A company's TLS-inspection root that this computer's store holds (an admin put it
+        there) and Mozilla's list does not: the trust line and the interception finding."""
+        from core import os_store, trust
+        from tests.pki import make_ca, make_leaf
+
+        company = make_ca("Example Corp Inspection Root", "Example Corp")
+        issuing = make_ca("Example Corp Inspection CA", "Example Corp", issuer=company)
+        leaf = make_leaf(issuing, ("news.example.com",))
+        bundle = tmp / "this-computer.pem"
+        bundle.write_bytes(company.pem)
+        saved = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+
+        def restore() -> None:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            os_store.os_store.cache_clear()
+            trust.os_roots.cache_clear()
+
+        os.environ["SSL_CERT_FILE"] = str(bundle)
+        os.environ["SSL_CERT_DIR"] = str(tmp)
+        os_store.os_store.cache_clear()
+        trust.os_roots.cache_clear()
+        stack.callback(restore)
+        server = enter(stack, tls_server(TlsConfig([leaf, issuing], leaf)))
+        return {"connect": server.address, "ca_file": ""}  # type: ignore[attr-defined]
+
     shots = [
         Shot("good-site", "www.example.com", "Handshake", good, ("Certificates",)),
+        Shot(
+            "inspection-root",
+            "news.example.com",
+            "Summary",
+            inspection,
+            ("Certificates", "Fix it"),
+        ),
         Shot(
             "expired-certificate",
             "shop.example.com",
@@ -225,7 +262,7 @@ def main(argv: list[str]) -> int:
             overrides = shot.server(stack, work)
             state = RequestSpec(
                 host="",
-                ca_file=str(root),
+                ca_file=str(overrides.get("ca_file", root)),
                 no_network_time=bool(overrides.get("no_network_time", True)),
                 quick=bool(overrides.get("quick", False)),
                 timeout=3.0,
