@@ -507,8 +507,9 @@ LINUX_BLOCKLIST_FOLDERS = (
     "/etc/pki/trust/blacklist",
     "/etc/ca-certificates/trust-source/blocklist",
 )
-#: No anchor folder holds more files than this is read of it (a bound on our work).
-MAX_FOLDER_FILES = 500
+#: No more files than this are read of one folder (a bound on our work; /etc/ssl/certs, read
+#: when no bundle file exists, holds a few hundred).
+MAX_FOLDER_FILES = 4096
 
 
 def linux_certificates(
