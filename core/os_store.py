@@ -58,17 +58,26 @@ _ROLE_RANK = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)  # each generated method costs start-up time
 class StoreCertificate:
-    der: bytes
     #: Raw DER of the subject name, as the verifier matches it (core/root_cache.py reads it).
     subject: bytes
     role: CertRole
     #: Where it was found: a store name, a keychain path, a file; several if found in several.
     sources: tuple[str, ...]
+    #: The DER, or the bundle entry to decode it from when first asked for: a check needs one
+    #: or two roots of a bundle, and decoding all of them cost a cold start about a millisecond.
+    raw: bytes | tuple[BundleIndex, int]
+
+    @functools.cached_property
+    def der(self) -> bytes:
+        if isinstance(self.raw, bytes):
+            return self.raw
+        index, number = self.raw
+        return index.der(number) or b""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)  # each generated method costs start-up time
 class SourceRead:
     """One place the reader looked: how many certificates it gave, or why it gave none."""
 
@@ -77,7 +86,7 @@ class SourceRead:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)  # each generated method costs start-up time
 class OsStore:
     #: "windows", "macos" or "linux".
     platform: str
@@ -150,22 +159,32 @@ def _entry(der: bytes, role: CertRole, source: str) -> StoreCertificate | None:
     names = _names(der)
     if names is None:
         return None
-    return StoreCertificate(der=der, subject=names[1], role=role, sources=(source,))
+    return StoreCertificate(subject=names[1], role=role, sources=(source,), raw=der)
 
 
 def merge(entries: Iterable[StoreCertificate]) -> tuple[StoreCertificate, ...]:
-    """One entry per certificate (by its DER), in first-seen order, with every place it was
-    found and the strongest role any of them gave (a distrust beats a trust)."""
-    merged: dict[bytes, StoreCertificate] = {}
+    """One entry per certificate (by its DER), in first-seen order of subjects, with every
+    place it was found and the strongest role any of them gave (a distrust beats a trust).
+    Only certificates that share a subject are decoded to be compared."""
+    by_subject: dict[bytes, list[StoreCertificate]] = {}
     for entry in entries:
-        seen = merged.get(entry.der)
-        if seen is None:
-            merged[entry.der] = entry
+        by_subject.setdefault(entry.subject, []).append(entry)
+    out: list[StoreCertificate] = []
+    for group in by_subject.values():
+        if len(group) == 1:
+            out += group
             continue
-        role = entry.role if _ROLE_RANK[entry.role] > _ROLE_RANK[seen.role] else seen.role
-        sources = seen.sources + tuple(s for s in entry.sources if s not in seen.sources)
-        merged[entry.der] = StoreCertificate(seen.der, seen.subject, role, sources)
-    return tuple(merged.values())
+        merged: dict[bytes, StoreCertificate] = {}
+        for entry in group:
+            seen = merged.get(entry.der)
+            if seen is None:
+                merged[entry.der] = entry
+                continue
+            role = entry.role if _ROLE_RANK[entry.role] > _ROLE_RANK[seen.role] else seen.role
+            sources = seen.sources + tuple(s for s in entry.sources if s not in seen.sources)
+            merged[entry.der] = StoreCertificate(seen.subject, role, sources, seen.der)
+        out += merged.values()
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- Windows
@@ -522,13 +541,9 @@ def linux_certificates(
     reads: list[SourceRead] = []
     if bundle is not None:
         path, index = bundle
-        count = 0
         for number, subject in enumerate(index.subjects):
-            der = index.der(number)
-            if der is not None:
-                entries.append(StoreCertificate(der, subject, CertRole.ANCHOR, (path,)))
-                count += 1
-        reads.append(SourceRead(path, count))
+            entries.append(StoreCertificate(subject, CertRole.ANCHOR, (path,), (index, number)))
+        reads.append(SourceRead(path, len(index.subjects)))
     for folder, role, files in folders:
         count = 0
         for name, data in files:

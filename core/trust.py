@@ -247,8 +247,8 @@ def os_roots() -> Roots:
 def roots_of(certs: Sequence[StoreCertificate]) -> Roots:
     """Roots made from certificates as an OS store gives them: found by raw subject name and
     parsed only when a chain names them, like a bundle's."""
-    ders = [c.der for c in certs]
-    return Roots([c.subject for c in certs], ders.__getitem__)
+    certs = tuple(certs)
+    return Roots([c.subject for c in certs], lambda number: certs[number].der)
 
 
 def build_stores(
