@@ -25,6 +25,7 @@ import plistlib
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +55,18 @@ def run(argv: Sequence[str], **env: str) -> None:
     done = subprocess.run(list(argv), cwd=REPO, env={**os.environ, **env}, check=False)
     if done.returncode != 0:
         raise BuildError(f"`{argv[0]}` exited {done.returncode}")
+
+
+def run_retrying(argv: Sequence[str], tries: int = 3, pause: float = 5.0) -> None:
+    for attempt in range(1, tries + 1):
+        try:
+            run(argv)
+            return
+        except BuildError:
+            if attempt == tries:
+                raise
+            print(f"build_bundle: try {attempt} failed; again in {pause:.0f} s", flush=True)
+            time.sleep(pause)
 
 
 def pyinstaller() -> None:
@@ -118,7 +131,9 @@ def macos() -> tuple[Path, Path]:
     run(["codesign", "--verify", "--deep", "--strict", "--verbose=2", str(app)])
     dmg = DIST / f"{APP_NAME}-{version()}-macos-{arch()}.dmg"
     dmg.unlink(missing_ok=True)
-    run(
+    # hdiutil on CI runners now and then fails with "Resource busy" while Spotlight or an
+    # antivirus scan still holds the fresh .app; a second try a few seconds later succeeds.
+    run_retrying(
         [
             "hdiutil",
             "create",
