@@ -59,6 +59,10 @@ EXPECTED: dict[tuple[str, str], dict[OsName, str]] = {
         W: "certmgr.msc",
         M: 'open -a "Keychain Access"',
     },
+    ("check-antivirus-inspection", "Open the certificate manager"): {
+        W: "certmgr.msc",
+        M: 'open -a "Keychain Access"',
+    },
     ("update-root-store", "Open system updates"): UPDATES,
     ("update-client", "Open system updates"): UPDATES,
     ("allowlist-firewall", "Open firewall settings"): {
@@ -79,6 +83,8 @@ STEP_WORDS: dict[tuple[str, str, OsName], str] = {
     ("configure-proxy", "Open the proxy settings", L): "Network Proxy",
     ("update-root-store", "Open the certificate manager", W): "certificate manager (certmgr.msc)",
     ("update-root-store", "Open the certificate manager", M): "Keychain Access",
+    ("check-antivirus-inspection", "Open the certificate manager", W): "(certmgr.msc)",
+    ("check-antivirus-inspection", "Open the certificate manager", M): "Keychain Access",
     ("update-root-store", "Open system updates", W): "Windows Update",
     ("update-root-store", "Open system updates", M): "Software Update",
     ("update-client", "Open system updates", W): "Windows Update",
