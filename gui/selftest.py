@@ -362,6 +362,32 @@ def _check(ctx: Context) -> str:
     return f"{hs.protocol}, {hs.cipher}, verdict {report.verdict}"
 
 
+def _os_verifier(ctx: Context) -> str:
+    """Windows and macOS: the OS's own verifier, asked about a chain from a root it cannot
+    know (made here), must refuse it: proof that the bundle can ask it at all."""
+    from core.os_verifier import ask_os, platform_verify
+
+    verifier = platform_verify()
+    if verifier is None:
+        if sys.platform in ("win32", "darwin"):
+            raise StepFailed("truststore, which asks the OS verifier, is missing from the bundle")
+        raise StepSkipped(
+            "on Linux programs verify with OpenSSL and this computer's store (the os store line)"
+        )
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pki = TestPki.make()
+    chain = [
+        pki.leaf.cert.public_bytes(Encoding.DER),
+        pki.intermediate.cert.public_bytes(Encoding.DER),
+    ]
+    verdict = ask_os(chain, "localhost", timeout=ctx.timeout, verifier=verifier)
+    if verdict is None or verdict.trusted is not False:
+        said = "no verdict" if verdict is None else f"{verdict.trusted} ({verdict.detail})"
+        raise StepFailed(f"{verifier[0]} did not refuse a chain from an unknown root: {said}")
+    return f"{verdict.verifier} refuses an unknown root: {verdict.detail}"
+
+
 def _pdf(ctx: Context) -> str:
     if ctx.report is None:
         raise StepSkipped("no report to write (the check did not run)")
@@ -391,6 +417,7 @@ STEPS: tuple[tuple[str, Callable[[Context], str]], ...] = (
     ("icons", _icons),
     ("qt plugins", _plugins),
     ("tls check", _check),
+    ("os verifier", _os_verifier),
     ("pdf", _pdf),
 )
 

@@ -45,6 +45,19 @@ def expected_platform() -> str:
     return {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
 
 
+def os_verifier_line(output: str) -> str:
+    """Windows and macOS: the self-test asked the OS's own verifier and it refused an unknown
+    root; Linux has none to ask, and says so."""
+    if expected_platform() == "linux":
+        wanted = "skipped os verifier: on Linux"
+    else:
+        wanted = "ok      os verifier: "
+    for line in output.splitlines():
+        if line.startswith(wanted):
+            return line.split(":", 1)[1].strip()
+    raise SmokeFailure(f"--self-test printed no `{wanted.strip()}` line:\n{output[-2000:]}")
+
+
 def os_store_line(output: str) -> str:
     """The self-test's os store line, checked: the platform's own store, with anchors."""
     match = OS_STORE_LINE.search(output)
@@ -186,7 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             env = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
             result = run(exe, ["--self-test"], timeout=120, **env)
             store = os_store_line(result.stdout)
-            return f"{result.stdout.strip().splitlines()[-1]}; {store}"
+            verifier = os_verifier_line(result.stdout)
+            return f"{result.stdout.strip().splitlines()[-1]}; {store}; os verifier: {verifier}"
 
         def check_good() -> str:
             with tls_server(TlsConfig([good_leaf, pki.intermediate], good_leaf)) as server:

@@ -318,6 +318,7 @@ def test_self_test_passes_from_source(qapp: object, capsys: pytest.CaptureFixtur
     # The line packaging/smoke.py checks in the frozen app: which OS store, how many roots.
     store_line = smoke_module().os_store_line(out.out)
     assert re.match(r"os store: linux: \d+ trust anchors .*from ", store_line), store_line
+    assert "OpenSSL" in smoke_module().os_verifier_line(out.out)
 
 
 def smoke_module() -> Any:
