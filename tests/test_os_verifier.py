@@ -120,3 +120,16 @@ def test_the_trust_line_gives_the_os_verdict() -> None:
     line = trust_summary(TrustResult(False, True, None, os_verifier=verdict))
     assert line == "Chain accepted by: Mozilla's list ✗, this computer ✓, macOS itself ✓"
     assert trust_summary(TrustResult(False, True, None)).endswith("this computer ✓")
+
+
+def test_the_pdf_report_gives_the_os_verdict() -> None:
+    from core.render.report_html import build_report_html as report_html
+    from tests.test_gui_support import make_report
+
+    report = make_report()
+    verdict = OsVerdict("Windows (CertGetCertificateChain)", False, "untrusted root")
+    report = dataclasses.replace(
+        report, trust=dataclasses.replace(report.trust, os_verifier=verdict)
+    )
+    assert "Windows itself: does not" in report_html(report)
+    assert "itself:" not in report_html(make_report())
