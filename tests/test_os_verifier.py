@@ -131,5 +131,5 @@ def test_the_pdf_report_gives_the_os_verdict() -> None:
     report = dataclasses.replace(
         report, trust=dataclasses.replace(report.trust, os_verifier=verdict)
     )
-    assert "Windows itself: does not" in report_html(report)
-    assert "itself:" not in report_html(make_report())
+    assert "Windows itself: does not" in report_html(report).html
+    assert "itself:" not in report_html(make_report()).html
