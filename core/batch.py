@@ -38,6 +38,8 @@ MAX_PARALLEL = 32
 #: A list longer than this is refused before anything is checked: a mistake (a log file given
 #: for a host list), not a plan.
 MAX_LINES = 10_000
+#: A host list is text a person wrote: more than this is a wrong file, not a list.
+MAX_LIST_BYTES = 4 * 1024 * 1024
 #: Fields of the request a line may set; any other RequestError is about the whole run.
 _LINE_FIELDS = frozenset({"host", "connect"})
 
@@ -312,9 +314,15 @@ def days_left(report: CheckReport) -> int | None:
 def table_row(result: BatchResult, catalogue: Catalogue | None = None) -> TableRow:
     report = result.report
     line = result.job.line
-    target = _target_text(result.job)
     if report is None:
+        target = _target_text(result.job.target)
         return TableRow(line.number, target, result.outcome.value, None, None, None, result.problem)
+    return report_row(report, line.number, catalogue)
+
+
+def report_row(report: CheckReport, line: int, catalogue: Catalogue | None = None) -> TableRow:
+    """The table's row for one report: the cause named only when the verdict is not ok (an
+    info finding is no cause)."""
     cause = report.cause if report.verdict is not Verdict.OK else None
     title = None
     if cause is not None:
@@ -324,8 +332,8 @@ def table_row(result: BatchResult, catalogue: Catalogue | None = None) -> TableR
             catalogue = load_catalogue()
         title = catalogue.title(cause)
     return TableRow(
-        line.number,
-        target,
+        line,
+        _target_text(report.target),
         report.verdict.value,
         cause.id.value if cause is not None else None,
         title,
@@ -333,10 +341,10 @@ def table_row(result: BatchResult, catalogue: Catalogue | None = None) -> TableR
     )
 
 
-def _target_text(job: BatchJob) -> str:
-    text = job.target.display()
-    if job.target.connect_address:
-        text += f" via {job.target.connect_address}"
+def _target_text(target: Target) -> str:
+    text = target.display()
+    if target.connect_address:
+        text += f" via {target.connect_address}"
     return text
 
 

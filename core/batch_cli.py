@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from core.batch import (
     DEFAULT_PARALLEL,
+    MAX_LIST_BYTES,
     MAX_PARALLEL,
     BatchResult,
     HostList,
@@ -43,8 +44,6 @@ from core.usage import EXIT_INTERNAL, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, PROG, U
 if TYPE_CHECKING:
     from core.trust import TrustStores
 
-#: A host list is text a person wrote: more than this is a wrong file, not a list.
-MAX_LIST_BYTES = 4 * 1024 * 1024
 EXIT_INTERRUPTED = 130
 
 

@@ -8,11 +8,16 @@ HTML gets escaped markup, and a CSV cell that a spreadsheet would run as a formu
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.batch import TableRow
 from core.untrusted import for_html, visible
+
+if TYPE_CHECKING:  # the PDF's only: the command line's table does not load the HTML report
+    from core.render.report_html import ReportDocument
 
 HEADINGS = ("target", "verdict", "main cause", "days left")
 CSV_HEADINGS = ("line", "target", "verdict", "cause_id", "cause", "days_left", "problem")
@@ -89,4 +94,25 @@ def render_html(rows: Sequence[TableRow]) -> str:
     return (
         "<table width='100%' cellspacing='0' cellpadding='4' border='1'>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def cover_document(rows: Sequence[TableRow], checked_at: dt.datetime) -> ReportDocument:
+    """The first page of a PDF of several reports: how many, and the table of them."""
+    from core.render.report_html import ReportDocument
+
+    count = f"{len(rows)} server" + ("s" if len(rows) != 1 else "")
+    when = f"{checked_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    title = f"Handshake Doctor: {count}"
+    html = (
+        f'<html><head><meta charset="utf-8"/><title>{for_html(title)}</title></head><body>'
+        f"<h1>{for_html(title)}</h1>"
+        f"<p>Checked {for_html(when)}. Each report follows, in this order, from a new page.</p>"
+        f"{render_html(rows)}</body></html>"
+    )
+    return ReportDocument(
+        title=title,
+        header_left=f"Handshake Doctor · {count}",
+        header_right=f"checked {when}",
+        html=html,
     )
