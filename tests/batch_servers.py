@@ -54,7 +54,7 @@ class Host:
     port: int
 
 
-def _not_tls(conn: socket.socket, stop: threading.Event) -> None:
+def not_tls(conn: socket.socket, stop: threading.Event) -> None:
     """A plain HTTP server on the TLS port: it answers the ClientHello with a 400, and waits
     for the client to go."""
     read_client_hello(conn)
@@ -62,14 +62,14 @@ def _not_tls(conn: socket.socket, stop: threading.Event) -> None:
     _until_closed(conn, stop)
 
 
-def _reset(conn: socket.socket, stop: threading.Event) -> None:
+def reset(conn: socket.socket, stop: threading.Event) -> None:
     import struct
 
     read_client_hello(conn)
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
-def _stuck(conn: socket.socket, stop: threading.Event) -> None:
+def stuck(conn: socket.socket, stop: threading.Event) -> None:
     """Takes the connection and never answers, until the client gives up."""
     _until_closed(conn, stop)
 
@@ -92,7 +92,7 @@ def closed_port() -> int:
 
 
 def _handler(kind: Kind) -> Handler:
-    return {NOT_TLS.name: _not_tls, RESET.name: _reset, STUCK.name: _stuck}[kind.name]
+    return {NOT_TLS.name: not_tls, RESET.name: reset, STUCK.name: stuck}[kind.name]
 
 
 @contextlib.contextmanager
