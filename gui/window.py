@@ -964,7 +964,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.sync()
         if self._batch is not None:
-            self._batch.shutdown(2.0)
+            self._batch.close()  # cancels its checks, waiting a little as below
         if self._ready:
             self.runner.shutdown(2000)
         QThreadPool.globalInstance().waitForDone(5000)

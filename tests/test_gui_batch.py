@@ -199,6 +199,10 @@ def test_a_file_and_bad_lists(qtbot: QtBot, window: MainWindow, tmp_path: Path) 
     assert not dialog.start()
     assert dialog.status.text().startswith("The list cannot be checked: ")
     assert not dialog.running
+    # Closing the window closes its dialog too.
+    assert dialog.isVisible()
+    window.close()
+    assert not dialog.isVisible()
 
 
 def test_untrusted_text_stays_plain(qtbot: QtBot) -> None:
