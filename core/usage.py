@@ -165,7 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    check = sub.add_parser("check", help="check a server without the window")
+    check = sub.add_parser(
+        "check",
+        help="check a server without the window",
+        epilog=(
+            "Many servers: --hosts FILE holds one target a line (TARGET [ADDR[:PORT]], the "
+            "second word that line's connect address; '#' starts a comment); every other "
+            "option applies to each line. The table comes at the end (with --json: one JSON "
+            "object a line as each check ends). Exit status: the worst of the run: 0 all work, "
+            "1 a problem was found, 2 bad usage or a bad line (the rest are still checked), "
+            "130 interrupted."
+        ),
+    )
     # The target is optional here only: ``check --hosts FILE`` names its targets in FILE.
     check.add_argument(
         "host",

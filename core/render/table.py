@@ -92,7 +92,8 @@ def render_html(rows: Sequence[TableRow]) -> str:
         for r in rows
     )
     return (
-        "<table width='100%' cellspacing='0' cellpadding='4' border='1' style='border-collapse: collapse; border-color: #c8ccd0; border-style: solid;'>"
+        "<table width='100%' cellspacing='0' cellpadding='4' border='1' "
+        "style='border-collapse: collapse; border-color: #c8ccd0; border-style: solid;'>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
