@@ -321,6 +321,7 @@ class BatchDialog(QDialog):
         self._retired: list[tuple[BatchWorker, threading.Thread]] = []
         self._cancelled = False
         self._problem = ""
+        self._note = ""
 
         layout = QVBoxLayout(self)
         intro = QLabel(
@@ -424,7 +425,16 @@ class BatchDialog(QDialog):
 
         if self.running:
             return False
-        base = replace(self._base_spec(), host="", connect=None)
+        spec = self._base_spec()
+        # One connect address cannot name where each of many servers lives (the command line
+        # refuses --connect with --hosts); the lines carry their own.
+        self._note = (
+            " The Options' connect address is not used for a list: put each server's address "
+            "after it on its line."
+            if spec.connect
+            else ""
+        )
+        base = replace(spec, host="", connect=None)
         try:
             hosts = plan(self.list_edit.toPlainText(), base)
         except (HostListError, RequestError) as exc:
@@ -516,7 +526,7 @@ class BatchDialog(QDialog):
             text += f"; {bad} bad line" + ("s" if bad != 1 else "")
         if cancelled:
             text += " (cancelled)"
-        self.status.setText(text)
+        self.status.setText(text + "." + self._note if self._note else text)
 
     def _set_running(self, running: bool) -> None:
         self.check_button.setEnabled(not running)

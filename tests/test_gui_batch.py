@@ -205,6 +205,18 @@ def test_a_file_and_bad_lists(qtbot: QtBot, window: MainWindow, tmp_path: Path) 
     assert not dialog.isVisible()
 
 
+def test_the_forms_connect_address_is_not_used_for_a_list(qtbot: QtBot, window: MainWindow) -> None:
+    from tests.batch_servers import closed_port
+
+    window.form.connect_to.setText("127.0.0.1")
+    dialog = window.open_batch_dialog()
+    assert _run(qtbot, dialog, f"localhost:{closed_port()} 127.0.0.1\n") == "done"
+    assert dialog.status.text() == (
+        "1/1 checked, 1 failing. The Options' connect address is not used for a list: put each "
+        "server's address after it on its line."
+    )
+
+
 def test_untrusted_text_stays_plain(qtbot: QtBot) -> None:
     """A list line is a stranger's text too: plain text for the view, escaped in tooltips."""
     from core.batch import plan
