@@ -87,7 +87,16 @@ def _read_list(name: str) -> str:
         stream = sys.stdin
         if stream is None:
             raise UsageError("--hosts -: standard input is closed")
-        data = stream.buffer.read(MAX_LIST_BYTES + 1)
+        buffer = getattr(stream, "buffer", None)  # a text-only stream (an embedding's) has none
+        try:
+            data = (
+                buffer.read(MAX_LIST_BYTES + 1)
+                if buffer is not None
+                else stream.read(MAX_LIST_BYTES + 1).encode("utf-8", "replace")
+            )
+        except OSError as exc:
+            reason = (exc.strerror or type(exc).__name__).lower()
+            raise UsageError(f"--hosts -: cannot read standard input: {reason}") from None
         where = "standard input"
     else:
         path = Path(name)

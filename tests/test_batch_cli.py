@@ -202,6 +202,41 @@ def test_stdin_and_the_single_checks_object(pki: Pki, root: Path) -> None:
         assert [f["id"] for f in obj["findings"]] == [f["id"] for f in single["findings"]]
 
 
+def test_each_json_line_comes_as_its_check_ends(pki: Pki, root: Path) -> None:
+    """JSON Lines are flushed one by one: a good host's object is there while a stuck one
+    still waits out its timeout."""
+    gauge = ConcurrencyGauge()
+    with fleet(pki, [STUCK, GOOD], gauge=gauge) as hosts:
+        process = subprocess.Popen(
+            _command(
+                *("--hosts", "-", "--json", "--parallel", "2", "--ca-file", str(root)),
+                *("--no-network-time", "--quick", "--timeout", "2"),
+            ),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT_DIR,
+        )
+        try:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write("".join(f"{h.line}\n" for h in hosts))
+            process.stdin.close()
+            first = json.loads(process.stdout.readline())
+            assert process.poll() is None  # the stuck host is still being waited for
+            out = process.stdout.read()  # to the end: the stuck host's own line
+            process.wait(30)
+        finally:
+            process.kill()
+            process.wait()
+            for stream in (process.stdout, process.stderr):
+                if stream is not None:
+                    stream.close()
+    assert process.returncode == 1
+    assert first["target"]["port"] == hosts[1].port and first["verdict"] == "ok"
+    assert json.loads(out)["target"]["port"] == hosts[0].port
+
+
 def test_exit_status_is_the_worst_check(pki: Pki, root: Path, tmp_path: Path) -> None:
     gauge = ConcurrencyGauge()
     with fleet(pki, [GOOD, GOOD, EXPIRED], gauge=gauge) as hosts:
