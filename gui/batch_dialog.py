@@ -22,11 +22,13 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRunnable,
     QSortFilterProxyModel,
     Qt,
+    QThreadPool,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -302,11 +304,65 @@ class BatchWorker(QObject):
             self.done.emit()
 
 
+class PdfWorker(QObject):
+    """Writes one PDF of several reports on a thread of Qt's pool: laying out dozens of reports
+    takes seconds, which the window must not freeze for. A Qt thread, not a Python one: text
+    layout starts Qt timers, which need the thread's own event dispatcher."""
+
+    progress = Signal(int, int)  # reports laid out, reports in all
+    ended = Signal(str, bool)  # what to say, written or not
+
+    def __init__(self, reports: list[CheckReport], path: Path, *, redact: bool) -> None:
+        super().__init__()
+        self.reports = reports
+        self.path = path
+        self.redact = redact
+        self.cancel_event = threading.Event()
+        self.finished = threading.Event()
+
+    def _progress(self, done: int, total: int) -> bool:
+        self.progress.emit(done, total)
+        return not self.cancel_event.is_set()
+
+    def run(self) -> None:
+        count = f"{len(self.reports)} report" + ("s" if len(self.reports) != 1 else "")
+        try:
+            self._write(count)
+        finally:
+            self.finished.set()
+
+    def _write(self, count: str) -> None:
+        from gui import pdf
+
+        try:
+            pages = pdf.export_reports(
+                self.reports, self.path, redact=self.redact, progress=self._progress
+            )
+        except pdf.ExportCancelled:
+            self.ended.emit("Cancelled: the PDF was not written.", False)
+        except OSError as exc:
+            self.ended.emit(f"Could not export the reports: {exc}", False)
+        except Exception as exc:  # a bug of ours: said, never a dead thread
+            self.ended.emit(f"Could not export the reports ({type(exc).__name__}).", False)
+        else:
+            self.ended.emit(f"Saved {count} ({pages} pages) to {visible(str(self.path))}.", True)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__()
+        self._work = work
+
+    def run(self) -> None:
+        self._work()
+
+
 class BatchDialog(QDialog):
     """Not modal: the main window shows the row chosen here while the list goes on."""
 
     reportChosen = Signal(object)  # CheckReport
     runEnded = Signal(str)  # "done" or "cancelled"
+    pdfEnded = Signal(bool)  # the PDF was written
 
     def __init__(
         self,
@@ -322,6 +378,9 @@ class BatchDialog(QDialog):
         self._cancelled = False
         self._problem = ""
         self._note = ""
+        self._pdf: PdfWorker | None = None
+        #: Ended or let-go PDF workers, referenced until their thread is over.
+        self._pdf_retired: list[PdfWorker] = []
 
         layout = QVBoxLayout(self)
         intro = QLabel(
@@ -464,6 +523,10 @@ class BatchDialog(QDialog):
         return True
 
     def cancel(self) -> None:
+        if self._pdf is not None:
+            self._pdf.cancel_event.set()
+            self.cancel_button.setEnabled(False)
+            self.status.setText("Cancelling the PDF…")
         if self._worker is not None:
             self._cancelled = True
             self._worker.cancel_event.set()
@@ -471,7 +534,9 @@ class BatchDialog(QDialog):
             self.status.setText("Cancelling…")
 
     def shutdown(self, timeout_s: float = 2.0) -> bool:
-        """Cancel and wait for the checks, at most ``timeout_s``; True when they ended."""
+        """Cancel and wait for the checks (and a PDF being written), at most ``timeout_s``
+        each; True when the checks ended."""
+        self._stop_pdf(timeout_s)
         worker, thread = self._worker, self._thread
         if worker is None or thread is None:
             return True
@@ -529,6 +594,7 @@ class BatchDialog(QDialog):
         self.status.setText(text + "." + self._note if self._note else text)
 
     def _set_running(self, running: bool) -> None:
+        running = running or self._pdf is not None or self._worker is not None
         self.check_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.list_edit.setReadOnly(running)
@@ -625,24 +691,59 @@ class BatchDialog(QDialog):
         if path:
             self.export_pdf(Path(path))
 
-    def export_pdf(self, path: Path, *, redact: bool = False) -> bool:
-        from gui import pdf
+    @property
+    def exporting(self) -> bool:
+        return self._pdf is not None
 
+    def export_pdf(self, path: Path, *, redact: bool = False) -> bool:
+        """Start writing the selected results to one PDF, in the background (``pdfEnded``
+        says how it ended); False when there is nothing to write or a PDF is being written."""
         reports = self.selected_reports()
         if not reports:
             self.status.setText("Select the rows to export first.")
             return False
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            pages = pdf.export_reports(reports, path, redact=redact)
-        except OSError as exc:
-            self.status.setText(f"Could not export the reports: {exc}")
+        if self._pdf is not None or self.running:
             return False
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        count = f"{len(reports)} report" + ("s" if len(reports) != 1 else "")
-        self.status.setText(f"Saved {count} ({pages} pages) to {visible(str(path))}.")
+        worker = PdfWorker(reports, path, redact=redact)
+        worker.progress.connect(self._on_pdf_progress)
+        worker.ended.connect(self._on_pdf_ended)
+        self._pdf = worker
+        self.status.setText(f"Writing the PDF: 0 of {len(reports)} reports laid out…")
+        self._set_running(True)
+        QThreadPool.globalInstance().start(_Runnable(worker.run))
         return True
+
+    def _on_pdf_progress(self, done: int, total: int) -> None:
+        if self._pdf is not None and self.sender() is self._pdf:
+            self.status.setText(f"Writing the PDF: {done} of {total} reports laid out…")
+
+    def _on_pdf_ended(self, text: str, written: bool) -> None:
+        if self._pdf is None or self.sender() is not self._pdf:
+            return
+        self._pdf.finished.wait(1.0)  # it has only returned left to do
+        self._retire_pdf()
+        self._set_running(False)
+        self.status.setText(text)
+        self.pdfEnded.emit(written)
+
+    def _stop_pdf(self, timeout_s: float) -> None:
+        if self._pdf is None:
+            return
+        worker = self._pdf
+        worker.cancel_event.set()
+        worker.finished.wait(timeout_s)
+        with contextlib.suppress(RuntimeError, TypeError):
+            worker.progress.disconnect()
+        with contextlib.suppress(RuntimeError, TypeError):
+            worker.ended.disconnect()
+        self._retire_pdf()
+
+    def _retire_pdf(self) -> None:
+        if self._pdf is not None:
+            self._pdf_retired = [w for w in self._pdf_retired if not w.finished.is_set()]
+            self._pdf_retired.append(self._pdf)
+        self._pdf = None
+        self._set_running(False)
 
     # -- closing
 

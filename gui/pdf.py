@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,6 +94,14 @@ _RULE = QColor("#c8ccd0")
 
 class ExportError(OSError):
     """The PDF could not be written (a folder that does not exist, no permission, ...)."""
+
+
+class ExportCancelled(ExportError):
+    """The person stopped a long export; nothing was written."""
+
+
+#: ``progress(done, total)``: False stops the export.
+Progress = Callable[[int, int], bool]
 
 
 def page_size_for_locale(locale: QLocale | None = None) -> QPageSize.PageSizeId:
@@ -335,13 +343,18 @@ def render_documents(
     redacted: bool = False,
     environment: Environment | None = None,
     page_size: QPageSize.PageSizeId | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Several reports in one PDF: the ``cover`` first (the many-hosts table), then each report
     from a new page, with its own running header and the page numbers counted over the whole
-    file. Returns the pages written; written as ``render_document`` writes one."""
+    file. Returns the pages written; written as ``render_document`` writes one.
+
+    ``progress(done, total)`` is called as each report is laid out; when it returns False the
+    export stops (ExportCancelled) and ``path`` is left as it was. Needs no GUI thread: Qt lays
+    out and paints text on a QPrinter from any thread."""
     with tempfile.TemporaryDirectory(prefix="hd-pdf-") as scratch:
         printed = Path(scratch) / "report.pdf"
-        pages = _print(reports, cover, printed, path, redacted, environment, page_size)
+        pages = _print(reports, cover, printed, path, redacted, environment, page_size, progress)
         try:
             data = printed.read_bytes()
         except OSError as exc:
@@ -453,6 +466,7 @@ def _print(
     redacted: bool,
     environment: Environment | None,
     page_size: QPageSize.PageSizeId | None,
+    progress: Progress | None = None,
 ) -> int:
     _require_app()
     printer, page = _printer(printed, page_size)
@@ -463,7 +477,10 @@ def _print(
         doc.setHtml(cover.html)
         _keep_together(doc, page.body_h, page.dpi)
         parts.append((doc, cover))
-    parts.extend(_report_document(r, printer, page, redacted, env) for r in reports)
+    for done, report in enumerate(reports, start=1):
+        parts.append(_report_document(report, printer, page, redacted, env))
+        if progress is not None and not progress(done, len(reports)):
+            raise ExportCancelled("the export was cancelled")
     printer.setDocName(parts[0][1].title if len(parts) == 1 else (cover or parts[0][1]).title)
     counts = [max(1, doc.pageCount()) for doc, _ in parts]
     pages = sum(counts)
@@ -500,7 +517,13 @@ def _print(
     return pages
 
 
-def export_reports(reports: Sequence[CheckReport], path: Path, *, redact: bool = False) -> int:
+def export_reports(
+    reports: Sequence[CheckReport],
+    path: Path,
+    *,
+    redact: bool = False,
+    progress: Progress | None = None,
+) -> int:
     """Several reports (the many-hosts dialog's selection) in one PDF: a first page with their
     table (from the redacted reports when ``redact``), then each report from a new page."""
     from core.batch import report_row
@@ -512,7 +535,7 @@ def export_reports(reports: Sequence[CheckReport], path: Path, *, redact: bool =
         reports = [redact_report(r)[0] for r in reports]
     rows = [report_row(r, number) for number, r in enumerate(reports, start=1)]
     cover = cover_document(rows, min(r.started_at for r in reports))
-    return render_documents(reports, Path(path), cover=cover, redacted=redact)
+    return render_documents(reports, Path(path), cover=cover, redacted=redact, progress=progress)
 
 
 def export_report(report: CheckReport, path: Path, *, redact: bool = False) -> int:

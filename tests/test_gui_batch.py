@@ -135,8 +135,22 @@ def test_exports_csv_and_one_pdf_of_the_selected(
     assert "no space left on device" in dialog.status.text()
 
     dialog.table.selectAll()
+    # Written in the background, cancellable: nothing is written when cancelled.
+    cancelled = tmp_path / "cancelled.pdf"
+    with qtbot.waitSignal(dialog.pdfEnded, timeout=RUN_MS) as ended:
+        assert dialog.export_pdf(cancelled)
+        assert dialog.exporting and not dialog.check_button.isEnabled()
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert ended.args == [False]
+    assert dialog.status.text() == "Cancelled: the PDF was not written."
+    assert not cancelled.exists()
+
     out = tmp_path / "reports.pdf"
-    assert dialog.export_pdf(out)
+    with qtbot.waitSignal(dialog.pdfEnded, timeout=RUN_MS) as ended:
+        assert dialog.export_pdf(out)
+    assert ended.args == [True]
+    assert dialog.status.text().startswith("Saved 3 reports (")
+    assert dialog.check_button.isEnabled()
     text = subprocess.run(
         ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
     ).stdout
