@@ -717,15 +717,12 @@ class MainWindow(QMainWindow):
     def show_report_from_list(self, report: CheckReport) -> None:
         """A row of the list, in the main panes, as if it had been checked here."""
         from core.untrusted import visible
-        from gui.models import plain_stage_lines
 
         if self.runner.running:
             self.show_status("A check is running here: cancel it to show the list's result.")
             return
         self.stage_model.reset()
         self.stage_model.set_results(report.stages)
-        for stage, line in plain_stage_lines(report, self.catalogue).items():
-            self.stage_model.set_plain_summary(stage, line)
         self.offline_name = ""
         self._check_again_from = None
         self._show_report(report)

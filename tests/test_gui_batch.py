@@ -9,11 +9,11 @@ import io
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.request import RequestSpec
@@ -39,26 +39,11 @@ pytestmark = pytest.mark.qt_log_ignore(
 )
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("pki"))
-
-
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
-    win = MainWindow(settings=settings, initial=initial)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) -> MainWindow:
+    return open_window(
+        RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    )
 
 
 def _column(dialog: BatchDialog, column: int) -> list[str]:
