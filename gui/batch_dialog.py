@@ -13,25 +13,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRunnable,
-    QSortFilterProxyModel,
-    Qt,
-    QThreadPool,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QThreadPool, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -45,316 +33,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.batch import (
-    DEFAULT_PARALLEL,
-    MAX_PARALLEL,
-    VERDICT_RANK,
-    BadLine,
-    BatchResult,
-    HostList,
-    Outcome,
-    TableRow,
-    table_row,
-)
-from core.models import CheckReport, Verdict
+from core.batch import DEFAULT_PARALLEL, MAX_PARALLEL, BatchResult
+from core.models import CheckReport
 from core.request import RequestSpec
-from core.untrusted import for_html, visible
-from gui import theme
+from core.untrusted import visible
+from gui.batch_model import (
+    CAUSE_COLUMN,
+    DAYS_COLUMN,
+    REPORT_ROLE,
+    SORT_ROLE,
+    TARGET_COLUMN,
+    VERDICT_COLUMN,
+    BatchModel,
+)
+from gui.batch_workers import BatchWorker, PdfWorker, Runnable
 
-Index = QModelIndex | QPersistentModelIndex
-SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 10
-REPORT_ROLE = int(Qt.ItemDataRole.UserRole) + 11
-
-COLUMNS = ("Verdict", "Target", "Main cause", "Days left")
-VERDICT_COLUMN, TARGET_COLUMN, CAUSE_COLUMN, DAYS_COLUMN = range(4)
-BAD_LINE = "bad line"
-_STATE_RANK = {"waiting": -2, "checking…": -1, BAD_LINE: 6}
-#: Rows without a leaf sort after every number of days, whichever way.
-_NO_DAYS = 10**9
-
-
-@dataclass
-class _Row:
-    """One line of the list as the table shows it now."""
-
-    line: int
-    target: str
-    state: str = "waiting"  # waiting, checking…, done, or BAD_LINE
-    row: TableRow | None = None
-    report: CheckReport | None = None
-    message: str = ""
-
-
-class BatchModel(QAbstractTableModel):
-    """The many-hosts table: one row per line of the list (bad lines included), filled as the
-    checks end. Targets and causes are shown as plain text, tooltips escaped."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[_Row] = []
-        self._by_job: list[int] = []
-
-    # -- filling
-
-    def reset(self, hosts: HostList) -> None:
-        self.beginResetModel()
-        rows = [_Row(j.line.number, visible(j.target.display(), limit=120)) for j in hosts.jobs]
-        for job, row in zip(hosts.jobs, rows, strict=True):
-            if job.target.connect_address:
-                row.target += f" via {visible(job.target.connect_address, limit=80)}"
-        self._by_job = list(range(len(rows)))
-        rows += [_bad_row(b) for b in hosts.bad]
-        self._rows = rows
-        self.endResetModel()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._rows, self._by_job = [], []
-        self.endResetModel()
-
-    def mark_started(self, job_index: int) -> None:
-        row = self._by_job[job_index]
-        self._rows[row].state = "checking…"
-        self._changed(row)
-
-    def set_result(self, result: BatchResult) -> None:
-        row = self._by_job[result.index]
-        entry = self._rows[row]
-        if result.outcome is Outcome.CANCELLED:
-            entry.state = "cancelled"
-        else:
-            entry.state = "done"
-            entry.row = table_row(result)
-            entry.report = result.report
-        self._changed(row)
-
-    def stop_waiting(self) -> None:
-        """After a cancel: the rows that never started say so."""
-        for number, entry in enumerate(self._rows):
-            if entry.state in ("waiting", "checking…"):
-                entry.state = "cancelled"
-                self._changed(number)
-
-    def _changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-
-    # -- reading
-
-    def table_rows(self, rows: list[int] | None = None) -> list[TableRow]:
-        """The rows that ended (a check's, or a bad line's), in the order asked."""
-        out = []
-        for number in rows if rows is not None else range(len(self._rows)):
-            entry = self._rows[number]
-            if entry.row is not None:
-                out.append(entry.row)
-            elif entry.state == BAD_LINE:
-                out.append(
-                    TableRow(entry.line, entry.target, BAD_LINE, None, None, None, entry.message)
-                )
-        return out
-
-    def report(self, row: int) -> CheckReport | None:
-        return self._rows[row].report
-
-    def counts(self) -> tuple[int, int, int]:
-        """(ended, failing, checks in all)."""
-        checks = [self._rows[r] for r in self._by_job]
-        ended = [r for r in checks if r.state in ("done",)]
-        failing = sum(
-            1 for r in ended if r.row is not None and VERDICT_RANK.get(r.row.verdict, 0) >= 2
-        )
-        return len(ended), failing, len(checks)
-
-    # -- the model
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        entry = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(entry, column)
-        if role == SORT_ROLE:
-            return self._sort_key(entry, column)
-        if role == REPORT_ROLE:
-            return entry.report
-        if role == Qt.ItemDataRole.ToolTipRole:
-            text = self._text(entry, column)
-            return f"<p>{for_html(text)}</p>" if text else None
-        if column == VERDICT_COLUMN and role in (
-            Qt.ItemDataRole.ForegroundRole,
-            Qt.ItemDataRole.BackgroundRole,
-        ):
-            verdict = _verdict(entry)
-            if verdict is None:
-                return None
-            tone = theme.tone(verdict, _palette())
-            return tone.foreground if role == Qt.ItemDataRole.ForegroundRole else tone.background
-        if column == DAYS_COLUMN and role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    @staticmethod
-    def _text(entry: _Row, column: int) -> str:
-        row = entry.row
-        if column == TARGET_COLUMN:
-            return entry.target
-        if column == VERDICT_COLUMN:
-            return row.verdict if row is not None else entry.state
-        if column == CAUSE_COLUMN:
-            if entry.state == BAD_LINE:
-                return f"line {entry.line}: {entry.message}"
-            if row is None:
-                return ""
-            if row.cause_title:
-                return row.cause_title
-            return row.problem or ("—" if row.verdict == "ok" else "")
-        if column == DAYS_COLUMN:
-            return "" if row is None or row.days_left is None else str(row.days_left)
-        return ""
-
-    @staticmethod
-    def _sort_key(entry: _Row, column: int) -> Any:
-        row = entry.row
-        if column == VERDICT_COLUMN:
-            if row is None:
-                return _STATE_RANK.get(entry.state, 2)
-            return VERDICT_RANK.get(row.verdict, 2)
-        if column == DAYS_COLUMN:
-            return _NO_DAYS if row is None or row.days_left is None else row.days_left
-        if column == TARGET_COLUMN:
-            return entry.target.lower()
-        return BatchModel._text(entry, column).lower()
-
-
-def _verdict(entry: _Row) -> Verdict | None:
-    if entry.row is None:
-        return Verdict.ERROR if entry.state == BAD_LINE else None
-    with contextlib.suppress(ValueError):
-        return Verdict(entry.row.verdict)
-    return Verdict.ERROR if entry.row.verdict in ("failed", "timed out") else None
-
-
-def _bad_row(bad: BadLine) -> _Row:
-    return _Row(bad.number, visible(bad.text, limit=120), BAD_LINE, message=bad.message)
-
-
-def _palette() -> Any:
-    app = QApplication.instance()
-    from PySide6.QtGui import QPalette
-
-    return app.palette() if isinstance(app, QApplication) else QPalette()
-
-
-class BatchWorker(QObject):
-    """Runs one list on a Python thread of its own (see gui.worker.CheckWorker for why not a
-    QThread) and reports each check's start and end through signals, queued to the dialog."""
-
-    started = Signal(int)
-    result = Signal(object)  # BatchResult
-    problem = Signal(str)  # the run could not start: the CA file, the client certificate
-    done = Signal()
-
-    def __init__(self, hosts: HostList, spec: RequestSpec, parallel: int) -> None:
-        super().__init__()
-        self.hosts = hosts
-        self.spec = spec
-        self.parallel = parallel
-        self.cancel_event = threading.Event()
-
-    def run(self) -> None:
-        from core.batch import run_batch, with_credentials
-        from core.request import RequestError, load_credentials, load_trust
-
-        try:
-            hosts = with_credentials(self.hosts, load_credentials(self.spec, prompt=False))
-            stores = load_trust(hosts.jobs[0].options)
-            batch = run_batch(
-                hosts.jobs,
-                parallel=self.parallel,
-                stores=stores,
-                cancel=self.cancel_event,
-                on_start=self.started.emit,
-            )
-            with contextlib.closing(batch):
-                for result in batch:
-                    self.result.emit(result)
-        except RequestError as exc:
-            self.problem.emit(exc.words("window"))
-        except Exception as exc:  # a bug of ours: said in the dialog, never a dead thread
-            self.problem.emit(f"Something went wrong inside the checks ({type(exc).__name__}).")
-        finally:
-            self.done.emit()
-
-
-class PdfWorker(QObject):
-    """Writes one PDF of several reports on a thread of Qt's pool: laying out dozens of reports
-    takes seconds, which the window must not freeze for. A Qt thread, not a Python one: text
-    layout starts Qt timers, which need the thread's own event dispatcher."""
-
-    progress = Signal(int, int)  # reports laid out, reports in all
-    ended = Signal(str, bool)  # what to say, written or not
-
-    def __init__(self, reports: list[CheckReport], path: Path, *, redact: bool) -> None:
-        super().__init__()
-        self.reports = reports
-        self.path = path
-        self.redact = redact
-        self.cancel_event = threading.Event()
-        self.finished = threading.Event()
-
-    def _progress(self, done: int, total: int) -> bool:
-        self.progress.emit(done, total)
-        return not self.cancel_event.is_set()
-
-    def run(self) -> None:
-        count = f"{len(self.reports)} report" + ("s" if len(self.reports) != 1 else "")
-        try:
-            self._write(count)
-        finally:
-            self.finished.set()
-
-    def _write(self, count: str) -> None:
-        from gui import pdf
-
-        try:
-            pages = pdf.export_reports(
-                self.reports, self.path, redact=self.redact, progress=self._progress
-            )
-        except pdf.ExportCancelled:
-            self.ended.emit("Cancelled: the PDF was not written.", False)
-        except OSError as exc:
-            self.ended.emit(f"Could not export the reports: {exc}", False)
-        except Exception as exc:  # a bug of ours: said, never a dead thread
-            self.ended.emit(f"Could not export the reports ({type(exc).__name__}).", False)
-        else:
-            self.ended.emit(f"Saved {count} ({pages} pages) to {visible(str(self.path))}.", True)
-
-
-class _Runnable(QRunnable):
-    def __init__(self, work: Callable[[], None]) -> None:
-        super().__init__()
-        self._work = work
-
-    def run(self) -> None:
-        self._work()
+__all__ = [
+    "CAUSE_COLUMN",
+    "DAYS_COLUMN",
+    "TARGET_COLUMN",
+    "VERDICT_COLUMN",
+    "BatchDialog",
+    "BatchModel",
+]
 
 
 class BatchDialog(QDialog):
@@ -710,7 +411,7 @@ class BatchDialog(QDialog):
         self._pdf = worker
         self.status.setText(f"Writing the PDF: 0 of {len(reports)} reports laid out…")
         self._set_running(True)
-        QThreadPool.globalInstance().start(_Runnable(worker.run))
+        QThreadPool.globalInstance().start(Runnable(worker.run))
         return True
 
     def _on_pdf_progress(self, done: int, total: int) -> None:
