@@ -341,6 +341,18 @@ def report_row(report: CheckReport, line: int, catalogue: Catalogue | None = Non
     )
 
 
+BAD_LINE = "bad line"
+
+
+def bad_line_row(bad: BadLine) -> TableRow:
+    """A line that names no target, as the table shows it: its text and why."""
+    from core.untrusted import visible
+
+    return TableRow(
+        bad.number, visible(bad.text, limit=120), BAD_LINE, None, None, None, bad.message
+    )
+
+
 def _target_text(target: Target) -> str:
     text = target.display()
     if target.connect_address:
@@ -357,4 +369,5 @@ VERDICT_RANK = {
     "timed out": 3,
     "failed": 4,
     "critical": 5,
+    "bad line": 6,
 }

@@ -30,6 +30,7 @@ from core.batch import (
     HostListError,
     Outcome,
     ParallelError,
+    bad_line_row,
     parse_parallel,
     plan,
     run_batch,
@@ -254,7 +255,12 @@ def _finish(
     ended = sorted(
         (r for r in results if r.outcome is not Outcome.CANCELLED), key=lambda r: r.index
     )
-    rows = [table_row(r) for r in ended]
+    # Every line of the list, in its order: the bad ones too (stderr said why, the table
+    # keeps the record whole).
+    rows = sorted(
+        [*(table_row(r) for r in ended), *(bad_line_row(b) for b in hosts.bad)],
+        key=lambda row: row.line,
+    )
     if not args.json and rows:
         import shutil
 

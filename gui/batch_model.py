@@ -14,7 +14,17 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 
-from core.batch import VERDICT_RANK, BadLine, BatchResult, HostList, Outcome, TableRow, table_row
+from core.batch import (
+    BAD_LINE,
+    VERDICT_RANK,
+    BadLine,
+    BatchResult,
+    HostList,
+    Outcome,
+    TableRow,
+    bad_line_row,
+    table_row,
+)
 from core.models import CheckReport, Verdict
 from core.untrusted import for_html, visible
 from gui import theme
@@ -25,7 +35,6 @@ REPORT_ROLE = int(Qt.ItemDataRole.UserRole) + 11
 
 COLUMNS = ("Verdict", "Target", "Main cause", "Days left")
 VERDICT_COLUMN, TARGET_COLUMN, CAUSE_COLUMN, DAYS_COLUMN = range(4)
-BAD_LINE = "bad line"
 _STATE_RANK = {"waiting": -2, "checking…": -1, BAD_LINE: 6}
 #: Rows without a leaf sort after every number of days, whichever way.
 _NO_DAYS = 10**9
@@ -105,10 +114,7 @@ class BatchModel(QAbstractTableModel):
             entry = self._rows[number]
             if entry.row is not None:
                 out.append(entry.row)
-            elif entry.state == BAD_LINE:
-                out.append(
-                    TableRow(entry.line, entry.target, BAD_LINE, None, None, None, entry.message)
-                )
+
         return out
 
     def report(self, row: int) -> CheckReport | None:
@@ -207,11 +213,13 @@ def _verdict(entry: _Row) -> Verdict | None:
         return Verdict.ERROR if entry.state == BAD_LINE else None
     with contextlib.suppress(ValueError):
         return Verdict(entry.row.verdict)
-    return Verdict.ERROR if entry.row.verdict in ("failed", "timed out") else None
+    return Verdict.ERROR if entry.row.verdict in ("failed", "timed out", BAD_LINE) else None
 
 
 def _bad_row(bad: BadLine) -> _Row:
-    return _Row(bad.number, visible(bad.text, limit=120), BAD_LINE, message=bad.message)
+    return _Row(
+        bad.number, visible(bad.text, limit=120), BAD_LINE, bad_line_row(bad), message=bad.message
+    )
 
 
 def _palette() -> Any:

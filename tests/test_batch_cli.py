@@ -145,7 +145,14 @@ def test_fifty_hosts(pki: Pki, root_file: Path, tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
     # The table, in the list's order, with the same verdicts and the days left.
-    rows = list(csv.DictReader(io.StringIO(table.read_text())))
+    every = list(csv.DictReader(io.StringIO(table.read_text())))
+    # Every line of the list in its order, the bad ones with their line numbers and reasons.
+    assert [int(r["line"]) for r in every] == sorted(int(r["line"]) for r in every)
+    bad_rows = [r for r in every if r["verdict"] == "bad line"]
+    assert [(int(r["line"]), r["target"]) for r in bad_rows] == sorted(bad.items())
+    for row in bad_rows:
+        assert BAD_LINES[row["target"]] in row["problem"]
+    rows = [r for r in every if r["verdict"] != "bad line"]
     assert [r["target"] for r in rows] == [
         h.line.split()[0] if h.kind is not WRONG_NAME_VIA else f"{h.line.split()[0]} via 127.0.0.1"
         for h in hosts
