@@ -15,7 +15,8 @@ HELP_TEXT = (
     "clock with the correct time.\n\n"
     "Options: a different port, an address to connect to, your company's CA file, a "
     "client certificate, and a timeout. File → Open certificate file checks a certificate "
-    "without a connection (you can also drop a file on the window).\n\n"
+    "without a connection (you can also drop a file on the window). Check → Check several… "
+    "checks a list of servers at once and shows them in one table.\n\n"
     "Shortcuts: Ctrl+L host field · Ctrl+R check again · Esc cancel · Ctrl+E export · "
     "F1 this help."
 )
