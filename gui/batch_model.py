@@ -11,8 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from core.batch import (
     BAD_LINE,
@@ -28,6 +27,8 @@ from core.batch import (
 from core.models import CheckReport, Verdict
 from core.untrusted import for_html, visible
 from gui import theme
+from gui.models import HeaderedTable
+from gui.widgets import app_palette
 
 Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 10
@@ -52,9 +53,11 @@ class _Row:
     message: str = ""
 
 
-class BatchModel(QAbstractTableModel):
+class BatchModel(HeaderedTable):
     """The many-hosts table: one row per line of the list (bad lines included), filled as the
     checks end. Targets and causes are shown as plain text, tooltips escaped."""
+
+    _headers = COLUMNS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -137,17 +140,6 @@ class BatchModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
@@ -169,7 +161,7 @@ class BatchModel(QAbstractTableModel):
             verdict = _verdict(entry)
             if verdict is None:
                 return None
-            tone = theme.tone(verdict, _palette())
+            tone = theme.tone(verdict, app_palette())
             return tone.foreground if role == Qt.ItemDataRole.ForegroundRole else tone.background
         if column == DAYS_COLUMN and role == Qt.ItemDataRole.TextAlignmentRole:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -220,10 +212,3 @@ def _bad_row(bad: BadLine) -> _Row:
     return _Row(
         bad.number, visible(bad.text, limit=120), BAD_LINE, bad_line_row(bad), message=bad.message
     )
-
-
-def _palette() -> Any:
-    app = QApplication.instance()
-    from PySide6.QtGui import QPalette
-
-    return app.palette() if isinstance(app, QApplication) else QPalette()

@@ -12,7 +12,8 @@ from core.models import CertificateInfo, Severity
 from core.render.labels import cert_name, chain_parents, days_text
 from core.untrusted import visible
 from gui import theme
-from gui.models import OBJECT_ROLE, app_palette, tooltip
+from gui.models import OBJECT_ROLE, tooltip
+from gui.widgets import app_palette
 
 
 class CertificateModel(QStandardItemModel):

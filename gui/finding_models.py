@@ -12,7 +12,8 @@ from core.models import Finding, Severity
 from core.render.labels import evidence_label
 from core.untrusted import visible
 from gui import theme
-from gui.models import OBJECT_ROLE, Cell, RowsModel, app_palette, tooltip
+from gui.models import OBJECT_ROLE, Cell, RowsModel, tooltip
+from gui.widgets import app_palette
 
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.ERROR, Severity.WARNING, Severity.INFO)
 

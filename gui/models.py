@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from core.untrusted import for_html
 
@@ -25,11 +24,6 @@ ROOT_INDEX = QModelIndex()
 
 #: Custom roles: the engine object behind a row.
 OBJECT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
-
-
-def app_palette() -> QPalette:
-    app = QApplication.instance()
-    return app.palette() if isinstance(app, QApplication) else QPalette()
 
 
 def tooltip(text: str) -> str:

@@ -12,7 +12,8 @@ from core.render.labels import STRENGTH_WORDS, suite_strength
 from core.untrusted import visible
 from core.wire.records import VERSION_LABELS, TlsVersion, human_version
 from gui import theme
-from gui.models import Cell, RowsModel, app_palette
+from gui.models import Cell, RowsModel
+from gui.widgets import app_palette
 
 #: Newest first, as the Protocols pane lists them.
 VERSION_ORDER = tuple(reversed(VERSION_LABELS))

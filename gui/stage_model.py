@@ -16,7 +16,8 @@ from core.render.stages import STATUS_MARKS, event_line, format_ms, stage_line, 
 from core.stage_words import load_stage_words
 from core.untrusted import visible
 from gui import theme
-from gui.models import OBJECT_ROLE, ROOT_INDEX, HeaderedTable, Index, app_palette, tooltip
+from gui.models import OBJECT_ROLE, ROOT_INDEX, HeaderedTable, Index, tooltip
+from gui.widgets import app_palette
 
 STAGE_ORDER: tuple[StageId, ...] = (
     StageId.RESOLVE,
