@@ -20,7 +20,7 @@ from core.cli import main
 from core.diagnose import run_check
 from core.models import CheckOptions, FindingId, Target
 from core.probe.net import ResolveError
-from tests.cli_args import check_args
+from tests.cli_args import check_args, run_app
 from tests.evidence import assert_documented
 from tests.http_servers import http_server, ocsp_responder
 from tests.pki import DAY, NOW, Issued, Pki, make_ca, make_leaf, make_self_signed, make_sha1_leaf
@@ -280,34 +280,12 @@ def test_root_only_the_os_trusts_is_suspected(pki: Pki, tmp_path: Path) -> None:
     """The OS store is what OpenSSL would use, which honours SSL_CERT_FILE: a root placed there
     and absent from Mozilla's list is how a corporate or antivirus proxy looks."""
     import os
-    import subprocess
-    import sys
 
     os_store = pki.write_root(tmp_path)
     leaf = pki.leaf()
     env = dict(os.environ, SSL_CERT_FILE=str(os_store), SSL_CERT_DIR=str(tmp_path))
     with serve([leaf, pki.intermediate], leaf) as server:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "handshake_doctor",
-                "check",
-                "localhost",
-                "--connect",
-                server.address,
-                "--json",
-                "--quick",
-                "--no-network-time",
-                "--timeout",
-                "3",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        result = run_app(*check_args(server.address, None, "--json"), env=env)
     report = json.loads(result.stdout)
     assert report["trust"] == {"mozilla": False, "os": True, "custom": None}
     assert ids(report) == ["interception-suspected"]
