@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 
 from core.cli import main
-from tests.pki import DAY, NOW, Pki
+from tests.pki import DAY, NOW, Issued, Pki
 
 
 def inspect(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -20,6 +20,13 @@ def inspect(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[s
     out = capsys.readouterr()
     assert "Traceback" not in out.err
     return code, json.loads(out.out) if out.out else {}
+
+
+def chain_and_root(pki: Pki, leaf: Issued, folder: Path) -> tuple[Path, Path]:
+    """The leaf and its intermediate in a PEM file, as a server would send them, and the root."""
+    chain = folder / "chain.pem"
+    chain.write_bytes(leaf.pem + pki.intermediate.pem)
+    return chain, pki.write_root(folder)
 
 
 def ids(report: dict[str, Any]) -> list[str]:
@@ -67,9 +74,7 @@ def test_at_moves_the_validation_time(
     capsys: pytest.CaptureFixture[str], pki: Pki, tmp_path: Path
 ) -> None:
     leaf = pki.leaf(["www.example.test"], not_before=NOW - DAY, not_after=NOW + 40 * DAY)
-    chain = tmp_path / "chain.pem"
-    chain.write_bytes(leaf.pem + pki.intermediate.pem)
-    root = pki.write_root(tmp_path)
+    chain, root = chain_and_root(pki, leaf, tmp_path)
     later = (NOW + 60 * DAY).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     soon = (NOW + 20 * DAY).isoformat()
     common = [
@@ -90,9 +95,7 @@ def test_host_mismatch_and_no_host(
     capsys: pytest.CaptureFixture[str], pki: Pki, tmp_path: Path
 ) -> None:
     leaf = pki.leaf(["www.example.test"])
-    chain = tmp_path / "chain.pem"
-    chain.write_bytes(leaf.pem + pki.intermediate.pem)
-    root = pki.write_root(tmp_path)
+    chain, root = chain_and_root(pki, leaf, tmp_path)
     common = [str(chain), "--ca-file", str(root), "--no-default-trust"]
     code, other = inspect(capsys, *common, "--host", "mail.example.test")
     assert (code, ids(other)) == (1, ["hostname-mismatch"])
@@ -104,8 +107,7 @@ def test_default_trust_does_not_know_a_private_root(
     capsys: pytest.CaptureFixture[str], pki: Pki, tmp_path: Path
 ) -> None:
     leaf = pki.leaf(["www.example.test"])
-    chain = tmp_path / "chain.pem"
-    chain.write_bytes(leaf.pem + pki.intermediate.pem)
+    chain, _ = chain_and_root(pki, leaf, tmp_path)
     code, report = inspect(capsys, str(chain), "--host", "www.example.test")
     assert code == 1
     assert ids(report) == ["untrusted-root"]
@@ -117,9 +119,7 @@ def test_text_output_escapes_hostile_subjects(
 ) -> None:
     hostile = "evil\x1b[31m\u202etxt.exe<b>"
     leaf = pki.leaf(["www.example.test"], cn=hostile)
-    chain = tmp_path / "chain.pem"
-    chain.write_bytes(leaf.pem + pki.intermediate.pem)
-    root = pki.write_root(tmp_path)
+    chain, root = chain_and_root(pki, leaf, tmp_path)
     assert main(["inspect", str(chain), "--ca-file", str(root), "--no-default-trust"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\u202e" not in out
