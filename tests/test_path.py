@@ -308,6 +308,11 @@ def _pump(a: socket.socket, b: socket.socket, stop: threading.Event) -> None:
                 key.data.sendall(data)
 
 
+def _through(relay: SniRelay, root_file: Path) -> tuple[str, ...]:
+    """The options of a check that reaches the test server through the SNI filter."""
+    return ("--connect", relay.address, "--ca-file", str(root_file))
+
+
 def test_reset_on_this_name_only_is_sni_filtered(
     capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
 ) -> None:
@@ -315,14 +320,7 @@ def test_reset_on_this_name_only_is_sni_filtered(
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as backend:
         relay = SniRelay("blocked.test", backend.port)
         with relay:
-            code, report = check(
-                capsys,
-                "blocked.test",
-                "--connect",
-                relay.address,
-                "--ca-file",
-                str(root_file),
-            )
+            code, report = check(capsys, "blocked.test", *_through(relay, root_file))
     assert ids(report)[0] == "sni-filtered" and code == 1
     finding = report["findings"][0]
     assert finding["evidence"]["how"] == "reset"
@@ -345,15 +343,7 @@ def test_silence_on_this_name_only_is_sni_filtered(
         SniRelay("blocked.test", backend.port, silent=True) as relay,
     ):
         started = time.monotonic()
-        code, report = check(
-            capsys,
-            "blocked.test",
-            "--connect",
-            relay.address,
-            "--ca-file",
-            str(root_file),
-            timeout="1",
-        )
+        code, report = check(capsys, "blocked.test", *_through(relay, root_file), timeout="1")
         took = time.monotonic() - started
     assert ids(report)[0] == "sni-filtered" and code == 1, report["path"]["sni_retries"]
     assert report["findings"][0]["evidence"]["how"] == "no answer"

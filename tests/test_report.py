@@ -22,6 +22,7 @@ from core.cli import main as cli_main
 from core.diagnose import run_check
 from core.models import CheckOptions, CheckReport, Target
 from core.untrusted import visible
+from tests.cli_args import check_args
 from tests.pki import DAY, NOW, Issued, Pki, PrivateKey, make_ca, make_leaf
 from tests.tls_servers import TlsConfig, tls_server
 
@@ -317,21 +318,8 @@ def test_report_command_writes_the_pdf(
     leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 3 * DAY)
     out = tmp_path / "ticket.pdf"
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        code = main(
-            [
-                "report",
-                "localhost",
-                "--connect",
-                server.address,
-                "--ca-file",
-                str(root_file),
-                "--no-network-time",
-                "--timeout",
-                "3",
-                "-o",
-                str(out),
-            ]
-        )
+        args = check_args(server.address, root_file, "-o", str(out), quick=False)
+        code = main(["report", *args[1:]])
     captured = capsys.readouterr()
     assert code == 1, captured.err  # like check: a problem was found
     assert out.exists() and "verdict error" in captured.out
@@ -351,8 +339,7 @@ def test_report_onto_a_full_disk_says_it_was_not_written(
     out = tmp_path / "report.pdf"
     out.symlink_to("/dev/full")
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        args = ["--connect", server.address, "--ca-file", str(root_file), "--no-network-time"]
-        code = main(["report", "localhost", *args, "--quick", "-o", str(out)])
+        code = main(["report", *check_args(server.address, root_file, "-o", str(out))[1:]])
     captured = capsys.readouterr()
     assert code == 2
     assert captured.out == ""
