@@ -131,25 +131,8 @@ def private_tempdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def _check(
     capsys: pytest.CaptureFixture[str], secrets: Secrets, address: str, cert: Path, *extra: str
 ) -> tuple[int, str, str]:
-    code = main(
-        [
-            "check",
-            "localhost",
-            "--connect",
-            address,
-            "--ca-file",
-            str(secrets.root_file),
-            "--client-cert",
-            str(cert),
-            "--client-cert-password-env",
-            PASSWORD_ENV,
-            "--no-network-time",
-            "--quick",
-            "--timeout",
-            "3",
-            *extra,
-        ]
-    )
+    client = ("--client-cert", str(cert), "--client-cert-password-env", PASSWORD_ENV)
+    code = main(check_args(address, secrets.root_file, *client, *extra))
     out = capsys.readouterr()
     return code, out.out, out.err
 

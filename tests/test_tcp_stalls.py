@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from core.cli import main
+from tests.cli_args import check_args
 from tests.pki import Pki
 from tests.tls_servers import (
     Handler,
@@ -63,15 +64,7 @@ def _bio_server(ctx: ssl.SSLContext, seen: list[bytes]) -> Handler:
 
 
 def test_date_request_travels_with_the_finished(tmp_path: Path) -> None:
-    pki = Pki()
-    leaf = pki.leaf()
-    root = pki.write_root(tmp_path)
-    ctx = make_server_context(
-        TlsConfig([leaf, pki.intermediate], leaf, min_version=ssl.TLSVersion.TLSv1_3), tmp_path
-    )
-    seen: list[bytes] = []
-    with raw_server(_bio_server(ctx, seen), lifetime=20) as server:
-        out = _check(server.address, root)
+    out, seen = _check_against({"min_version": ssl.TLSVersion.TLSv1_3}, tmp_path)
     assert out["handshake"]["protocol"] == "TLSv1.3"
     assert seen and seen[0].startswith(b"HEAD / HTTP/1.1\r\n"), seen
     assert out["clock"]["reference"] == "http-date"
@@ -83,36 +76,29 @@ def _check(address: str, root: Path) -> dict[str, object]:
 
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        code = main(
-            [
-                "check",
-                "localhost",
-                "--connect",
-                address,
-                "--ca-file",
-                str(root),
-                "--json",
-                "--quick",
-                "--no-network-time",
-            ]
-        )
+        code = main(check_args(address, root, "--json"))
     assert code == 0, buffer.getvalue()
     result = json.loads(buffer.getvalue())
     assert isinstance(result, dict)
     return result
 
 
+def _check_against(
+    version: dict[str, ssl.TLSVersion], folder: Path
+) -> tuple[dict[str, object], list[bytes]]:
+    """A quick check of a server that reads requests by hand (``seen``), at one TLS version."""
+    pki = Pki()
+    leaf = pki.leaf()
+    root = pki.write_root(folder)
+    ctx = make_server_context(TlsConfig([leaf, pki.intermediate], leaf, **version), folder)
+    seen: list[bytes] = []
+    with raw_server(_bio_server(ctx, seen), lifetime=20) as server:
+        return _check(server.address, root), seen
+
+
 def test_tls12_date_still_read(tmp_path: Path) -> None:
     """In TLS 1.2 our Finished goes before the server's, so there is nothing to join; the
     request follows the handshake and the Date is read as before."""
-    pki = Pki()
-    leaf = pki.leaf()
-    root = pki.write_root(tmp_path)
-    ctx = make_server_context(
-        TlsConfig([leaf, pki.intermediate], leaf, max_version=ssl.TLSVersion.TLSv1_2), tmp_path
-    )
-    seen: list[bytes] = []
-    with raw_server(_bio_server(ctx, seen), lifetime=20) as server:
-        out = _check(server.address, root)
+    out, _ = _check_against({"max_version": ssl.TLSVersion.TLSv1_2}, tmp_path)
     assert out["handshake"]["protocol"] == "TLSv1.2"
     assert out["clock"]["reference"] == "http-date"
