@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clock import clock_findings, is_skewed
@@ -40,6 +41,9 @@ from core.route import (
     SniRetry,
     blocking_answers,
 )
+
+if TYPE_CHECKING:  # the overlap analysis is imported where a cause needs it
+    from core.analyze.overlap import ClientProfile
 
 #: The findings that say what is wrong with a chain itself.
 CHAIN_ERRORS = frozenset(
@@ -86,6 +90,9 @@ class Observations:
     direct_issuer: str | None = None
     proxied_issuer: str | None = None
     portal: PortalResult | None = None
+    #: This computer's client (run_check builds it once, from the local TLS library, where a
+    #: cause needs it): what a failed handshake's alert is measured against.
+    local_client: ClientProfile | None = None
 
 
 def _looks_like(first: bytes) -> str:
@@ -326,16 +333,17 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     legacy = obs.legacy
     if hs is None or legacy is None or not legacy.ok:
         return []
-    # The prober's modules, loaded only for this rare case (a fresh quick check needs none).
+    local = obs.local_client
+    if local is None:
+        return []
+    # The analysis's module, loaded only for this rare case (a fresh quick check needs none).
     from core.analyze.overlap import (
         analyze_overlap,
         enumeration_from_handshake,
         explain_alert,
         load_client_profiles,
-        local_client_profile,
     )
 
-    local = local_client_profile()
     server = enumeration_from_handshake(legacy.protocol, legacy.cipher or legacy.cipher_openssl)
     cause = explain_alert(hs.alert, server, local)
     if cause is None:

@@ -84,6 +84,7 @@ from core.trust import TrustStores, build_stores
 from core.wire.records import VERSION_LABELS, contract_label
 
 if TYPE_CHECKING:
+    from core.analyze.overlap import ClientProfile
     from core.analyze.portal import (
         PortalResult,
     )  # the modules themselves are imported where a check needs them
@@ -277,6 +278,7 @@ def run_check(
         direct_issuer=direct.leaf_issuer if direct is not None else None,
         proxied_issuer=_leaf_issuer(hs) if proxy is not None else None,
         portal=portal,
+        local_client=overlap.local if overlap else _local_client_for(hs, obs.legacy),
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
     if findings is None:
@@ -333,6 +335,18 @@ def _blame_chain(stages: _Stages, findings: tuple[Finding, ...]) -> None:
         received=result.facts.get("received"),
         finding=blame.id.value,
     )
+
+
+def _local_client_for(
+    hs: HandshakeObservation | None, legacy: HandshakeObservation | None
+) -> ClientProfile | None:
+    """This computer's client, read from the TLS library only where a cause needs it without an
+    enumeration: the default handshake failed and a permissive one got through."""
+    if hs is None or hs.ok or legacy is None or not legacy.ok:
+        return None
+    from core.analyze.overlap import local_client_profile
+
+    return local_client_profile()
 
 
 def _with_iana(hs: HandshakeObservation) -> HandshakeObservation:
@@ -1047,6 +1061,8 @@ class _Overlap:
     findings: tuple[Finding, ...]
     #: The prober's first note (a timeout, a reset...), for a stage summary.
     note: str = ""
+    #: This computer's client, as the overlap measured it.
+    local: ClientProfile | None = None
 
 
 def _protocols(
@@ -1092,7 +1108,8 @@ def _protocols(
             progress=lambda done, total: stages.tick(StageId.PROTOCOLS, done, total),
             dial=dial,
         )
-        result = analyze_overlap(scan, local_client_profile(), load_client_profiles())
+        local = local_client_profile()
+        result = analyze_overlap(scan, local, load_client_profiles())
         return _Overlap(
             protocols=dict(result.protocols),
             ciphers={k: tuple(v) for k, v in result.ciphers.items()},
@@ -1101,6 +1118,7 @@ def _protocols(
             clients=tuple(result.clients),
             findings=tuple(result.findings),
             note=scan.errors[0] if scan.errors else "",
+            local=local,
         )
 
     overlap = _guarded("protocols", errors, work, None)

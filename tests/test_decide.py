@@ -65,6 +65,9 @@ def failed(failure: NetworkFailure, **kw: object) -> HandshakeObservation:
 
 
 def observe(**kw: object) -> Observations:
+    from core.analyze.overlap import local_client_profile
+
+    kw.setdefault("local_client", local_client_profile())
     return Observations(target=TARGET, local_now=NOW, **kw)  # type: ignore[arg-type]
 
 
@@ -179,6 +182,17 @@ ROWS = [
             _first(f).evidence["server_versions"] == ("TLS 1.0",)
             and _names_of_clients(_first(f).evidence["clients_that_connect"])
         ),
+    ),
+    Row(
+        # run_check hands decide this computer's client; without it nothing is measured
+        # against the alert, which stays the finding.
+        "without-this-computers-client-the-alert-stays-the-finding",
+        lambda: observe(
+            handshake=failed(NetworkFailure.TLS_ALERT, alert="protocol_version"),
+            legacy=ok_handshake(protocol="TLSv1"),
+            local_client=None,
+        ),
+        ["tls-alert"],
     ),
     Row(
         "this-computer-refusing-an-old-version-without-an-alert",
