@@ -76,6 +76,16 @@ def test_good_server_has_no_findings(
     assert code == 0
     assert report["findings"] == []
     assert report["verdict"] == "ok"
+    # Scripts read a step's outcome and facts as data; ``summary`` stays, worded from them.
+    stages = {s["stage"]: s for s in report["stages"]}
+    connect = stages["connect"]
+    address, port = server.address.rsplit(":", 1)
+    assert connect["outcome"] == "connected"
+    assert connect["facts"] == {"address": address, "port": int(port)}
+    assert connect["summary"] == f"connected to {address}:{port}"
+    assert stages["handshake"]["facts"]["protocol"] == "TLSv1.3"  # the JSON's own names
+    assert stages["protocols"]["outcome"] == "protocols-quick"
+    assert stages["protocols"]["facts"] == {}
     hs = report["handshake"]
     assert hs["ok"] and hs["protocol"] == "TLSv1.3"
     assert hs["cipher"].startswith("TLS_")
@@ -603,20 +613,3 @@ def test_the_handshake_names_its_key_exchange_group(
         _, report = check_json(capsys, server.address, root_file)
     group = report["handshake"]["group"]
     assert group in GROUP_NAMES.values(), where
-
-
-def test_json_steps_carry_their_outcome_and_facts(
-    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
-) -> None:
-    """Scripts read a step's outcome and facts as data; ``summary`` stays, worded from them."""
-    leaf = pki.leaf()
-    with serve([leaf, pki.intermediate], leaf) as server:
-        _, report = check_json(capsys, server.address, root_file)
-    steps = {s["stage"]: s for s in report["stages"]}
-    connect = steps["connect"]
-    address, port = server.address.rsplit(":", 1)
-    assert connect["outcome"] == "connected"
-    assert connect["facts"] == {"address": address, "port": int(port)}
-    assert connect["summary"] == f"connected to {address}:{port}"
-    assert steps["handshake"]["facts"]["protocol"] == "TLSv1.3"  # the JSON's own names
-    assert steps["protocols"]["outcome"] == "protocols-quick" and steps["protocols"]["facts"] == {}
