@@ -19,15 +19,8 @@ from gui import theme
 from gui.models import OBJECT_ROLE, ROOT_INDEX, HeaderedTable, Index, tooltip
 from gui.widgets import app_palette
 
-STAGE_ORDER: tuple[StageId, ...] = (
-    StageId.RESOLVE,
-    StageId.PROXY,
-    StageId.CONNECT,
-    StageId.HANDSHAKE,
-    StageId.CERTIFICATES,
-    StageId.CLOCK,
-    StageId.PROTOCOLS,
-)
+#: The rows, in the order a check takes its steps (StageId's own order, as the report's).
+STAGE_ORDER: tuple[StageId, ...] = tuple(StageId)
 #: Steps only some checks have (the Proxy step, through a proxy): pending means "not part of
 #: this check", and the window hides them.
 OPTIONAL_STAGES = frozenset({StageId.PROXY})
