@@ -42,7 +42,6 @@ from core.request import RequestProblem
 from core.stage_words import (
     RESOURCE_NAME,
     RESOURCE_PACKAGE,
-    StageWords,
     parse_choices,
     parse_stage_words,
 )
@@ -220,12 +219,10 @@ class Catalogue:
         labels: Mapping[str, Mapping[str, str]] | None = None,
         requests: Mapping[RequestProblem, RequestText] | None = None,
         targets: Mapping[TargetProblem, str] | None = None,
-        stages: StageWords | None = None,
         clients: Mapping[ClientMismatch, tuple[str, ...]] | None = None,
         certificate_files: Mapping[CertificateFileProblem, tuple[str, ...]] | None = None,
     ) -> None:
         self._certificate_files = MappingProxyType(dict(certificate_files or {}))
-        self.stages = stages
         self._clients = MappingProxyType(dict(clients or {}))
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
@@ -368,12 +365,14 @@ def parse_catalogue(data: object) -> Catalogue:
         TargetProblem(key): read_template(value, f"targets.{key}")
         for key, value in raw_targets.items()
     }
-    stages = parse_stage_words(root.get("stages"))
+    # The step list's words are read on their own (core.stage_words); checked here too, so a
+    # gap in them fails at load like any other.
+    parse_stage_words(root.get("stages"))
     clients = parse_choices(root.get("clients"), "clients", ClientMismatch)
     files = parse_choices(
         root.get("certificate_files"), "certificate_files", CertificateFileProblem
     )
-    return Catalogue(findings, fixes, labels, requests, targets, stages, clients, files)
+    return Catalogue(findings, fixes, labels, requests, targets, clients, files)
 
 
 def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:
