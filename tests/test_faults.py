@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,33 @@ def check(
     return code, report
 
 
+@dataclass(frozen=True)
+class Faulty:
+    """A check of the module's server with faults injected into our own functions."""
+
+    capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch
+    server: str
+    root_file: Path
+
+    def inject(self, target: str) -> None:
+        """``target`` (a dotted name) raises InjectedFault when called, for this test."""
+        self.monkeypatch.setattr(target, _boom)
+
+    def check(self, *extra: str, quick: bool = True) -> tuple[int, dict[str, Any]]:
+        return check(self.capsys, self.server, self.root_file, *extra, quick=quick)
+
+
+@pytest.fixture
+def faulty(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    server: str,
+    root_file: Path,
+) -> Faulty:
+    return Faulty(capsys, monkeypatch, server, root_file)
+
+
 def internal_errors(report: dict[str, Any]) -> dict[str, str]:
     """check -> its details (the error line, then the traceback)."""
     return {
@@ -92,14 +120,9 @@ def test_the_healthy_check_first(
     assert code == 0 and report["findings"] == []
 
 
-def test_fault_in_the_chain_analysis(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
-    monkeypatch.setattr("core.diagnose.analyze_chain", _boom)
-    code, report = check(capsys, server, root_file)
+def test_fault_in_the_chain_analysis(faulty: Faulty) -> None:
+    faulty.inject("core.diagnose.analyze_chain")
+    code, report = faulty.check()
     errors = internal_errors(report)
     assert list(errors) == ["certificates"]
     assert "InjectedFault: injected fault" in errors["certificates"]
@@ -111,14 +134,9 @@ def test_fault_in_the_chain_analysis(
     assert report["verdict"] == "warning" and code == 0
 
 
-def test_fault_in_the_clock_analysis(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
-    monkeypatch.setattr("core.diagnose.measure_clock", _boom)
-    _, report = check(capsys, server, root_file)
+def test_fault_in_the_clock_analysis(faulty: Faulty) -> None:
+    faulty.inject("core.diagnose.measure_clock")
+    _, report = faulty.check()
     assert list(internal_errors(report)) == ["clock"]
     assert report["clock"]["reference"] == "none"
     assert report["handshake"]["ok"] is True
@@ -126,89 +144,59 @@ def test_fault_in_the_clock_analysis(
     assert report["trust"]["custom"] is True
 
 
-def test_fault_in_the_time_server_thread(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
+def test_fault_in_the_time_server_thread(faulty: Faulty) -> None:
     """The NTP query runs in its own thread: a fault there reaches the report, not the void."""
     # Patched where it lives: core.diagnose imports it only when a time server is asked.
-    monkeypatch.setattr("core.probe.sntp.best_sntp", _boom)
+    faulty.inject("core.probe.sntp.best_sntp")
     with SntpServer() as sntp:
-        _, report = check(capsys, server, root_file, "--time-server", sntp.address)
+        _, report = faulty.check("--time-server", sntp.address)
     assert "clock" in internal_errors(report)
     assert report["handshake"]["ok"] is True
     assert report["clock"]["reference"] == "http-date", "the server's Date still serves"
 
 
-def test_fault_in_the_protocol_analysis(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
-    monkeypatch.setattr("core.analyze.overlap.analyze_overlap", _boom)
-    _, report = check(capsys, server, root_file, quick=False)
+def test_fault_in_the_protocol_analysis(faulty: Faulty) -> None:
+    faulty.inject("core.analyze.overlap.analyze_overlap")
+    _, report = faulty.check(quick=False)
     assert list(internal_errors(report)) == ["protocols"]
     assert stages(report)["protocols"] == "failed"
     assert report["protocols"]["TLSv1.3"] is True, "the handshake still tells one version"
     assert report["certificates"] and report["handshake"]["ok"] is True
 
 
-def test_fault_in_a_parser_inside_the_handshake(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
+def test_fault_in_a_parser_inside_the_handshake(faulty: Faulty) -> None:
     """The handshake stage itself: its observation is lost, the check still ends in a report
     that says so, and the verdict does not claim that everything works."""
-    monkeypatch.setattr("core.probe.tls._group_name", _boom)
-    code, report = check(capsys, server, root_file)
+    faulty.inject("core.probe.tls._group_name")
+    code, report = faulty.check()
     assert list(internal_errors(report)) == ["handshake"]
     assert stages(report)["handshake"] == "failed"
     assert report["handshake"]["ok"] is False
     assert code == 1, "no handshake was seen to work"
 
 
-def test_fault_in_the_causes(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
+def test_fault_in_the_causes(faulty: Faulty) -> None:
     """The one function that words the causes: its failure is itself the finding, never a
     silent "nothing to fix"."""
-    monkeypatch.setattr("core.diagnose.decide", _boom)
-    _, report = check(capsys, server, root_file)
+    faulty.inject("core.diagnose.decide")
+    _, report = faulty.check()
     assert list(internal_errors(report)) == ["findings"]
     assert report["verdict"] != "ok"
     assert report["handshake"]["ok"] is True and report["certificates"]
 
 
-def test_faults_in_two_stages_are_two_findings(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
-    monkeypatch.setattr("core.diagnose.analyze_chain", _boom)
-    monkeypatch.setattr("core.diagnose.measure_clock", _boom)
-    _, report = check(capsys, server, root_file)
+def test_faults_in_two_stages_are_two_findings(faulty: Faulty) -> None:
+    faulty.inject("core.diagnose.analyze_chain")
+    faulty.inject("core.diagnose.measure_clock")
+    _, report = faulty.check()
     assert sorted(internal_errors(report)) == ["certificates", "clock"]
     assert report["handshake"]["ok"] is True
 
 
-def test_text_report_shows_the_internal_error_in_one_line(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
-    monkeypatch.setattr("core.diagnose.analyze_chain", _boom)
-    code = main(check_args(server, root_file))
-    out = capsys.readouterr()
+def test_text_report_shows_the_internal_error_in_one_line(faulty: Faulty) -> None:
+    faulty.inject("core.diagnose.analyze_chain")
+    code = main(check_args(faulty.server, faulty.root_file))
+    out = faulty.capsys.readouterr()
     assert code == 0 and out.err == ""
     assert "Traceback" not in out.out
     assert "internal-error" in out.out
@@ -237,15 +225,10 @@ def test_progress_sees_every_stage_end_despite_a_fault(
 # --------------------------------------------------------------------------- outside a stage
 
 
-def test_a_bug_outside_any_stage_is_one_line_not_a_traceback(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    server: str,
-    root_file: Path,
-) -> None:
-    monkeypatch.setattr("core.render.json_out.report_dict", _boom)
-    code = main(["check", "localhost", "--connect", server, "--no-network-time", "--json"])
-    out = capsys.readouterr()
+def test_a_bug_outside_any_stage_is_one_line_not_a_traceback(faulty: Faulty) -> None:
+    faulty.inject("core.render.json_out.report_dict")
+    code = main(["check", "localhost", "--connect", faulty.server, "--no-network-time", "--json"])
+    out = faulty.capsys.readouterr()
     assert code == EXIT_INTERNAL and out.out == ""
     line = out.err
     assert line.count("\n") == 1 and "Traceback" not in line
