@@ -27,7 +27,7 @@ from core.models import (
 from core.stage_words import StageWords, load_stage_words
 from core.wire.records import human_version
 
-__all__ = ["STATUS_MARKS", "event_line", "stage_line", "stage_name", "stage_text"]
+__all__ = ["STATUS_MARKS", "event_line", "format_ms", "stage_line", "stage_name", "stage_text"]
 
 #: The mark before a stage's name, by its status.
 STATUS_MARKS: Mapping[StageStatus, str] = {
