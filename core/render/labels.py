@@ -1,6 +1,7 @@
-"""Short words for the tables of the window and the PDF: an evidence key as a label, a
-certificate's readable name and remaining days, who trusts it, a cipher suite's strength. Pure
-functions, no Qt; the results are still untrusted text where they carry a stranger's."""
+"""Short words for the window's tables: an evidence key as a label, a certificate's readable
+name and remaining days, who trusts it, a cipher suite's strength. Pure functions, no Qt, so
+any renderer may share them; the results are still untrusted text where they carry a
+stranger's."""
 
 from __future__ import annotations
 
