@@ -293,7 +293,9 @@ class Catalogue:
         labels: Mapping[str, Mapping[str, str]] | None = None,
         requests: Mapping[RequestProblem, RequestText] | None = None,
         targets: Mapping[TargetProblem, str] | None = None,
+        clients: ClientTexts | None = None,
     ) -> None:
+        self._clients = clients or ClientTexts()
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
         self._targets = MappingProxyType(dict(targets or {}))
@@ -340,6 +342,18 @@ class Catalogue:
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
 
+    def client_reason(self, fid: FindingId, client: str) -> str:
+        """Why one app refuses this server, as a clause naming the app ("the server does not
+        send its intermediate certificate, and Firefox does not fetch it")."""
+        template = self._clients.reasons.get(fid)
+        if template is None:
+            return self.title(Finding(fid, Severity.ERROR)).lower()
+        return fill(template, {"client": client})
+
+    def client_sentence(self, key: str, **values: EvidenceValue) -> str:
+        """One of the ``clients.verdicts`` sentences, filled."""
+        return fill(self._clients.verdicts[key], values)
+
     def title(self, finding: Finding) -> str:
         return self._findings[finding.id].title
 
@@ -379,6 +393,52 @@ class Catalogue:
         return tuple(self._fixes[fix_id] for fix_id in ranked)
 
 
+@dataclass(frozen=True)
+class ClientTexts:
+    """The words about one app's verdict: a clause per finding ID and the verdict sentences."""
+
+    reasons: Mapping[FindingId, str] = field(default_factory=lambda: MappingProxyType({}))
+    verdicts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+#: The ``clients.verdicts`` sentences and the fields each may use.
+_CLIENT_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "fails": frozenset({"client", "reasons"}),
+        "connects": frozenset({"client"}),
+        "unknown": frozenset({"client", "unknown"}),
+        "others_connect": frozenset({"names"}),
+        "others_fail": frozenset({"names"}),
+        "browsers_fail": frozenset({"names"}),
+        "browsers_connect": frozenset(),
+        "not_probed": frozenset(),
+        "rules_unknown": frozenset({"rules"}),
+        "dont_know": frozenset(),
+    }
+)
+
+
+def _parse_clients(raw: object) -> ClientTexts:
+    item = _mapping(raw, "clients")
+    _known_keys(item, "clients", {"reasons", "verdicts"})
+    reasons: dict[FindingId, str] = {}
+    for key, value in _mapping(item.get("reasons"), "clients.reasons").items():
+        fid = _enum(FindingId, key, "clients.reasons")
+        text = _template(value, f"clients.reasons.{key}")
+        if set(template_fields(text)) - {"client"}:
+            raise CatalogueError(f"clients.reasons.{key} may use only {{client}}")
+        reasons[fid] = text
+    raw_verdicts = _mapping(item.get("verdicts"), "clients.verdicts")
+    _same_ids("clients.verdicts", raw_verdicts, set(_CLIENT_VERDICTS))
+    verdicts: dict[str, str] = {}
+    for key, value in raw_verdicts.items():
+        text = _template(value, f"clients.verdicts.{key}")
+        if set(template_fields(text)) - _CLIENT_VERDICTS[key]:
+            raise CatalogueError(f"clients.verdicts.{key} uses fields it is not given")
+        verdicts[key] = text
+    return ClientTexts(MappingProxyType(reasons), MappingProxyType(verdicts))
+
+
 @functools.cache
 def load_catalogue() -> Catalogue:
     """The packaged catalogue, read once through importlib.resources (works when frozen)."""
@@ -392,7 +452,11 @@ def load_catalogue() -> Catalogue:
 def parse_catalogue(data: object) -> Catalogue:
     """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
     root = _mapping(data, "catalogue")
-    _known_keys(root, "catalogue", {"schema", "labels", "requests", "targets", "findings", "fixes"})
+    _known_keys(
+        root,
+        "catalogue",
+        {"schema", "labels", "requests", "targets", "findings", "fixes", "clients"},
+    )
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
     labels = _parse_labels(root.get("labels"))
@@ -410,7 +474,8 @@ def parse_catalogue(data: object) -> Catalogue:
     targets = {
         TargetProblem(key): _template(value, f"targets.{key}") for key, value in raw_targets.items()
     }
-    return Catalogue(findings, fixes, labels, requests, targets)
+    clients = _parse_clients(root["clients"]) if "clients" in root else ClientTexts()
+    return Catalogue(findings, fixes, labels, requests, targets, clients)
 
 
 def _template(raw: object, where: str) -> str:

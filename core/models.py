@@ -83,6 +83,12 @@ class FindingId(enum.StrEnum):
     DNS_BLOCKED = "dns-blocked"
     NETWORK_OFFLINE = "network-offline"
     IPV6_BROKEN = "ipv6-broken"
+    # Per client (contract: "Per client"): causes some clients refuse and others accept.
+    WEAK_DH = "weak-dh"
+    WRONG_PURPOSE = "wrong-purpose"
+    CHAIN_TOO_LONG = "chain-too-long"
+    CT_MISSING = "ct-missing"
+    LIFETIME_TOO_LONG = "lifetime-too-long"
     # Beyond the contract: the path validator refused the chain for a reason none of the
     # structured checks above names (e.g. a name-constraint or key-usage violation).
     CHAIN_INVALID = "chain-invalid"
@@ -236,6 +242,9 @@ class CheckOptions:
     system_proxy: bool = False
     #: The plain-HTTP probe for captive portals; None: no probe.
     portal_url: str | None = None
+    #: ``--client``: the app that showed the error (an id of resources/client_facts.json);
+    #: None: "I don't know".
+    client: str | None = None
 
 
 # --------------------------------------------------------------------------- observations
@@ -388,11 +397,20 @@ class ClockResult:
 
 @dataclass(frozen=True)
 class ClientResult:
+    """One client against this server. ``trusted`` None: its root store could not be
+    consulted; ``reasons`` are finding IDs; ``unknown`` names the rules no source establishes."""
+
     name: str
     connects: bool
     protocol: str | None
     cipher: str | None
     reason: str = ""
+    id: str = ""
+    trusted: bool | None = None
+    reasons: tuple[FindingId, ...] = ()
+    current: bool = False
+    browser: bool = False
+    unknown: tuple[str, ...] = ()
 
 
 class StageId(enum.StrEnum):
