@@ -9,10 +9,17 @@ findings. Pure functions: everything they need arrives as observations.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from core.analyze.chain import ChainAnalysis, validity_findings
+from core.analyze.clients import (
+    MIN_SCTS_LONG,
+    MIN_SCTS_SHORT,
+    SHORT_LEAF_DAYS,
+    ChainFacts,
+    ClientVerdict,
+)
 from core.analyze.clock import clock_findings, is_skewed
 from core.analyze.portal import PortalResult, PortalVerdict
 from core.models import (
@@ -52,6 +59,7 @@ _CHAIN_ERRORS = frozenset(
         FindingId.WEAK_SIGNATURE,
         FindingId.WEAK_KEY,
         FindingId.CERT_REVOKED,
+        FindingId.WRONG_PURPOSE,
     }
 )
 
@@ -85,6 +93,13 @@ class Observations:
     direct_issuer: str | None = None
     proxied_issuer: str | None = None
     portal: PortalResult | None = None
+    #: Every app's verdict (this computer's first), and the chain facts they were judged on.
+    clients: tuple[ClientVerdict, ...] = ()
+    chain_facts: ChainFacts | None = None
+    #: The server's Diffie-Hellman group size, where it offers DHE.
+    dh_bits: int | None = None
+    #: ``--client``: the app that showed the error; None: "I don't know".
+    chosen_client: str | None = None
 
 
 def _looks_like(first: bytes) -> str:
@@ -321,6 +336,16 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     ]
     if shared:
         return [replace(f, severity=Severity.ERROR) for f in shared]
+    mine = next((v for v in obs.clients if v.id == "local"), None)
+    if mine is not None and FindingId.WEAK_DH in mine.reasons:
+        # This computer offered DHE, the server's group is below what it accepts: that is
+        # why its handshake failed (OpenSSL's "dh key too small").
+        refused = [v for v in obs.clients if FindingId.WEAK_DH in v.reasons and v.id != "local"]
+        return [
+            Finding(
+                FindingId.WEAK_DH, Severity.ERROR, _client_evidence(obs, FindingId.WEAK_DH, refused)
+            )
+        ]
     hs = obs.handshake
     legacy = obs.legacy
     if hs is None or legacy is None or not legacy.ok:
@@ -611,9 +636,107 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings += _direct_blocked(obs)
     findings += _proxy_interception(obs, findings)
     findings = _with_portal(obs, findings)
+    findings = _for_clients(obs, findings)
     findings += [internal_error_finding(check, error) for check, error in obs.internal_errors]
     return tuple(
         sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank)
+    )
+
+
+#: Causes that some clients refuse and others accept: their weight is the chosen app's.
+_PER_CLIENT = (
+    FindingId.WEAK_DH,
+    FindingId.CHAIN_TOO_LONG,
+    FindingId.CT_MISSING,
+    FindingId.LIFETIME_TOO_LONG,
+)
+#: Existing causes whose weight, with an app chosen, is that app's.
+_CHOSEN_DECIDES = frozenset(
+    {
+        FindingId.INCOMPLETE_CHAIN,
+        FindingId.NO_SHARED_PROTOCOL,
+        FindingId.NO_SHARED_CIPHER,
+        FindingId.WEAK_DH,
+    }
+)
+
+
+def _for_clients(obs: Observations, findings: list[Finding]) -> list[Finding]:
+    """The causes only some clients refuse, each weighed for the app that showed the error:
+    an error when that app refuses it, a warning when it connects anyway. With "I don't
+    know", an error when a current browser (or this computer) refuses it."""
+    verdicts = obs.clients
+    if not verdicts:
+        return findings
+    chosen = next((v for v in verdicts if v.id == obs.chosen_client), None)
+    out = list(findings)
+    present = {f.id for f in out}
+    for fid in _PER_CLIENT:
+        refused = [v for v in verdicts if fid in v.reasons and v.id != "local"]
+        local_refuses = any(fid in v.reasons for v in verdicts if v.id == "local")
+        if (refused or local_refuses) and fid not in present:
+            out.append(
+                Finding(fid, _weight(fid, verdicts, chosen), _client_evidence(obs, fid, refused))
+            )
+    if chosen is not None:
+        out = [
+            replace(f, severity=Severity.WARNING)
+            if f.id in _CHOSEN_DECIDES
+            and f.severity is Severity.ERROR
+            and chosen.connects
+            and f.id not in chosen.reasons
+            else f
+            for f in out
+        ]
+    return out
+
+
+def _weight(
+    fid: FindingId, verdicts: Sequence[ClientVerdict], chosen: ClientVerdict | None
+) -> Severity:
+    if chosen is not None:
+        return Severity.ERROR if fid in chosen.reasons else Severity.WARNING
+    decisive = [v for v in verdicts if v.id == "local" or (v.current and v.browser)]
+    return Severity.ERROR if any(fid in v.reasons for v in decisive) else Severity.WARNING
+
+
+def _client_evidence(
+    obs: Observations, fid: FindingId, refused: Sequence[ClientVerdict]
+) -> Mapping[str, EvidenceValue]:
+    accepted = [v.name for v in obs.clients if v.connects and v.id != "local"]
+    refused_by = [v.name for v in refused] or ["this computer"]
+    facts = obs.chain_facts
+    if fid is FindingId.WEAK_DH:
+        return evidence(dh_bits=obs.dh_bits, refused_by=refused_by, accepted_by=accepted)
+    if fid is FindingId.CHAIN_TOO_LONG:
+        unknown = [v.name for v in obs.clients if "max_chain_certs" in v.unknown]
+        return evidence(
+            certificates=facts.path_certs if facts else None,
+            refused_by=refused_by,
+            accepted_by=[v.name for v in obs.clients if v.trusted and v.id != "local"],
+            unknown_for=unknown,
+        )
+    if fid is FindingId.CT_MISSING:
+        days = facts.leaf_days if facts else 0
+        return evidence(
+            scts=facts.scts if facts else None,
+            needed=MIN_SCTS_SHORT if days <= SHORT_LEAF_DAYS else MIN_SCTS_LONG,
+            refused_by=refused_by,
+            accepted_by=accepted,
+        )
+    from core.analyze.clients import find_app
+
+    limits = [
+        limit
+        for v in refused
+        if (app := find_app(v.id)) is not None
+        and isinstance(limit := app.known("max_leaf_days"), int)
+    ]
+    return evidence(
+        days=facts.leaf_days if facts else None,
+        limit=min(limits) if limits else None,
+        refused_by=refused_by,
+        accepted_by=accepted,
     )
 
 

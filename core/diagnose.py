@@ -17,7 +17,7 @@ import socket
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
@@ -44,6 +44,7 @@ from core.models import (
     ClockSource,
     Direction,
     Finding,
+    FindingId,
     HandshakeObservation,
     HandshakeStepKind,
     NetworkFailure,
@@ -77,6 +78,8 @@ from core.route import (
 from core.trust import TrustStores, build_stores
 
 if TYPE_CHECKING:
+    from core.analyze.clients import ChainFacts, ClientVerdict
+    from core.analyze.overlap import Simulation
     from core.analyze.portal import (
         PortalResult,
     )  # the modules themselves are imported where a check needs them
@@ -241,6 +244,13 @@ def run_check(
     stages.fail_unfinished()
     overlap = _protocols(target, options, budget, stages, obs, errors)
     stages.fail_unfinished()
+    no_verdicts: tuple[tuple[ClientVerdict, ...], ChainFacts | None] = ((), None)
+    verdicts, facts = _guarded(
+        "clients",
+        errors,
+        lambda: _client_verdicts(chain, ref_clock, local_now, revocation, overlap),
+        no_verdicts,
+    )
     observations = Observations(
         target=target,
         local_now=local_now,
@@ -266,6 +276,10 @@ def run_check(
         direct_issuer=direct.leaf_issuer if direct is not None else None,
         proxied_issuer=_leaf_issuer(hs) if proxy is not None else None,
         portal=portal,
+        clients=verdicts,
+        chain_facts=facts,
+        dh_bits=overlap.dh_bits if overlap else None,
+        chosen_client=options.client,
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
     if findings is None:
@@ -286,7 +300,7 @@ def run_check(
         ciphers=overlap.ciphers if overlap else {},
         groups=overlap.groups if overlap else ((hs.group,) if hs and hs.group else ()),
         server_preference=overlap.server_preference if overlap else None,
-        clients=overlap.clients if overlap else (),
+        clients=_client_results(overlap, verdicts),
         clock=ref_clock,
         findings=findings,
         stages=stages.ordered(),
@@ -297,6 +311,64 @@ def run_check(
         sni_retries=obs.sni_retries,
         portal=portal,
     )
+
+
+def _client_verdicts(
+    chain: ChainAnalysis | None,
+    clock: ClockResult,
+    local_now: dt.datetime,
+    revocation: RevocationStatus | None,
+    overlap: _Overlap | None,
+) -> tuple[tuple[ClientVerdict, ...], ChainFacts | None]:
+    """Every app's verdict (this computer's first), from the enumeration and the chain."""
+    import ssl
+
+    from core.analyze.clients import chain_facts, load_apps, local_app, verdicts_for
+    from core.trust import chrome_roots
+
+    facts = None
+    if chain is not None:
+        at = clock.reference_time or local_now
+        problems = validity_findings(chain.path.certs, chain.path.anchor, at)
+        if revocation is not None and revocation.revoked:
+            problems.append(Finding(FindingId.CERT_REVOKED, Severity.CRITICAL))
+        facts = chain_facts(chain, problems, chrome_roots())
+    apps = (local_app(f"This computer ({ssl.OPENSSL_VERSION})"), *load_apps())
+    sims = overlap.simulations if overlap is not None else {}
+    dh_bits = overlap.dh_bits if overlap is not None else None
+    return verdicts_for(apps, sims, facts, dh_bits), facts
+
+
+def _client_results(
+    overlap: _Overlap | None, verdicts: tuple[ClientVerdict, ...]
+) -> tuple[ClientResult, ...]:
+    """The contract's ``clients``: only where the versions and suites were probed, since
+    ``connects`` is a yes or a no there (a quick check leaves it unknown)."""
+    if overlap is None or not overlap.clients:
+        return ()
+    reasons = {s_id: sim.reason for s_id, sim in overlap.simulations.items()}
+    from core.analyze.clients import find_app
+
+    out = []
+    for verdict in verdicts:
+        app = find_app(verdict.id)
+        hello = app.hello if app is not None else verdict.id
+        out.append(
+            ClientResult(
+                name=verdict.name,
+                connects=bool(verdict.connects),
+                protocol=verdict.protocol,
+                cipher=verdict.cipher,
+                reason=reasons.get(hello, ""),
+                id=verdict.id,
+                trusted=verdict.trusted,
+                reasons=verdict.reasons,
+                current=verdict.current,
+                browser=verdict.browser,
+                unknown=verdict.unknown if verdict.connects is not None else ("hello",),
+            )
+        )
+    return tuple(out)
 
 
 def _with_iana(hs: HandshakeObservation) -> HandshakeObservation:
@@ -929,6 +1001,10 @@ class _Overlap:
     findings: tuple[Finding, ...]
     #: The prober's first note (a timeout, a reset...), for a stage summary.
     note: str = ""
+    #: Each recorded hello against the enumeration, by its id ("local": this computer's).
+    simulations: Mapping[str, Simulation] = field(default_factory=dict)
+    #: The size of the server's Diffie-Hellman group, where it offers DHE (None: not seen).
+    dh_bits: int | None = None
 
 
 def _protocols(
@@ -949,7 +1025,7 @@ def _protocols(
         stages.skip(StageId.PROTOCOLS, "not reached")
         return None
     from core.analyze.overlap import analyze_overlap, load_client_profiles, local_client_profile
-    from core.probe.hello import enumerate_server
+    from core.probe.hello import enumerate_server, measure_dh_bits
 
     stages.start(StageId.PROTOCOLS, "probing versions and cipher suites")
     address = obs.connect_address or target.dial_host
@@ -960,22 +1036,34 @@ def _protocols(
         dial = proxy_dialer(obs.proxy)
 
     def work() -> _Overlap:
+        scan_budget = Budget(
+            options.timeout,
+            total=max(1.0, budget.remaining()),
+            cancel_event=budget.cancel_event,
+        )
         scan = enumerate_server(
             address,
             target.dial_port,
             target.sni,
-            Budget(
-                options.timeout,
-                total=max(1.0, budget.remaining()),
-                cancel_event=budget.cancel_event,
-            ),
+            scan_budget,
             max_connections=1 if options.gentle else 8,
             gentle=options.gentle,
             progress=lambda done, total: stages.tick(StageId.PROTOCOLS, done, total),
             dial=dial,
         )
-        result = analyze_overlap(scan, local_client_profile(), load_client_profiles())
+        dh_bits = (
+            measure_dh_bits(address, target.dial_port, target.sni, scan_budget, scan, dial=dial)
+            if scan_budget.remaining() > 0.2
+            else None
+        )
+        profiles = load_client_profiles()
+        result = analyze_overlap(scan, local_client_profile(), profiles)
+        sims = {p.id: s for p, s in zip(profiles, result.simulations, strict=True)}
+        if result.local is not None:
+            sims["local"] = result.local
         return _Overlap(
+            simulations=sims,
+            dh_bits=dh_bits,
             protocols=dict(result.protocols),
             ciphers={k: tuple(v) for k, v in result.ciphers.items()},
             groups=tuple(result.groups),

@@ -528,6 +528,11 @@ class CheckReport:
     schema: int = SCHEMA_VERSION
 
     @property
+    def client(self) -> str | None:
+        """The app that showed the error (``--client``), None for "I don't know"."""
+        return self.options.client
+
+    @property
     def verdict(self) -> Verdict:
         worst = max((f.severity.rank for f in self.findings), default=-1)
         if worst < Severity.WARNING.rank:

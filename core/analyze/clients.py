@@ -20,7 +20,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
 
 from core.analyze.overlap import (
     ClientProfile,
@@ -28,8 +30,13 @@ from core.analyze.overlap import (
     Simulation,
     load_client_profiles,
 )
+from core.certs import key_description
 from core.ciphers import suite, suite_name
-from core.models import FindingId
+from core.models import Finding, FindingId, Severity
+
+if TYPE_CHECKING:
+    from core.analyze.chain import ChainAnalysis
+    from core.trust import Roots
 
 __all__ = [
     "FACT_NAMES",
@@ -48,6 +55,8 @@ RESOURCE_PACKAGE = "resources"
 RESOURCE_NAME = "client_facts.json"
 #: The hello of this computer's own Python (``core.analyze.overlap.local_client_profile``).
 LOCAL_HELLO = "local"
+#: This computer's own client trusts what any store the check consulted holds.
+LOCAL_STORE = "this computer's stores"
 
 #: Every app states each of these, as a value with a source, unknown, or not applicable.
 FACT_NAMES = (
@@ -167,6 +176,24 @@ def _fact(raw: Mapping[str, Any], sources: Mapping[str, Any], where: str) -> Fac
         raise ValueError(f"{where}: a known fact needs a value and a source from the table")
     source = sources[raw["source"]]
     return Fact(value=raw["value"], source=str(source["what"]), date=str(source["date"]))
+
+
+def local_app(name: str) -> AppProfile:
+    """This computer's own client (Handshake Doctor's Python and OpenSSL) as an app: Python's
+    rules, its own hello, and the stores the check consulted."""
+    python = find_app("python")
+    facts = dict(python.facts) if python is not None else {}
+    facts["root_store"] = Fact(value=LOCAL_STORE, source="the stores this check used")
+    return AppProfile(
+        id=LOCAL_HELLO,
+        name=name,
+        hello=LOCAL_HELLO,
+        hello_source="local-hello",
+        current=True,
+        browser=False,
+        note="",
+        facts=MappingProxyType(facts),
+    )
 
 
 def hello_profile(app: AppProfile, local: ClientProfile | None) -> ClientProfile | None:
@@ -332,6 +359,10 @@ def _store(
     if "custom" in chain.anchor_stores:
         return True  # the user's own root: installed where the app looks
     store = app.known("root_store")
+    if store == LOCAL_STORE:  # this computer: any store the check consulted
+        if not chain.anchor_stores - {"chrome", CHROME_UNAVAILABLE}:
+            reasons.append(FindingId.UNTRUSTED_ROOT)
+        return True
     if not isinstance(store, str):
         unknown.append("root_store")
         return False
@@ -373,3 +404,83 @@ def verdicts_for(
 ) -> tuple[ClientVerdict, ...]:
     """Every app's verdict; ``sims`` by hello id (``local`` for this computer's)."""
     return tuple(judge_client(app, sims.get(app.hello), chain, dh_bits=dh_bits) for app in apps)
+
+
+#: Chain findings no client's rules excuse: every app refuses such a chain.
+SHARED_CHAIN_FINDINGS = frozenset(
+    {
+        FindingId.CERT_EXPIRED,
+        FindingId.CERT_NOT_YET_VALID,
+        FindingId.HOSTNAME_MISMATCH,
+        FindingId.SELF_SIGNED,
+        FindingId.UNTRUSTED_ROOT,
+        FindingId.CERT_REVOKED,
+        FindingId.CHAIN_INVALID,
+        FindingId.INCOMPLETE_CHAIN,
+    }
+)
+#: A chain whose root is in none of the stores, or not in Chrome's because its data is missing.
+CHROME_UNAVAILABLE = "chrome-unavailable"
+
+
+def chain_facts(
+    chain: ChainAnalysis,
+    problems: Sequence[Finding],
+    chrome: Roots | None,
+) -> ChainFacts:
+    """The chain as every client judges it. ``problems`` are the time-dependent findings (at
+    the reference time) and the revocation, beside the chain's own; ``chrome`` the Chrome
+    Root Store (None when its data is not installed)."""
+    path = chain.path
+    anchor = path.anchor
+    stores = set(path.anchor_stores)
+    if anchor is not None:
+        if chrome is None:
+            stores.add(CHROME_UNAVAILABLE)
+        elif anchor in chrome:
+            stores.add("chrome")
+    sent = set(chain.sent)
+    below_root = [c for c in path.certs if c != anchor]
+    needs_fetch = anchor is not None and any(c not in sent for c in below_root[1:])
+    shared = [
+        f.id
+        for f in (*chain.findings, *problems)
+        if f.id in SHARED_CHAIN_FINDINGS
+        and f.severity.rank >= Severity.ERROR.rank
+        # An intermediate the AIA fetch found: each client's own rule decides (fetch or not).
+        and not (f.id is FindingId.INCOMPLETE_CHAIN and needs_fetch)
+    ]
+    if (
+        not chain.valid
+        and not shared
+        and not any(f.id is FindingId.WRONG_PURPOSE for f in chain.findings)
+    ):
+        shared.append(FindingId.CHAIN_INVALID)
+    leaf = chain.sent[0]
+    rsa_bits = [
+        bits for c in below_root for text, bits in [key_description(c)] if text.startswith("RSA")
+    ]
+    length = len(path.certs) + (0 if anchor is None or anchor in path.certs else 1)
+    return ChainFacts(
+        anchor_stores=frozenset(stores),
+        needs_fetch=needs_fetch,
+        path_certs=length,
+        leaf_days=leaf_days(leaf.not_valid_before_utc, leaf.not_valid_after_utc),
+        scts=_embedded_scts(leaf),
+        server_auth=not any(f.id is FindingId.WRONG_PURPOSE for f in chain.findings),
+        smallest_rsa=min(rsa_bits) if rsa_bits else None,
+        sha1_signed=any(f.id is FindingId.WEAK_SIGNATURE for f in chain.findings),
+        shared=tuple(dict.fromkeys(shared)),
+    )
+
+
+def _embedded_scts(leaf: x509.Certificate) -> int | None:
+    try:
+        ext = leaf.extensions.get_extension_for_class(
+            x509.PrecertificateSignedCertificateTimestamps
+        )
+    except x509.ExtensionNotFound:
+        return 0
+    except (ValueError, TypeError):
+        return None
+    return len(list(ext.value))
