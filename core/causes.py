@@ -622,6 +622,18 @@ def _with_portal(obs: Observations, findings: list[Finding]) -> list[Finding]:
     return [finding] + [f for f in findings if f.id not in _PORTAL_SYMPTOMS]
 
 
+#: What the enumeration says the server accepts. A ServerHello is only the server's first word:
+#: a server that answers every hello and then hangs up accepts nothing in truth, so these
+#: stand as findings only when a handshake of ours did complete.
+_SERVER_ACCEPTS = frozenset(
+    {FindingId.LEGACY_PROTOCOL, FindingId.WEAK_CIPHER, FindingId.NO_FORWARD_SECRECY}
+)
+
+
+def _handshake_completed(obs: Observations) -> bool:
+    return any(hs is not None and hs.ok for hs in (obs.handshake, obs.legacy))
+
+
 def decide(obs: Observations) -> tuple[Finding, ...]:
     """All findings of a check, causes only, most severe first, each with its fixes."""
     findings: list[Finding] = []
@@ -631,7 +643,12 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings += _handshake_findings(obs)
     chain_findings, clock_out = _chain_findings(obs)
     findings += chain_findings
-    findings += [f for f in obs.overlap_findings if not any(f.id == g.id for g in findings)]
+    findings += [
+        f
+        for f in obs.overlap_findings
+        if not any(f.id == g.id for g in findings)
+        and (f.id not in _SERVER_ACCEPTS or _handshake_completed(obs))
+    ]
     findings += clock_out
     findings += _direct_blocked(obs)
     findings += _proxy_interception(obs, findings)

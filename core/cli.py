@@ -134,6 +134,7 @@ def _run_inspect(args: argparse.Namespace) -> int:
             "file": str(args.file),
             "host": host,
             "at": at.isoformat(),
+            "verdict": report.verdict.value,
             "valid": report.valid,
             "trust": {
                 "mozilla": report.chain.trust.mozilla,

@@ -248,7 +248,9 @@ def run_check(
     verdicts, facts = _guarded(
         "clients",
         errors,
-        lambda: _client_verdicts(chain, ref_clock, local_now, revocation, overlap),
+        lambda: _client_verdicts(
+            chain, ref_clock, local_now, revocation, overlap if _completed(obs) else None
+        ),
         no_verdicts,
     )
     observations = Observations(
@@ -300,7 +302,7 @@ def run_check(
         ciphers=overlap.ciphers if overlap else {},
         groups=overlap.groups if overlap else ((hs.group,) if hs and hs.group else ()),
         server_preference=overlap.server_preference if overlap else None,
-        clients=_client_results(overlap, verdicts),
+        clients=_client_results(overlap, verdicts) if _completed(obs) else (),
         clock=ref_clock,
         findings=findings,
         stages=stages.ordered(),
@@ -311,6 +313,12 @@ def run_check(
         sni_retries=obs.sni_retries,
         portal=portal,
     )
+
+
+def _completed(obs: _NetworkObs) -> bool:
+    """A handshake of ours completed: only then do the prober's ServerHellos say what a
+    client would get (a server may answer every hello and then hang up)."""
+    return any(hs is not None and hs.ok for hs in (obs.handshake, obs.legacy))
 
 
 def _client_verdicts(

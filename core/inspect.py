@@ -11,7 +11,7 @@ from cryptography import x509
 
 from core.analyze.chain import ChainAnalysis, analyze_chain, validity_findings
 from core.causes import _with_fixes
-from core.models import Finding, Severity
+from core.models import Finding, Severity, Verdict, verdict_of
 from core.trust import TrustStores
 
 
@@ -21,6 +21,11 @@ class InspectReport:
     host: str | None
     chain: ChainAnalysis
     findings: tuple[Finding, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        """The same ``verdict`` as ``check``'s, so scripts read both the same way."""
+        return verdict_of(self.findings)
 
     @property
     def valid(self) -> bool:

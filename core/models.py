@@ -7,7 +7,7 @@ them. Enums subclass ``str`` so that the JSON output carries stable values.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -130,6 +130,15 @@ def evidence(**items: EvidenceValue | list[str]) -> Mapping[str, EvidenceValue]:
     for key, value in items.items():
         frozen[key] = tuple(value) if isinstance(value, list) else value
     return MappingProxyType(frozen)
+
+
+def verdict_of(findings: Sequence[Finding]) -> Verdict:
+    """The worst severity among the findings, as the contract's ``verdict``: ok below warning.
+    ``check`` and ``inspect`` both say it this way."""
+    worst = max((f.severity.rank for f in findings), default=-1)
+    if worst < Severity.WARNING.rank:
+        return Verdict.OK
+    return Verdict({1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value)
 
 
 @dataclass(frozen=True)
@@ -534,10 +543,7 @@ class CheckReport:
 
     @property
     def verdict(self) -> Verdict:
-        worst = max((f.severity.rank for f in self.findings), default=-1)
-        if worst < Severity.WARNING.rank:
-            return Verdict.OK
-        return Verdict({1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value)
+        return verdict_of(self.findings)
 
     @property
     def cause(self) -> Finding | None:

@@ -26,7 +26,7 @@ from tests import hostile_servers as hostile
 from tests.evidence import assert_documented
 from tests.http_servers import http_server
 from tests.pki import DAY, NOW, Pki, make_leaf
-from tests.tls_servers import TlsConfig, tls_server
+from tests.tls_servers import TlsConfig, raw_server, tls_server
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +251,35 @@ def test_unknown_client_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     err = capsys.readouterr().err
     assert "'netscape' is not an app we know" in err and "firefox" in err
     assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- loose ends
+
+
+def test_server_hello_for_anything_then_close_accepts_nothing(
+    capsys: pytest.CaptureFixture[str], root_file: Path
+) -> None:
+    """It answers every hello, weak suites and SSL 3 included, and completes no handshake:
+    those ServerHellos are not findings of their own, and no client "connects"."""
+    with raw_server(hostile.server_hello_for_any_suite_then_close) as server:
+        code, report = check(capsys, server.address, root_file, "--timeout", "2")
+    ids = [f["id"] for f in report["findings"]]
+    assert code == 1 and report["verdict"] == "error"
+    assert not {"weak-cipher", "no-forward-secrecy", "legacy-protocol"} & set(ids), ids
+    assert report["clients"] == []
+
+
+def test_inspect_json_has_the_same_verdict_field(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path, tmp_path: Path
+) -> None:
+    leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 3 * DAY)
+    pem = tmp_path / "chain.pem"
+    pem.write_bytes(leaf.pem + pki.intermediate.pem)
+    code = main(["inspect", str(pem), "--ca-file", str(root_file), "--host", "localhost", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["verdict"] == "error" and report["valid"] is False
+    good = tmp_path / "good.pem"
+    fresh = pki.leaf()
+    good.write_bytes(fresh.pem + pki.intermediate.pem)
+    assert main(["inspect", str(good), "--ca-file", str(root_file), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "ok"
