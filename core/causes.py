@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from core.analyze.chain import ChainAnalysis, validity_findings
 from core.analyze.clients import (
@@ -23,6 +24,7 @@ from core.analyze.clients import (
 from core.analyze.clock import clock_findings, is_skewed
 from core.analyze.portal import PortalResult, PortalVerdict
 from core.models import (
+    CheckReport,
     ClockResult,
     Direction,
     EvidenceValue,
@@ -679,42 +681,74 @@ _CHOSEN_DECIDES = frozenset(
 
 
 def _for_clients(obs: Observations, findings: list[Finding]) -> list[Finding]:
-    """The causes only some clients refuse, each weighed for the app that showed the error:
-    an error when that app refuses it, a warning when it connects anyway. With "I don't
-    know", an error when a current browser (or this computer) refuses it."""
+    """The causes only some clients refuse, as findings, weighed for the chosen app."""
     verdicts = obs.clients
     if not verdicts:
         return findings
-    chosen = next((v for v in verdicts if v.id == obs.chosen_client), None)
     out = list(findings)
     present = {f.id for f in out}
     for fid in _PER_CLIENT:
         refused = [v for v in verdicts if fid in v.reasons and v.id != "local"]
         local_refuses = any(fid in v.reasons for v in verdicts if v.id == "local")
         if (refused or local_refuses) and fid not in present:
-            out.append(
-                Finding(fid, _weight(fid, verdicts, chosen), _client_evidence(obs, fid, refused))
-            )
-    if chosen is not None:
-        out = [
-            replace(f, severity=Severity.WARNING)
-            if f.id in _CHOSEN_DECIDES
-            and f.severity is Severity.ERROR
-            and chosen.connects
-            and f.id not in chosen.reasons
-            else f
-            for f in out
-        ]
+            out.append(Finding(fid, Severity.WARNING, _client_evidence(obs, fid, refused)))
+    return weigh(out, verdicts, obs.chosen_client)
+
+
+class _Judged(Protocol):
+    """A client's verdict as weighing needs it: a ClientVerdict, or a report's ClientResult."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def reasons(self) -> tuple[FindingId, ...]: ...
+    @property
+    def connects(self) -> bool | None: ...
+    @property
+    def current(self) -> bool: ...
+    @property
+    def browser(self) -> bool: ...
+
+
+def weigh(
+    findings: Sequence[Finding], verdicts: Sequence[_Judged], chosen_id: str | None
+) -> list[Finding]:
+    """Each cause that only some clients refuse, weighed for the app that showed the error:
+    an error when that app refuses it, a warning when it connects anyway. With "I don't know",
+    the per-client causes are errors when a current browser (or this computer) refuses them,
+    and the others keep the weight they have as causes of this computer's failure (error)."""
+    chosen = next((v for v in verdicts if v.id == chosen_id), None)
+    out = []
+    for finding in findings:
+        severity = finding.severity
+        if finding.id in _PER_CLIENT:
+            severity = _weight(finding.id, verdicts, chosen)
+        elif finding.id in _CHOSEN_DECIDES:
+            spared = chosen is not None and chosen.connects and finding.id not in chosen.reasons
+            severity = Severity.WARNING if spared else Severity.ERROR
+        out.append(
+            replace(finding, severity=severity) if severity is not finding.severity else finding
+        )
     return out
 
 
-def _weight(
-    fid: FindingId, verdicts: Sequence[ClientVerdict], chosen: ClientVerdict | None
-) -> Severity:
+def _weight(fid: FindingId, verdicts: Sequence[_Judged], chosen: _Judged | None) -> Severity:
     if chosen is not None:
         return Severity.ERROR if fid in chosen.reasons else Severity.WARNING
     decisive = [v for v in verdicts if v.id == "local" or (v.current and v.browser)]
     return Severity.ERROR if any(fid in v.reasons for v in decisive) else Severity.WARNING
+
+
+def for_client(report: CheckReport, client: str | None) -> CheckReport:
+    """The same report spoken for another app (the window's app list changed after a check):
+    the verdicts are the report's own, only their weight changes. Findings stay most severe
+    first."""
+    options = replace(report.options, client=client)
+    if not report.clients:
+        return replace(report, options=options)
+    weighed = weigh(report.findings, report.clients, client)
+    ordered = tuple(sorted(weighed, key=lambda f: -f.severity.rank))
+    return replace(report, options=options, findings=ordered)
 
 
 def _client_evidence(

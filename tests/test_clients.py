@@ -283,3 +283,49 @@ def test_inspect_json_has_the_same_verdict_field(
     good.write_bytes(fresh.pem + pki.intermediate.pem)
     assert main(["inspect", str(good), "--ca-file", str(root_file), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "ok"
+
+
+# --------------------------------------------------------------------------- the words
+
+
+def test_report_speaks_for_the_chosen_app_first(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    base_args = ["--ca-file", str(root_file), "--no-network-time", "--timeout", "3"]
+    with http_server({"/inter.der": pki.intermediate.der}) as base:
+        leaf = pki.leaf(aia_issuer_url=f"{base}/inter.der")
+        with tls_server(TlsConfig([leaf], leaf)) as server:
+            where = ["check", "localhost", "--connect", server.address, *base_args]
+            main([*where, "--client", "firefox"])
+            text = capsys.readouterr().out
+            main([*where, "--client", "chrome", "--summary"])
+            summary = capsys.readouterr().out
+            main([*where, "--summary"])
+            dont_know = capsys.readouterr().out
+    first = text.splitlines()[1]
+    assert first == (
+        "ERROR: Firefox cannot connect: the server does not send its intermediate "
+        "certificate, and Firefox does not fetch it."
+    )
+    assert "Chrome" in text.splitlines()[2] and text.splitlines()[2].endswith("connect.")
+    assert "App: Chrome connects. Firefox" in summary and "Verdict: WARNING" in summary
+    assert "App: Of the current browsers, Firefox cannot connect." in dont_know
+
+
+def test_the_same_report_weighed_for_another_app(pki: Pki, root_file: Path) -> None:
+    """The window's app list changed after a check: the verdicts are the report's own."""
+    from core.causes import for_client
+
+    with http_server({"/inter.der": pki.intermediate.der}) as base:
+        leaf = pki.leaf(aia_issuer_url=f"{base}/inter.der")
+        with tls_server(TlsConfig([leaf], leaf)) as server:
+            host, port = server.address.rsplit(":", 1)
+            report = run_check(
+                Target("localhost", 443, host, int(port), "localhost"),
+                CheckOptions(ca_file=root_file, timeout=3, no_network_time=True),
+            )
+    assert report.client is None and report.verdict.value == "error"
+    as_chrome = for_client(report, "chrome")
+    assert as_chrome.client == "chrome" and as_chrome.verdict.value == "warning"
+    assert for_client(as_chrome, "firefox").verdict.value == "error"
+    assert for_client(as_chrome, None).verdict.value == "error"

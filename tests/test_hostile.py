@@ -289,7 +289,7 @@ def test_chain_of_fifteen_certificates(
     assert outcome.ids == ["chain-too-long"]
     assert outcome.evidence["certificates"] == 16  # the leaf, 14 intermediates, the root
     assert "Firefox" in outcome.evidence["refused_by"]
-    assert "curl (OpenSSL 3)" in outcome.evidence["accepted_by"]
+    assert "curl with OpenSSL 3" in outcome.evidence["accepted_by"]
     assert outcome.report["verdict"] == "error"  # a current browser refuses it
     assert sum(c["sent_by_server"] for c in outcome.report["certificates"]) == 15
     assert outcome.report["handshake"]["ok"] is True

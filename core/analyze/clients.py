@@ -24,18 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
-from core.analyze.overlap import (
-    ClientProfile,
-    Mismatch,
-    Simulation,
-    load_client_profiles,
-)
 from core.certs import key_description
 from core.ciphers import suite, suite_name
 from core.models import Finding, FindingId, Severity
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the overlap analysis is loaded only where versions were probed
     from core.analyze.chain import ChainAnalysis
+    from core.analyze.overlap import Simulation
     from core.trust import Roots
 
 __all__ = [
@@ -196,13 +191,6 @@ def local_app(name: str) -> AppProfile:
     )
 
 
-def hello_profile(app: AppProfile, local: ClientProfile | None) -> ClientProfile | None:
-    """The ClientHello facts the app sends: its recorded hello, or this computer's."""
-    if app.hello == LOCAL_HELLO:
-        return local
-    return next((p for p in load_client_profiles() if p.id == app.hello), None)
-
-
 # --------------------------------------------------------------------------- the chain's facts
 
 
@@ -268,6 +256,8 @@ def judge_client(
     hello_ok: bool | None = None
     protocol = cipher = None
     if hello is not None:
+        from core.analyze.overlap import Mismatch
+
         if hello.mismatch is Mismatch.PROTOCOL:
             reasons.append(FindingId.NO_SHARED_PROTOCOL)
             hello_ok = False

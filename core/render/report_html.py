@@ -36,6 +36,7 @@ from core.models import (
     StageStatus,
     Verdict,
 )
+from core.render.for_client import THIS_APP, app_words, why_not
 from core.untrusted import for_html, visible
 
 __all__ = [
@@ -253,6 +254,7 @@ def _banner(report: CheckReport, cat: Catalogue) -> str:
     fg, bg, border = _TONES[report.verdict.value]
     cause = report.cause
     title = cat.title(cause) if cause is not None else "The connection works"
+    app = app_words(report, cat)
     return (
         f'<table width="100%" cellspacing="0" cellpadding="10" border="1" '
         f'style="border-collapse: collapse; border-color: {border}; border-style: solid;">'
@@ -261,8 +263,18 @@ def _banner(report: CheckReport, cat: Catalogue) -> str:
         f'<p style="font-size: 9pt; margin: 0px;">Verdict: <b>{e(_verdict_words(report, cat))}</b>'
         f"&nbsp;&nbsp;·&nbsp;&nbsp;{e(title)}</p>"
         f'<p style="font-size: 14pt; font-weight: bold; margin-top: 6px; margin-bottom: 0px;">'
-        f"{e(_headline(report, cat))}</p>"
-        "</td></tr></table>"
+        f"{e(app.headline or _headline(report, cat))}</p>"
+        + (
+            f'<p style="margin-top: 4px; margin-bottom: 0px;">{e(app.others)}</p>'
+            if app.others
+            else ""
+        )
+        + (
+            f'<p style="margin-top: 4px; margin-bottom: 0px;">{e(_headline(report, cat))}</p>'
+            if app.headline
+            else ""
+        )
+        + "</td></tr></table>"
     )
 
 
@@ -629,7 +641,7 @@ def _chain(report: CheckReport) -> str:
 # --------------------------------------------------------------------------- protocols
 
 
-def _protocols(report: CheckReport) -> str:
+def _protocols(report: CheckReport, cat: Catalogue) -> str:
     out = [_h2("Protocols, cipher suites and client profiles")]
     quick = report.options.quick
     if quick:
@@ -668,7 +680,9 @@ def _protocols(report: CheckReport) -> str:
                 e(c.name),
                 "connects" if c.connects else "<b>fails</b>",
                 e(c.protocol or "—"),
-                f'<span class="mono">{e(c.cipher)}</span>' if c.cipher else e(c.reason or "—"),
+                f'<span class="mono">{e(c.cipher)}</span>'
+                if c.cipher
+                else e(why_not(c, cat, name=THIS_APP) or "—"),
             )
             for c in report.clients
         ]
@@ -799,7 +813,7 @@ def build_report_html(
             _fixes(report, cat, os_choice),
             _handshake(report, ladder),
             _chain(report),
-            _protocols(report),
+            _protocols(report, cat),
             _clock(report, local_tz),
             _environment(report, environment),
             _appendix(report),
