@@ -356,6 +356,10 @@ def _client_results(
         return ()
     reasons = {s_id: sim.reason for s_id, sim in overlap.simulations.items()}
     from core.analyze.clients import find_app
+    from core.catalogue import load_catalogue
+    from core.render.for_client import THIS_APP, reason_words
+
+    catalogue = load_catalogue()
 
     out = []
     for verdict in verdicts:
@@ -367,7 +371,8 @@ def _client_results(
                 connects=bool(verdict.connects),
                 protocol=verdict.protocol,
                 cipher=verdict.cipher,
-                reason=reasons.get(hello, ""),
+                # The catalogue's words for its reasons, else the hello's own reason.
+                reason=reason_words(verdict.reasons, catalogue, THIS_APP) or reasons.get(hello, ""),
                 id=verdict.id,
                 trusted=verdict.trusted,
                 reasons=verdict.reasons,

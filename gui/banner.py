@@ -113,9 +113,9 @@ class VerdictBanner(QFrame):
             facts.append(f"checked {where} in {took_text}")
         line = " · ".join(facts)
         line = line[:1].upper() + line[1:]
-        told = " ".join(part for part in lead if part)
+        told = [visible(part, limit=400) for part in lead if part]
         if told:
-            line = f"{visible(told, limit=600)}\n{line}"
+            line = "\n".join([*told, line])
         self._set(level, _ICONS[level], visible(headline, limit=600), line)
 
     # -- painting

@@ -35,6 +35,8 @@ class Shot:
     tab: str
     server: Callable[[ExitStack, Path], dict[str, object]]
     extra_tabs: tuple[str, ...] = ()
+    #: The app chosen in the form ("" for "I don't know").
+    client: str = ""
 
 
 def _reexec_under_xvfb(argv: list[str]) -> int | None:
@@ -69,7 +71,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
     from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QScrollArea
 
     QCoreApplication.setOrganizationName("Handshake Doctor screenshots")
     app = QApplication([sys.argv[0]])
@@ -183,7 +185,26 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(config))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
+    def leaf_only(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # The server sends only its own certificate; the missing intermediate can be fetched
+        # from the address in it (AIA), served here on loopback: Chrome fetches it, Firefox not.
+        from tests.http_servers import http_server
+
+        base = enter(stack, http_server({"/inter.der": pki.intermediate.der}))
+        leaf = pki.leaf(("portal.example.com",), aia_issuer_url=f"{base}/inter.der")
+        server = enter(stack, tls_server(TlsConfig([leaf], leaf)))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
     shots = [
+        Shot(
+            "firefox-fails-chrome-works",
+            "portal.example.com",
+            "Summary",
+            leaf_only,
+            ("Protocols & ciphers", "Fix it"),
+            client="firefox",
+        ),
+        Shot("chrome-works", "portal.example.com", "Summary", leaf_only, client="chrome"),
         Shot("good-site", "www.example.com", "Handshake", good, ("Certificates",)),
         Shot(
             "expired-certificate",
@@ -235,6 +256,7 @@ def main(argv: list[str]) -> int:
                 proxy=str(overrides.get("proxy", "")),
                 # Nothing leaves the machine: the portal probe only where the scene has one.
                 portal_url=str(overrides.get("portal_url", "none")),
+                client=shot.client or None,
             )
             settings = QSettings(str(work / f"{shot.name}.ini"), QSettings.Format.IniFormat)
             window = MainWindow(settings=settings, initial=state)
@@ -255,6 +277,13 @@ def main(argv: list[str]) -> int:
             for tab in (shot.tab, *shot.extra_tabs):
                 _select_tab(window, tab)
                 _settle(app)
+                if tab == "Protocols & ciphers" and shot.client:
+                    # The per-app verdicts, not the cipher list, are this scene's point.
+                    scroll = window.protocols.findChild(QScrollArea)
+                    if scroll is not None:
+                        scroll.ensureWidgetVisible(window.protocols.client_view, 0, 0)
+                        scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+                    _settle(app)
                 suffix = (
                     ""
                     if tab == shot.tab

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.catalogue import Catalogue
-from core.models import CheckReport, ClientResult
+from core.models import CheckReport, ClientResult, FindingId
 
-__all__ = ["AppWords", "app_words", "why_not"]
+__all__ = ["THIS_APP", "AppWords", "app_words", "reason_words", "why_not"]
 
 #: At most this many other apps are named in one sentence.
 MAX_NAMED = 4
@@ -37,12 +37,16 @@ class AppWords:
 THIS_APP = "this app"
 
 
+def reason_words(reasons: Sequence[FindingId], cat: Catalogue, name: str) -> str:
+    """Finding IDs as the catalogue's clauses naming the app, joined."""
+    return "; ".join(dict.fromkeys(cat.client_reason(reason, name) for reason in reasons))
+
+
 def why_not(client: ClientResult, cat: Catalogue, *, name: str | None = None) -> str:
     """The client's reasons as clauses naming it (or ``name``), joined; its hello's words when
     it has no finding-level reason (the overlap's own reason)."""
     who = client.name if name is None else name
-    clauses = [cat.client_reason(reason, who) for reason in client.reasons]
-    return "; ".join(dict.fromkeys(clauses)) or client.reason
+    return reason_words(client.reasons, cat, who) or client.reason
 
 
 def _names(clients: Sequence[ClientResult]) -> str:
