@@ -411,6 +411,7 @@ _CLIENT_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
         "others_fail": frozenset({"names"}),
         "browsers_fail": frozenset({"names"}),
         "browsers_connect": frozenset(),
+        "certificates_ok": frozenset({"client"}),
         "not_probed": frozenset(),
         "rules_unknown": frozenset({"rules"}),
         "dont_know": frozenset(),

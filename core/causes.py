@@ -744,9 +744,10 @@ def for_client(report: CheckReport, client: str | None) -> CheckReport:
     the verdicts are the report's own, only their weight changes. Findings stay most severe
     first."""
     options = replace(report.options, client=client)
-    if not report.clients:
+    verdicts = report.app_verdicts or report.clients
+    if not verdicts:
         return replace(report, options=options)
-    weighed = weigh(report.findings, report.clients, client)
+    weighed = weigh(report.findings, verdicts, client)
     ordered = tuple(sorted(weighed, key=lambda f: -f.severity.rank))
     return replace(report, options=options, findings=ordered)
 

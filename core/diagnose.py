@@ -302,7 +302,10 @@ def run_check(
         ciphers=overlap.ciphers if overlap else {},
         groups=overlap.groups if overlap else ((hs.group,) if hs and hs.group else ()),
         server_preference=overlap.server_preference if overlap else None,
-        clients=_client_results(overlap, verdicts) if _completed(obs) else (),
+        clients=_client_results(verdicts)
+        if overlap and overlap.clients and _completed(obs)
+        else (),
+        app_verdicts=_client_results(verdicts, overlap),
         clock=ref_clock,
         findings=findings,
         stages=stages.ordered(),
@@ -348,13 +351,13 @@ def _client_verdicts(
 
 
 def _client_results(
-    overlap: _Overlap | None, verdicts: tuple[ClientVerdict, ...]
+    verdicts: tuple[ClientVerdict, ...], overlap: _Overlap | None = None
 ) -> tuple[ClientResult, ...]:
-    """The contract's ``clients``: only where the versions and suites were probed, since
-    ``connects`` is a yes or a no there (a quick check leaves it unknown)."""
-    if overlap is None or not overlap.clients:
+    """The verdicts as the report holds them, with words for why each app fails."""
+    if not verdicts:
         return ()
-    reasons = {s_id: sim.reason for s_id, sim in overlap.simulations.items()}
+    sims = overlap.simulations if overlap is not None else {}
+    reasons = {s_id: sim.reason for s_id, sim in sims.items()}
     from core.analyze.clients import find_app
     from core.catalogue import load_catalogue
     from core.render.for_client import THIS_APP, reason_words
@@ -368,7 +371,7 @@ def _client_results(
         out.append(
             ClientResult(
                 name=verdict.name,
-                connects=bool(verdict.connects),
+                connects=verdict.connects,
                 protocol=verdict.protocol,
                 cipher=verdict.cipher,
                 # The catalogue's words for its reasons, else the hello's own reason.

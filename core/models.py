@@ -410,7 +410,8 @@ class ClientResult:
     consulted; ``reasons`` are finding IDs; ``unknown`` names the rules no source establishes."""
 
     name: str
-    connects: bool
+    #: None: not known (a quick check probes no versions or suites).
+    connects: bool | None
     protocol: str | None
     cipher: str | None
     reason: str = ""
@@ -534,6 +535,9 @@ class CheckReport:
     attempts: tuple[AddressAttempt, ...] = ()
     sni_retries: tuple[SniRetry, ...] = ()
     portal: PortalResult | None = None
+    #: Every app's verdict, a quick check's too (``clients`` is the contract's: only where the
+    #: versions and suites were probed, so that ``connects`` is a yes or a no).
+    app_verdicts: tuple[ClientResult, ...] = ()
     schema: int = SCHEMA_VERSION
 
     @property

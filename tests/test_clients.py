@@ -329,3 +329,22 @@ def test_the_same_report_weighed_for_another_app(pki: Pki, root_file: Path) -> N
     assert as_chrome.client == "chrome" and as_chrome.verdict.value == "warning"
     assert for_client(as_chrome, "firefox").verdict.value == "error"
     assert for_client(as_chrome, None).verdict.value == "error"
+
+
+def test_a_quick_check_still_speaks_for_the_app_from_its_chain(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    """--quick probes no versions: what the chain says of the app is still said, and the JSON's
+    clients stay empty (their connects would be a guess)."""
+    with http_server({"/inter.der": pki.intermediate.der}) as base:
+        leaf = pki.leaf(aia_issuer_url=f"{base}/inter.der")
+        with tls_server(TlsConfig([leaf], leaf)) as server:
+            code, report = check(capsys, server.address, root_file, "--quick", "--client", "curl")
+            where = ["check", "localhost", "--connect", server.address, "--quick"]
+            main([*where, "--ca-file", str(root_file), "--client", "curl", "--summary"])
+            summary = capsys.readouterr().out
+            main([*where, "--ca-file", str(root_file), "--client", "chrome", "--summary"])
+            as_chrome = capsys.readouterr().out
+    assert code == 1 and report["clients"] == [] and report["client"] == "curl"
+    assert "App: curl with OpenSSL 3 cannot connect: the server does not send" in summary
+    assert "App: Chrome accepts the server's certificates; whether it shares" in as_chrome

@@ -62,15 +62,17 @@ def _others(clients: Sequence[ClientResult], chosen: ClientResult | None) -> lis
 
 def app_words(report: CheckReport, cat: Catalogue) -> AppWords:
     chosen_id = report.client
-    clients = report.clients
+    clients = report.app_verdicts or report.clients
     if chosen_id is None:
         if not clients:
             return AppWords()
         browsers = [c for c in clients if c.current and c.browser]
-        failing = [c for c in browsers if not c.connects]
+        failing = [c for c in browsers if c.connects is False]
         if failing:
             return AppWords(others=cat.client_sentence("browsers_fail", names=_names(failing)))
-        return AppWords(others=cat.client_sentence("browsers_connect")) if browsers else AppWords()
+        if browsers and all(c.connects for c in browsers):
+            return AppWords(others=cat.client_sentence("browsers_connect"))
+        return AppWords()
     chosen = next((c for c in clients if c.id == chosen_id), None)
     if chosen is None:
         from core.analyze.clients import find_app
@@ -80,8 +82,15 @@ def app_words(report: CheckReport, cat: Catalogue) -> AppWords:
         unknown = cat.client_sentence("not_probed")
         return AppWords(headline=cat.client_sentence("unknown", client=name, unknown=unknown))
     others = _others(clients, chosen)
+    if chosen.connects is None and not chosen.reasons:
+        if chosen.trusted:
+            return AppWords(headline=cat.client_sentence("certificates_ok", client=chosen.name))
+        unknown = cat.client_sentence("not_probed")
+        return AppWords(
+            headline=cat.client_sentence("unknown", client=chosen.name, unknown=unknown)
+        )
     if chosen.connects:
-        failing = [c for c in others if not c.connects and not c.unknown]
+        failing = [c for c in others if c.connects is False]
         rest = cat.client_sentence("others_fail", names=_names(failing)) if failing else ""
         if chosen.trusted is None and chosen.unknown:
             rules = cat.client_sentence("rules_unknown", rules=", ".join(chosen.unknown))

@@ -86,7 +86,7 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             {
                 "id": c.id,
                 "name": c.name,
-                "connects": c.connects,
+                "connects": bool(c.connects),  # entries exist only where it is known
                 "protocol": c.protocol,
                 "cipher": c.cipher,
                 "trusted": c.trusted,
