@@ -335,6 +335,7 @@ def _client_verdicts(
     import ssl
 
     from core.analyze.clients import chain_facts, load_apps, local_app, verdicts_for
+    from core.microsoft_store import microsoft_store
     from core.trust import chrome_roots
 
     facts = None
@@ -343,7 +344,7 @@ def _client_verdicts(
         problems = validity_findings(chain.path.certs, chain.path.anchor, at)
         if revocation is not None and revocation.revoked:
             problems.append(Finding(FindingId.CERT_REVOKED, Severity.CRITICAL))
-        facts = chain_facts(chain, problems, chrome_roots())
+        facts = chain_facts(chain, problems, chrome_roots(), microsoft_store())
     apps = (local_app(f"This computer ({ssl.OPENSSL_VERSION})"), *load_apps())
     sims = overlap.simulations if overlap is not None else {}
     dh_bits = overlap.dh_bits if overlap is not None else None
@@ -359,10 +360,15 @@ def _client_results(
     sims = overlap.simulations if overlap is not None else {}
     reasons = {s_id: sim.reason for s_id, sim in sims.items()}
     from core.analyze.clients import find_app
-    from core.catalogue import load_catalogue
-    from core.render.for_client import THIS_APP, reason_words
 
-    catalogue = load_catalogue()
+    def words(verdict: ClientVerdict) -> str:
+        """The catalogue's words for its reasons (loaded only when there are some)."""
+        if not verdict.reasons:
+            return ""
+        from core.catalogue import load_catalogue
+        from core.render.for_client import THIS_APP, reason_words
+
+        return reason_words(verdict.reasons, load_catalogue(), THIS_APP)
 
     out = []
     for verdict in verdicts:
@@ -375,13 +381,14 @@ def _client_results(
                 protocol=verdict.protocol,
                 cipher=verdict.cipher,
                 # The catalogue's words for its reasons, else the hello's own reason.
-                reason=reason_words(verdict.reasons, catalogue, THIS_APP) or reasons.get(hello, ""),
+                reason=words(verdict) or reasons.get(hello, ""),
                 id=verdict.id,
                 trusted=verdict.trusted,
                 reasons=verdict.reasons,
                 current=verdict.current,
                 browser=verdict.browser,
-                unknown=verdict.unknown if verdict.connects is not None else ("hello",),
+                unknown=verdict.unknown
+                + (("hello",) if verdict.connects is None and overlap is not None else ()),
             )
         )
     return tuple(out)

