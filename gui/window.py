@@ -284,8 +284,13 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
-        remembered = self.settings.value(CLIENT_KEY, "")
-        self.form.set_client(remembered if isinstance(remembered, str) else "")
+        if self.settings.contains(CLIENT_KEY):
+            remembered = self.settings.value(CLIENT_KEY, "")
+            self.form.set_client(remembered if isinstance(remembered, str) else "")
+        else:  # never chosen: this computer's default browser, where the desktop says it
+            from core.default_browser import default_browser
+
+            self.form.set_client(default_browser())
         self.form.clientChanged.connect(self._client_changed)
         if initial is not None:
             # Now, not with the rest: what is typed meanwhile must not be overwritten.

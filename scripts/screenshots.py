@@ -259,6 +259,8 @@ def main(argv: list[str]) -> int:
                 client=shot.client or None,
             )
             settings = QSettings(str(work / f"{shot.name}.ini"), QSettings.Format.IniFormat)
+            # The scene's app, or "I don't know": not this machine's default browser.
+            settings.setValue("check/client", shot.client)
             window = MainWindow(settings=settings, initial=state)
             window.form.show_options(False)
             window.resize(WIDTH, HEIGHT)

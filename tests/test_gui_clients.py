@@ -127,3 +127,35 @@ def test_a_remembered_app_that_no_longer_exists_is_i_dont_know(
     win = open_window(qtbot, path, root_file)
     assert win.form.client() == "" and win.form.app.currentText() == DONT_KNOW
     win.close()
+
+
+def test_a_first_start_preselects_the_default_browser(
+    qtbot: QtBot, tmp_path: Path, root_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never chosen: the browser the desktop opens https:// links with (freedesktop's
+    mimeapps.list here). A remembered choice, "I don't know" included, wins over it."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "mimeapps.list").write_text(
+        "[Default Applications]\nx-scheme-handler/https=firefox_firefox.desktop;\n"
+    )
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    first = open_window(qtbot, tmp_path / "fresh.ini", root_file)
+    assert first.form.client() == "firefox"
+    first.close()
+    remembered = tmp_path / "remembered.ini"
+    QSettings(str(remembered), QSettings.Format.IniFormat).setValue(CLIENT_KEY, "")
+    second = open_window(qtbot, remembered, root_file)
+    assert second.form.client() == ""
+    second.close()
+
+
+def test_handlers_of_each_desktop_name_their_browser() -> None:
+    from core.default_browser import app_for_handler
+
+    assert app_for_handler("google-chrome.desktop") == "chrome"
+    assert app_for_handler("ChromeHTML") == "chrome"  # Windows' ProgId
+    assert app_for_handler("MSEdgeHTM") == "edge"
+    assert app_for_handler("com.apple.Safari") == "safari"
+    assert app_for_handler("org.mozilla.firefox") == "firefox"
+    assert app_for_handler("org.gnome.Epiphany.desktop") is None  # not one we have facts for
