@@ -676,6 +676,8 @@ _CHOSEN_DECIDES = frozenset(
         FindingId.NO_SHARED_PROTOCOL,
         FindingId.NO_SHARED_CIPHER,
         FindingId.WEAK_DH,
+        FindingId.WEAK_KEY,
+        FindingId.WEAK_SIGNATURE,
     }
 )
 

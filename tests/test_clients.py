@@ -393,3 +393,42 @@ def test_windows_refuses_a_root_microsoft_distrusts_for_new_certificates(pki: Pk
         facts = chain_facts(chain, (), None, store)
         verdict = judge_client(windows, None, facts)
         assert (FindingId.UNTRUSTED_ROOT in verdict.reasons) is refused
+
+
+# --------------------------------------------------------------------------- weak keys and hashes
+
+
+def test_rsa_1024_leaf_chrome_accepts_firefox_and_python_refuse(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    leaf = pki.leaf(key_kind="rsa1024")
+    # A server must lower its own security level to load such a key, as old ones did.
+    config = TlsConfig([leaf, pki.intermediate], leaf, ciphers="DEFAULT:@SECLEVEL=0")
+    with tls_server(config) as server:
+        code, report = check(capsys, server.address, root_file)
+        _, as_chrome = check(capsys, server.address, root_file, "--client", "chrome")
+    clients = by_id(report)
+    assert clients["chrome"]["connects"] is True  # Chrome's path builder takes RSA from 1024
+    for refuses in ("firefox", "python", "safari"):
+        assert clients[refuses]["reasons"] == ["weak-key"], refuses
+    # curl's minimum depends on the system's OpenSSL level: not known, so not said to fail.
+    assert clients["curl"]["reasons"] == [] and "min_rsa_bits" in clients["curl"]["unknown"]
+    assert finding(report, "weak-key")["severity"] == "error" and code == 1
+    assert finding(as_chrome, "weak-key")["severity"] == "warning"
+    assert as_chrome["verdict"] == "warning"
+
+
+def test_sha1_signed_leaf_chrome_and_safari_refuse(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    from tests.pki import make_sha1_leaf
+
+    leaf = make_sha1_leaf(pki.intermediate)
+    config = TlsConfig([leaf, pki.intermediate], leaf, ciphers="DEFAULT:@SECLEVEL=0")
+    with tls_server(config) as server:
+        _, report = check(capsys, server.address, root_file, "--client", "firefox")
+    clients = by_id(report)
+    for refuses in ("chrome", "safari", "python"):
+        assert "weak-signature" in clients[refuses]["reasons"], refuses
+    # No dated source says what Firefox does with SHA-1: unknown, not a guess.
+    assert "accepts_sha1" in clients["firefox"]["unknown"]

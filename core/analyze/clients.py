@@ -70,6 +70,8 @@ FACT_NAMES = (
 ROOT_STORES = frozenset({"mozilla", "chrome", "microsoft", "os"})
 #: The stores whose roots are "publicly trusted": CT and lifetime rules apply to their chains.
 PUBLIC_STORES = frozenset({"mozilla", "chrome"})
+#: Below this, some client refuses an RSA key: a client whose minimum is unknown is unknown.
+WEAK_RSA_BITS = 2048
 #: Embedded SCTs that every CT-enforcing client accepts as enough (Chrome: 2 for up to 180
 #: days, 3 beyond; Apple the same; Firefox "essentially 2").
 MIN_SCTS_SHORT, MIN_SCTS_LONG, SHORT_LEAF_DAYS = 2, 3, 180
@@ -331,8 +333,11 @@ def _trust(
         if isinstance(limit, int) and chain.leaf_days > limit:
             reasons.append(FindingId.LIFETIME_TOO_LONG)
     minimum = app.known("min_rsa_bits")
-    if chain.smallest_rsa is not None and isinstance(minimum, int) and chain.smallest_rsa < minimum:
-        reasons.append(FindingId.WEAK_KEY)
+    if chain.smallest_rsa is not None and isinstance(minimum, int):
+        if chain.smallest_rsa < minimum:
+            reasons.append(FindingId.WEAK_KEY)
+    elif chain.smallest_rsa is not None and chain.smallest_rsa < WEAK_RSA_BITS:
+        unknown.append("min_rsa_bits")
     if chain.sha1_signed:
         if app.known("accepts_sha1") is False:
             reasons.append(FindingId.WEAK_SIGNATURE)
