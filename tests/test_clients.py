@@ -432,3 +432,11 @@ def test_sha1_signed_leaf_chrome_and_safari_refuse(
         assert "weak-signature" in clients[refuses]["reasons"], refuses
     # No dated source says what Firefox does with SHA-1: unknown, not a guess.
     assert "accepts_sha1" in clients["firefox"]["unknown"]
+
+
+def test_client_list_from_any_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from handshake_doctor.main import main as entry
+
+    for args in (["--client", "list"], ["report", "x.example", "-o", "x.pdf", "--client=list"]):
+        assert entry(args) == 0
+        assert capsys.readouterr().out.split()[0] == "chrome"
