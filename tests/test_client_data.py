@@ -103,3 +103,29 @@ def test_a_gap_in_the_data_is_refused(change: Any, message: str) -> None:
     change(data["apps"][0])
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_apps(data)
+
+
+def test_every_reason_a_verdict_can_give_has_words() -> None:
+    """Each finding ID a client's verdict can hold has a clause naming the app."""
+    from core.analyze.clients import SHARED_CHAIN_FINDINGS
+    from core.catalogue import load_catalogue
+    from core.models import FindingId
+
+    per_client = {
+        FindingId.NO_SHARED_PROTOCOL,
+        FindingId.NO_SHARED_CIPHER,
+        FindingId.WEAK_DH,
+        FindingId.INCOMPLETE_CHAIN,
+        FindingId.CHAIN_TOO_LONG,
+        FindingId.CT_MISSING,
+        FindingId.LIFETIME_TOO_LONG,
+        FindingId.UNTRUSTED_ROOT,
+        FindingId.WEAK_KEY,
+        FindingId.WEAK_SIGNATURE,
+        FindingId.WRONG_PURPOSE,
+    }
+    cat = load_catalogue()
+    for fid in per_client | SHARED_CHAIN_FINDINGS:
+        words = cat.client_reason(fid, "Firefox")
+        assert words and "{" not in words and "unknown" not in words, fid
+    assert "Firefox" in cat.client_reason(FindingId.INCOMPLETE_CHAIN, "Firefox")
