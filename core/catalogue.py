@@ -293,9 +293,9 @@ class Catalogue:
         labels: Mapping[str, Mapping[str, str]] | None = None,
         requests: Mapping[RequestProblem, RequestText] | None = None,
         targets: Mapping[TargetProblem, str] | None = None,
-        clients: ClientTexts | None = None,
+        apps: AppTexts | None = None,
     ) -> None:
-        self._clients = clients or ClientTexts()
+        self._apps = apps or AppTexts()
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
         self._targets = MappingProxyType(dict(targets or {}))
@@ -342,17 +342,17 @@ class Catalogue:
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
 
-    def client_reason(self, fid: FindingId, client: str) -> str:
+    def app_reason(self, fid: FindingId, client: str) -> str:
         """Why one app refuses this server, as a clause naming the app ("the server does not
         send its intermediate certificate, and Firefox does not fetch it")."""
-        template = self._clients.reasons.get(fid)
+        template = self._apps.reasons.get(fid)
         if template is None:
             return self.title(Finding(fid, Severity.ERROR)).lower()
         return fill(template, {"client": client})
 
-    def client_sentence(self, key: str, **values: EvidenceValue) -> str:
-        """One of the ``clients.verdicts`` sentences, filled."""
-        return fill(self._clients.verdicts[key], values)
+    def app_sentence(self, key: str, **values: EvidenceValue) -> str:
+        """One of the ``apps.verdicts`` sentences, filled."""
+        return fill(self._apps.verdicts[key], values)
 
     def title(self, finding: Finding) -> str:
         return self._findings[finding.id].title
@@ -394,15 +394,15 @@ class Catalogue:
 
 
 @dataclass(frozen=True)
-class ClientTexts:
+class AppTexts:
     """The words about one app's verdict: a clause per finding ID and the verdict sentences."""
 
     reasons: Mapping[FindingId, str] = field(default_factory=lambda: MappingProxyType({}))
     verdicts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
-#: The ``clients.verdicts`` sentences and the fields each may use.
-_CLIENT_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
+#: The ``apps.verdicts`` sentences and the fields each may use.
+_APP_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "fails": frozenset({"client", "reasons"}),
         "connects": frozenset({"client"}),
@@ -419,25 +419,25 @@ _CLIENT_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 
 
-def _parse_clients(raw: object) -> ClientTexts:
-    item = _mapping(raw, "clients")
-    _known_keys(item, "clients", {"reasons", "verdicts"})
+def _parse_apps(raw: object) -> AppTexts:
+    item = _mapping(raw, "apps")
+    _known_keys(item, "apps", {"reasons", "verdicts"})
     reasons: dict[FindingId, str] = {}
-    for key, value in _mapping(item.get("reasons"), "clients.reasons").items():
-        fid = _enum(FindingId, key, "clients.reasons")
-        text = _template(value, f"clients.reasons.{key}")
+    for key, value in _mapping(item.get("reasons"), "apps.reasons").items():
+        fid = _enum(FindingId, key, "apps.reasons")
+        text = _template(value, f"apps.reasons.{key}")
         if set(template_fields(text)) - {"client"}:
-            raise CatalogueError(f"clients.reasons.{key} may use only {{client}}")
+            raise CatalogueError(f"apps.reasons.{key} may use only {{client}}")
         reasons[fid] = text
-    raw_verdicts = _mapping(item.get("verdicts"), "clients.verdicts")
-    _same_ids("clients.verdicts", raw_verdicts, set(_CLIENT_VERDICTS))
+    raw_verdicts = _mapping(item.get("verdicts"), "apps.verdicts")
+    _same_ids("apps.verdicts", raw_verdicts, set(_APP_VERDICTS))
     verdicts: dict[str, str] = {}
     for key, value in raw_verdicts.items():
-        text = _template(value, f"clients.verdicts.{key}")
-        if set(template_fields(text)) - _CLIENT_VERDICTS[key]:
-            raise CatalogueError(f"clients.verdicts.{key} uses fields it is not given")
+        text = _template(value, f"apps.verdicts.{key}")
+        if set(template_fields(text)) - _APP_VERDICTS[key]:
+            raise CatalogueError(f"apps.verdicts.{key} uses fields it is not given")
         verdicts[key] = text
-    return ClientTexts(MappingProxyType(reasons), MappingProxyType(verdicts))
+    return AppTexts(MappingProxyType(reasons), MappingProxyType(verdicts))
 
 
 @functools.cache
@@ -456,7 +456,7 @@ def parse_catalogue(data: object) -> Catalogue:
     _known_keys(
         root,
         "catalogue",
-        {"schema", "labels", "requests", "targets", "findings", "fixes", "clients"},
+        {"schema", "labels", "requests", "targets", "findings", "fixes", "apps"},
     )
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
@@ -475,8 +475,8 @@ def parse_catalogue(data: object) -> Catalogue:
     targets = {
         TargetProblem(key): _template(value, f"targets.{key}") for key, value in raw_targets.items()
     }
-    clients = _parse_clients(root["clients"]) if "clients" in root else ClientTexts()
-    return Catalogue(findings, fixes, labels, requests, targets, clients)
+    apps = _parse_apps(root["apps"]) if "apps" in root else AppTexts()
+    return Catalogue(findings, fixes, labels, requests, targets, apps)
 
 
 def _template(raw: object, where: str) -> str:

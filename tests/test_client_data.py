@@ -126,6 +126,6 @@ def test_every_reason_a_verdict_can_give_has_words() -> None:
     }
     cat = load_catalogue()
     for fid in per_client | SHARED_CHAIN_FINDINGS:
-        words = cat.client_reason(fid, "Firefox")
+        words = cat.app_reason(fid, "Firefox")
         assert words and "{" not in words and "unknown" not in words, fid
-    assert "Firefox" in cat.client_reason(FindingId.INCOMPLETE_CHAIN, "Firefox")
+    assert "Firefox" in cat.app_reason(FindingId.INCOMPLETE_CHAIN, "Firefox")

@@ -39,7 +39,7 @@ THIS_APP = "this app"
 
 def reason_words(reasons: Sequence[FindingId], cat: Catalogue, name: str) -> str:
     """Finding IDs as the catalogue's clauses naming the app, joined."""
-    return "; ".join(dict.fromkeys(cat.client_reason(reason, name) for reason in reasons))
+    return "; ".join(dict.fromkeys(cat.app_reason(reason, name) for reason in reasons))
 
 
 def why_not(client: ClientResult, cat: Catalogue, *, name: str | None = None) -> str:
@@ -69,9 +69,9 @@ def app_words(report: CheckReport, cat: Catalogue) -> AppWords:
         browsers = [c for c in clients if c.current and c.browser]
         failing = [c for c in browsers if c.connects is False]
         if failing:
-            return AppWords(others=cat.client_sentence("browsers_fail", names=_names(failing)))
+            return AppWords(others=cat.app_sentence("browsers_fail", names=_names(failing)))
         if browsers and all(c.connects for c in browsers):
-            return AppWords(others=cat.client_sentence("browsers_connect"))
+            return AppWords(others=cat.app_sentence("browsers_connect"))
         return AppWords()
     chosen = next((c for c in clients if c.id == chosen_id), None)
     if chosen is None:
@@ -79,26 +79,24 @@ def app_words(report: CheckReport, cat: Catalogue) -> AppWords:
 
         app = find_app(chosen_id)
         name = app.name if app is not None else chosen_id
-        unknown = cat.client_sentence("not_probed")
-        return AppWords(headline=cat.client_sentence("unknown", client=name, unknown=unknown))
+        unknown = cat.app_sentence("not_probed")
+        return AppWords(headline=cat.app_sentence("unknown", client=name, unknown=unknown))
     others = _others(clients, chosen)
     if chosen.connects is None and not chosen.reasons:
         if chosen.trusted:
-            return AppWords(headline=cat.client_sentence("certificates_ok", client=chosen.name))
-        unknown = cat.client_sentence("not_probed")
-        return AppWords(
-            headline=cat.client_sentence("unknown", client=chosen.name, unknown=unknown)
-        )
+            return AppWords(headline=cat.app_sentence("certificates_ok", client=chosen.name))
+        unknown = cat.app_sentence("not_probed")
+        return AppWords(headline=cat.app_sentence("unknown", client=chosen.name, unknown=unknown))
     if chosen.connects:
         failing = [c for c in others if c.connects is False]
-        rest = cat.client_sentence("others_fail", names=_names(failing)) if failing else ""
+        rest = cat.app_sentence("others_fail", names=_names(failing)) if failing else ""
         if chosen.trusted is None and chosen.unknown:
-            rules = cat.client_sentence("rules_unknown", rules=", ".join(chosen.unknown))
-            headline = cat.client_sentence("unknown", client=chosen.name, unknown=rules)
+            rules = cat.app_sentence("rules_unknown", rules=", ".join(chosen.unknown))
+            headline = cat.app_sentence("unknown", client=chosen.name, unknown=rules)
             return AppWords(headline=headline, others=rest)
-        return AppWords(headline=cat.client_sentence("connects", client=chosen.name), others=rest)
+        return AppWords(headline=cat.app_sentence("connects", client=chosen.name), others=rest)
     # A client whose rules here are partly unknown is not said to connect.
     connecting = [c for c in others if c.connects and not c.unknown]
-    rest = cat.client_sentence("others_connect", names=_names(connecting)) if connecting else ""
-    headline = cat.client_sentence("fails", client=chosen.name, reasons=why_not(chosen, cat))
+    rest = cat.app_sentence("others_connect", names=_names(connecting)) if connecting else ""
+    headline = cat.app_sentence("fails", client=chosen.name, reasons=why_not(chosen, cat))
     return AppWords(headline=headline, others=rest, fails=True)
