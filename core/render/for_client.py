@@ -43,10 +43,10 @@ def reason_words(reasons: Sequence[FindingId], cat: Catalogue, name: str) -> str
 
 
 def why_not(client: ClientResult, cat: Catalogue, *, name: str | None = None) -> str:
-    """The client's reasons as clauses naming it (or ``name``), joined; its hello's words when
-    it has no finding-level reason (the overlap's own reason)."""
+    """The client's reasons as clauses naming it (or ``name``), joined; the catalogue's words
+    for its hello's mismatch when it has no finding-level reason."""
     who = client.name if name is None else name
-    return reason_words(client.reasons, cat, who) or client.reason
+    return reason_words(client.reasons, cat, who) or cat.client_reason(client)
 
 
 def _names(clients: Sequence[ClientResult]) -> str:

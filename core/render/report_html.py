@@ -37,6 +37,7 @@ from core.models import (
     Verdict,
 )
 from core.render.for_client import THIS_APP, app_words, why_not
+from core.render.stages import stage_line, stage_name
 from core.untrusted import for_html, visible
 
 __all__ = [
@@ -543,10 +544,10 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
     if report.stages:
         stages = [
             (
-                e(stage.stage.value),
+                e(stage_name(stage.stage)),
                 e(_STATUS_WORDS.get(stage.status, stage.status.value)),
                 _duration(stage.duration_ms),
-                e(stage.summary, limit=300),
+                e(stage_line(stage), limit=300),
             )
             for stage in report.stages
         ]
@@ -682,7 +683,7 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
                 e(c.protocol or "—"),
                 f'<span class="mono">{e(c.cipher)}</span>'
                 if c.cipher
-                else e(why_not(c, cat, name=THIS_APP) or "—"),
+                else e("—" if c.connects else why_not(c, cat, name=THIS_APP)),
             )
             for c in report.clients
         ]
