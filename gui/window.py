@@ -284,13 +284,12 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
-        if self.settings.contains(CLIENT_KEY):
+        #: Never chosen: the app list starts at this computer's default browser, looked up
+        #: with the rest of the window (the first frame imports no engine module).
+        self._preselect_browser = not self.settings.contains(CLIENT_KEY)
+        if not self._preselect_browser:
             remembered = self.settings.value(CLIENT_KEY, "")
             self.form.set_client(remembered if isinstance(remembered, str) else "")
-        else:  # never chosen: this computer's default browser, where the desktop says it
-            from core.default_browser import default_browser
-
-            self.form.set_client(default_browser())
         self.form.clientChanged.connect(self._client_changed)
         if initial is not None:
             # Now, not with the rest: what is typed meanwhile must not be overwritten.
@@ -341,6 +340,10 @@ class MainWindow(QMainWindow):
         # The runner first: a check asked for at start (check_when_built) runs from here on,
         # while the rest is imported and built.
         self.form.build_options()
+        if self._preselect_browser and not self.form.client():
+            from core.default_browser import default_browser
+
+            self.form.set_client(default_browser())
         self.runner = CheckRunner(self)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_report)
