@@ -752,7 +752,11 @@ def _client_evidence(
         return evidence(
             certificates=facts.path_certs if facts else None,
             refused_by=refused_by,
-            accepted_by=[v.name for v in obs.clients if v.trusted and v.id != "local"],
+            accepted_by=[
+                v.name
+                for v in obs.clients
+                if v.trusted and v.id != "local" and "max_chain_certs" not in v.unknown
+            ],
             unknown_for=unknown,
         )
     if fid is FindingId.CT_MISSING:

@@ -195,7 +195,16 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(TlsConfig([leaf], leaf)))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
+    def long_chain(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # Twelve intermediates: valid for OpenSSL (it follows 100), too long for Firefox (8).
+        from tests.hostile_servers import long_chain as make_long_chain
+
+        chain = make_long_chain(pki, 13)
+        server = enter(stack, tls_server(TlsConfig(chain, chain[0])))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
     shots = [
+        Shot("long-chain-firefox", "localhost", "Summary", long_chain, client="firefox"),
         Shot(
             "firefox-fails-chrome-works",
             "portal.example.com",

@@ -168,6 +168,9 @@ def test_twelve_intermediates_openssl_clients_connect_firefox_does_not(
     assert [f["id"] for f in report["findings"]] == ["chain-too-long"]
     long = finding(report, "chain-too-long")
     assert long["evidence"]["certificates"] == 14
+    assert "curl with OpenSSL 3" in long["evidence"]["accepted_by"]
+    assert "Chrome" not in long["evidence"]["accepted_by"]  # its limit is unknown
+    assert "Chrome" in long["evidence"]["unknown_for"]
     assert long["severity"] == "error" and code == 1  # a current browser refuses it
     assert finding(as_curl, "chain-too-long")["severity"] == "warning" and curl_code == 0
 
