@@ -142,7 +142,8 @@ def test_dh_1024_server_java8_connects_current_clients_do_not(
     weak = finding(report, "weak-dh")
     assert weak["evidence"]["dh_bits"] == 1024 and weak["severity"] == "error"
     assert "Java 8" in weak["evidence"]["accepted_by"]
-    assert code == 1 and report["verdict"] == "error"
+    assert code == 1 and report["verdict"] == "error" and report["client"] is None
+    assert all({"id", "trusted", "reasons"} <= set(c) for c in report["clients"])
     # For Java 8, which connects, the small group is a warning, not its failure.
     assert finding(as_java8, "weak-dh")["severity"] == "warning"
 
