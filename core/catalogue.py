@@ -350,7 +350,6 @@ _APP_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
         "certificates_ok": frozenset({"client"}),
         "not_probed": frozenset(),
         "rules_unknown": frozenset({"rules"}),
-        "dont_know": frozenset(),
     }
 )
 
