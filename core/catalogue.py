@@ -344,6 +344,7 @@ _APP_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
         "connects": frozenset({"client"}),
         "unknown": frozenset({"client", "unknown"}),
         "others_connect": frozenset({"names"}),
+        "other_connects": frozenset({"names"}),
         "others_fail": frozenset({"names"}),
         "browsers_fail": frozenset({"names"}),
         "browsers_connect": frozenset(),

@@ -705,6 +705,14 @@ def weigh(
     the per-client causes are errors when a current browser (or this computer) refuses them,
     and the others keep the weight they have as causes of this computer's failure (error)."""
     chosen = next((v for v in verdicts if v.id == chosen_id), None)
+    if (
+        chosen is not None
+        and chosen.connects is False
+        and not any(f.id in chosen.reasons for f in findings)
+    ):
+        # The chosen app fails for a reason no finding names (Chrome offers no DHE suite at
+        # all): nothing is lightened for it, the causes keep the weight they have for everyone.
+        chosen = None
     out = []
     for finding in findings:
         severity = finding.severity

@@ -203,7 +203,32 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(TlsConfig(chain, chain[0])))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
+    def dh_1024(stack: ExitStack, tmp: Path) -> dict[str, object]:
+        # An old server that offers only DHE suites with a 1024-bit group: current browsers
+        # offer no DHE at all, Java and curl do and accept the group.
+        import subprocess
+
+        params = tmp / "dh1024.pem"
+        if not params.exists():
+            subprocess.run(
+                ["openssl", "dhparam", "-dsaparam", "-out", str(params), "1024"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+        leaf = pki.leaf(("erp.example.com",), key_kind="rsa2048")
+        config = TlsConfig(
+            [leaf, pki.intermediate],
+            leaf,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers="DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
+            dh_params=params,
+        )
+        server = enter(stack, tls_server(config))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
     shots = [
+        Shot("chrome-fails-java-works", "erp.example.com", "Summary", dh_1024, client="chrome"),
         Shot("long-chain-firefox", "localhost", "Summary", long_chain, client="firefox"),
         Shot(
             "firefox-fails-chrome-works",

@@ -97,6 +97,7 @@ def app_words(report: CheckReport, cat: Catalogue) -> AppWords:
         return AppWords(headline=cat.app_sentence("connects", client=chosen.name), others=rest)
     # A client whose rules here are partly unknown is not said to connect.
     connecting = [c for c in others if c.connects and not c.unknown]
-    rest = cat.app_sentence("others_connect", names=_names(connecting)) if connecting else ""
+    key = "other_connects" if len(connecting) == 1 else "others_connect"
+    rest = cat.app_sentence(key, names=_names(connecting)) if connecting else ""
     headline = cat.app_sentence("fails", client=chosen.name, reasons=why_not(chosen, cat))
     return AppWords(headline=headline, others=rest, fails=True)
