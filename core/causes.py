@@ -719,12 +719,23 @@ def weigh(
         if finding.id in _PER_CLIENT:
             severity = _weight(finding.id, verdicts, chosen)
         elif finding.id in _CHOSEN_DECIDES:
-            spared = chosen is not None and chosen.connects and finding.id not in chosen.reasons
+            if chosen is not None:
+                spared = bool(chosen.connects) and finding.id not in chosen.reasons
+            else:
+                spared = _every_browser_connects(verdicts)
             severity = Severity.WARNING if spared else Severity.ERROR
         out.append(
             replace(finding, severity=severity) if severity is not finding.severity else finding
         )
     return out
+
+
+def _every_browser_connects(verdicts: Sequence[_Judged]) -> bool:
+    """With "I don't know" the verdict is the worst among the current browsers: a cause that
+    none of them suffers (each one was probed and connects) is a warning, even where this
+    computer's own client fails on it."""
+    browsers = [v for v in verdicts if v.current and v.browser]
+    return bool(browsers) and all(v.connects is True for v in browsers)
 
 
 def _weight(fid: FindingId, verdicts: Sequence[_Judged], chosen: _Judged | None) -> Severity:

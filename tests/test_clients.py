@@ -449,3 +449,27 @@ def test_client_list_from_any_command(capsys: pytest.CaptureFixture[str]) -> Non
     for args in (["--client", "list"], ["report", "x.example", "-o", "x.pdf", "--client=list"]):
         assert entry(args) == 0
         assert capsys.readouterr().out.split()[0] == "chrome"
+
+
+def test_i_dont_know_is_the_worst_among_current_browsers(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    """Old suites only: every current browser connects, this computer's Python does not. With
+    no app named the verdict is the browsers' (a warning); for Python, an error."""
+    leaf = pki.leaf(key_kind="rsa2048")
+    config = TlsConfig(
+        [leaf, pki.intermediate],
+        leaf,
+        max_version=ssl.TLSVersion.TLSv1_2,
+        ciphers="AES128-SHA:AES256-SHA",
+    )
+    with tls_server(config) as server:
+        _, unknown = check(capsys, server.address, root_file)
+        _, as_python = check(capsys, server.address, root_file, "--client", "python")
+    browsers = [c for c in unknown["clients"] if c["id"] in ("chrome", "firefox", "safari", "edge")]
+    assert browsers and all(c["connects"] for c in browsers)
+    assert by_id(unknown)["python"]["reasons"] == ["no-shared-cipher"]
+    assert finding(unknown, "no-shared-cipher")["severity"] == "warning"
+    assert unknown["verdict"] == "warning"
+    assert finding(as_python, "no-shared-cipher")["severity"] == "error"
+    assert as_python["verdict"] == "error"
