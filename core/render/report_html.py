@@ -368,6 +368,7 @@ def _target_rows(
         ("Handshake", handshake),
         ("Checked at", f"{e(utc)}<br/>{e(local)} local time"),
         ("Check", f"{kind}, took {_duration(report.duration_ms)}"),
+        ("The app that showed the error", e(_app_name(report))),
     ]
     if environment is not None:
         rows.append(("Handshake Doctor", e(environment.app_version)))
@@ -380,6 +381,16 @@ def _target_rows(
             )
         )
     return rows
+
+
+def _app_name(report: CheckReport) -> str:
+    """The chosen app's name (``--client``), or that none was named."""
+    if report.client is None:
+        return "not named (the verdict is the worst among current browsers)"
+    from core.analyze.clients import find_app
+
+    app = find_app(report.client)
+    return app.name if app is not None else report.client
 
 
 def _glance(report: CheckReport, cat: Catalogue) -> str:
