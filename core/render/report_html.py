@@ -368,7 +368,7 @@ def _target_rows(
         ("Handshake", handshake),
         ("Checked at", f"{e(utc)}<br/>{e(local)} local time"),
         ("Check", f"{kind}, took {_duration(report.duration_ms)}"),
-        ("The app that showed the error", e(_app_name(report))),
+        ("App that failed", e(_app_name(report))),
     ]
     if environment is not None:
         rows.append(("Handshake Doctor", e(environment.app_version)))
