@@ -473,3 +473,23 @@ def test_i_dont_know_is_the_worst_among_current_browsers(
     assert unknown["verdict"] == "warning"
     assert finding(as_python, "no-shared-cipher")["severity"] == "error"
     assert as_python["verdict"] == "error"
+
+
+def test_firefox_carries_public_intermediates_with_it(pki: Pki) -> None:
+    """A missing intermediate of a publicly trusted CA is in Firefox's preloaded list; a private
+    CA's is not. (A root in the Mozilla slot stands for a public one.)"""
+    leaf = pki.leaf()
+    for stores, public in (
+        (TrustStores(mozilla=[pki.root.cert], os=None, custom=None), True),
+        (TrustStores(mozilla=None, os=None, custom=[pki.root.cert]), False),
+    ):
+        chain = analyze_chain(
+            [leaf.cert], "localhost", stores, NOW, fetched=[pki.intermediate.cert]
+        )
+        facts = chain_facts(chain, (), Roots.from_certificates([pki.root.cert]))
+        assert facts.needs_fetch and facts.public is public
+        firefox, curl = find_app("firefox"), find_app("curl")
+        assert firefox is not None and curl is not None
+        refused = FindingId.INCOMPLETE_CHAIN in judge_client(firefox, None, facts).reasons
+        assert refused is not public
+        assert FindingId.INCOMPLETE_CHAIN in judge_client(curl, None, facts).reasons
