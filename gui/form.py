@@ -324,15 +324,22 @@ class CheckForm(QWidget):
     # -- the app that showed the error
 
     def _fill_apps(self) -> None:
-        from core.analyze.clients import load_apps
+        from core.analyze.clients import AppProfile, load_apps
 
         self._filling = True
         apps = load_apps()
+        from PySide6.QtCore import Qt
+
+        def add(app: AppProfile, text: str) -> None:
+            self.app.addItem(text, app.id)
+            if app.note:  # what stands in for it where the data is thinner (its hello...)
+                self.app.setItemData(self.app.count() - 1, app.note, Qt.ItemDataRole.ToolTipRole)
+
         for app in (a for a in apps if a.current):
-            self.app.addItem(app.name, app.id)
+            add(app, app.name)
         self.app.insertSeparator(self.app.count())
         for app in (a for a in apps if not a.current):
-            self.app.addItem(f"{app.name} (old)", app.id)
+            add(app, f"{app.name} (old)")
         self._filling = False
         self.set_client(self._pending_client)
 

@@ -67,6 +67,9 @@ def test_the_list_starts_with_i_dont_know(window: MainWindow) -> None:
     names = [window.form.app.itemText(i) for i in range(window.form.app.count())]
     assert "Firefox" in names and "Chrome" in names and "Java 8 (old)" in names
     assert window.form.state().client is None
+    windows = window.form.app.findData("windows")
+    tip = window.form.app.itemData(windows, Qt.ItemDataRole.ToolTipRole)
+    assert "Internet Explorer 11" in tip  # what stands in for Schannel's hello is said
 
 
 def test_choosing_an_app_changes_the_banner_and_the_checklist(
