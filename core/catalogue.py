@@ -221,9 +221,11 @@ class Catalogue:
         targets: Mapping[TargetProblem, str] | None = None,
         clients: Mapping[ClientMismatch, tuple[str, ...]] | None = None,
         certificate_files: Mapping[CertificateFileProblem, tuple[str, ...]] | None = None,
+        apps: AppTexts | None = None,
     ) -> None:
         self._certificate_files = MappingProxyType(dict(certificate_files or {}))
         self._clients = MappingProxyType(dict(clients or {}))
+        self._apps = apps or AppTexts()
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
         self._targets = MappingProxyType(dict(targets or {}))
@@ -280,6 +282,18 @@ class Catalogue:
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
 
+    def app_reason(self, fid: FindingId, client: str) -> str:
+        """Why one app refuses this server, as a clause naming the app ("the server does not
+        send its intermediate certificate, and Firefox does not fetch it")."""
+        template = self._apps.reasons.get(fid)
+        if template is None:
+            return self.title(Finding(fid, Severity.ERROR)).lower()
+        return fill(template, {"client": client})
+
+    def app_sentence(self, key: str, **values: EvidenceValue) -> str:
+        """One of the ``apps.verdicts`` sentences, filled."""
+        return fill(self._apps.verdicts[key], values)
+
     def title(self, finding: Finding) -> str:
         return self._findings[finding.id].title
 
@@ -319,6 +333,53 @@ class Catalogue:
         return tuple(self._fixes[fix_id] for fix_id in ranked)
 
 
+@dataclass(frozen=True)
+class AppTexts:
+    """The words about one app's verdict: a clause per finding ID and the verdict sentences."""
+
+    reasons: Mapping[FindingId, str] = field(default_factory=lambda: MappingProxyType({}))
+    verdicts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+#: The ``apps.verdicts`` sentences and the fields each may use.
+_APP_VERDICTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "fails": frozenset({"client", "reasons"}),
+        "connects": frozenset({"client"}),
+        "unknown": frozenset({"client", "unknown"}),
+        "others_connect": frozenset({"names"}),
+        "other_connects": frozenset({"names"}),
+        "others_fail": frozenset({"names"}),
+        "browsers_fail": frozenset({"names"}),
+        "browsers_connect": frozenset(),
+        "certificates_ok": frozenset({"client"}),
+        "not_probed": frozenset(),
+        "rules_unknown": frozenset({"rules"}),
+    }
+)
+
+
+def _parse_apps(raw: object) -> AppTexts:
+    item = read_mapping(raw, "apps")
+    known_keys(item, "apps", {"reasons", "verdicts"})
+    reasons: dict[FindingId, str] = {}
+    for key, value in read_mapping(item.get("reasons"), "apps.reasons").items():
+        fid = _enum(FindingId, key, "apps.reasons")
+        text = read_template(value, f"apps.reasons.{key}")
+        if set(template_fields(text)) - {"client"}:
+            raise CatalogueError(f"apps.reasons.{key} may use only {{client}}")
+        reasons[fid] = text
+    raw_verdicts = read_mapping(item.get("verdicts"), "apps.verdicts")
+    same_ids("apps.verdicts", raw_verdicts, set(_APP_VERDICTS))
+    verdicts: dict[str, str] = {}
+    for key, value in raw_verdicts.items():
+        text = read_template(value, f"apps.verdicts.{key}")
+        if set(template_fields(text)) - _APP_VERDICTS[key]:
+            raise CatalogueError(f"apps.verdicts.{key} uses fields it is not given")
+        verdicts[key] = text
+    return AppTexts(MappingProxyType(reasons), MappingProxyType(verdicts))
+
+
 @functools.cache
 def load_catalogue() -> Catalogue:
     """The packaged catalogue, read once through importlib.resources (works when frozen)."""
@@ -343,6 +404,7 @@ def parse_catalogue(data: object) -> Catalogue:
             "stages",
             "clients",
             "certificate_files",
+            "apps",
             "findings",
             "fixes",
         },
@@ -372,7 +434,8 @@ def parse_catalogue(data: object) -> Catalogue:
     files = parse_choices(
         root.get("certificate_files"), "certificate_files", CertificateFileProblem
     )
-    return Catalogue(findings, fixes, labels, requests, targets, clients, files)
+    apps = _parse_apps(root["apps"]) if "apps" in root else AppTexts()
+    return Catalogue(findings, fixes, labels, requests, targets, clients, files, apps)
 
 
 def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:

@@ -9,14 +9,22 @@ findings. Pure functions: everything they need arrives as observations.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from core.analyze.chain import ChainAnalysis, validity_findings
+from core.analyze.clients import (
+    MIN_SCTS_LONG,
+    MIN_SCTS_SHORT,
+    SHORT_LEAF_DAYS,
+    ChainFacts,
+    ClientVerdict,
+)
 from core.analyze.clock import clock_findings, is_skewed
 from core.analyze.portal import PortalResult, PortalVerdict
 from core.models import (
+    CheckReport,
     ClockResult,
     Direction,
     EvidenceValue,
@@ -57,6 +65,7 @@ CHAIN_ERRORS = frozenset(
         FindingId.WEAK_SIGNATURE,
         FindingId.WEAK_KEY,
         FindingId.CERT_REVOKED,
+        FindingId.WRONG_PURPOSE,
     }
 )
 
@@ -93,6 +102,13 @@ class Observations:
     #: This computer's client (run_check builds it once, from the local TLS library, where a
     #: cause needs it): what a failed handshake's alert is measured against.
     local_client: ClientProfile | None = None
+    #: Every app's verdict (this computer's first), and the chain facts they were judged on.
+    clients: tuple[ClientVerdict, ...] = ()
+    chain_facts: ChainFacts | None = None
+    #: The server's Diffie-Hellman group size, where it offers DHE.
+    dh_bits: int | None = None
+    #: ``--client``: the app that showed the error; None: "I don't know".
+    chosen_client: str | None = None
 
 
 def _looks_like(first: bytes) -> str:
@@ -329,6 +345,16 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     ]
     if shared:
         return [replace(f, severity=Severity.ERROR) for f in shared]
+    mine = next((v for v in obs.clients if v.id == "local"), None)
+    if mine is not None and FindingId.WEAK_DH in mine.reasons:
+        # This computer offered DHE, the server's group is below what it accepts: that is
+        # why its handshake failed (OpenSSL's "dh key too small").
+        refused = [v for v in obs.clients if FindingId.WEAK_DH in v.reasons and v.id != "local"]
+        return [
+            Finding(
+                FindingId.WEAK_DH, Severity.ERROR, _client_evidence(obs, FindingId.WEAK_DH, refused)
+            )
+        ]
     hs = obs.handshake
     legacy = obs.legacy
     if hs is None or legacy is None or not legacy.ok:
@@ -591,6 +617,18 @@ def _with_portal(obs: Observations, findings: list[Finding]) -> list[Finding]:
     return [finding] + [f for f in findings if f.id not in _PORTAL_SYMPTOMS]
 
 
+#: What the enumeration says the server accepts. A ServerHello is only the server's first word:
+#: a server that answers every hello and then hangs up accepts nothing in truth, so these
+#: stand as findings only when a handshake of ours did complete.
+_SERVER_ACCEPTS = frozenset(
+    {FindingId.LEGACY_PROTOCOL, FindingId.WEAK_CIPHER, FindingId.NO_FORWARD_SECRECY}
+)
+
+
+def _handshake_completed(obs: Observations) -> bool:
+    return any(hs is not None and hs.ok for hs in (obs.handshake, obs.legacy))
+
+
 def decide(obs: Observations) -> tuple[Finding, ...]:
     """All findings of a check, causes only, most severe first, each with its fixes."""
     findings: list[Finding] = []
@@ -600,14 +638,175 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings += _handshake_findings(obs)
     chain_findings, clock_out = _chain_findings(obs)
     findings += chain_findings
-    findings += [f for f in obs.overlap_findings if not any(f.id == g.id for g in findings)]
+    findings += [
+        f
+        for f in obs.overlap_findings
+        if not any(f.id == g.id for g in findings)
+        and (f.id not in _SERVER_ACCEPTS or _handshake_completed(obs))
+    ]
     findings += clock_out
     findings += _direct_blocked(obs)
     findings += _proxy_interception(obs, findings)
     findings = _with_portal(obs, findings)
+    findings = _for_clients(obs, findings)
     findings += [internal_error_finding(check, error) for check, error in obs.internal_errors]
     return tuple(
         sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank)
+    )
+
+
+#: Causes that some clients refuse and others accept: their weight is the chosen app's.
+_PER_CLIENT = (
+    FindingId.WEAK_DH,
+    FindingId.CHAIN_TOO_LONG,
+    FindingId.CT_MISSING,
+    FindingId.LIFETIME_TOO_LONG,
+)
+#: Existing causes whose weight, with an app chosen, is that app's.
+_CHOSEN_DECIDES = frozenset(
+    {
+        FindingId.INCOMPLETE_CHAIN,
+        FindingId.NO_SHARED_PROTOCOL,
+        FindingId.NO_SHARED_CIPHER,
+        FindingId.WEAK_DH,
+        FindingId.WEAK_KEY,
+        FindingId.WEAK_SIGNATURE,
+    }
+)
+
+
+def _for_clients(obs: Observations, findings: list[Finding]) -> list[Finding]:
+    """The causes only some clients refuse, as findings, weighed for the chosen app."""
+    verdicts = obs.clients
+    if not verdicts:
+        return findings
+    out = list(findings)
+    present = {f.id for f in out}
+    for fid in _PER_CLIENT:
+        refused = [v for v in verdicts if fid in v.reasons and v.id != "local"]
+        local_refuses = any(fid in v.reasons for v in verdicts if v.id == "local")
+        if (refused or local_refuses) and fid not in present:
+            out.append(Finding(fid, Severity.WARNING, _client_evidence(obs, fid, refused)))
+    return weigh(out, verdicts, obs.chosen_client)
+
+
+class _Judged(Protocol):
+    """A client's verdict as weighing needs it: a ClientVerdict, or a report's ClientResult."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def reasons(self) -> tuple[FindingId, ...]: ...
+    @property
+    def connects(self) -> bool | None: ...
+    @property
+    def current(self) -> bool: ...
+    @property
+    def browser(self) -> bool: ...
+
+
+def weigh(
+    findings: Sequence[Finding], verdicts: Sequence[_Judged], chosen_id: str | None
+) -> list[Finding]:
+    """Each cause that only some clients refuse, weighed for the app that showed the error:
+    an error when that app refuses it, a warning when it connects anyway. With "I don't know",
+    the per-client causes are errors when a current browser (or this computer) refuses them,
+    and the others keep the weight they have as causes of this computer's failure (error)."""
+    chosen = next((v for v in verdicts if v.id == chosen_id), None)
+    if (
+        chosen is not None
+        and chosen.connects is False
+        and not any(f.id in chosen.reasons for f in findings)
+    ):
+        # The chosen app fails for a reason no finding names (Chrome offers no DHE suite at
+        # all): nothing is lightened for it, the causes keep the weight they have for everyone.
+        chosen = None
+    out = []
+    for finding in findings:
+        severity = finding.severity
+        if finding.id in _PER_CLIENT:
+            severity = _weight(finding.id, verdicts, chosen)
+        elif finding.id in _CHOSEN_DECIDES:
+            if chosen is not None:
+                spared = bool(chosen.connects) and finding.id not in chosen.reasons
+            else:
+                spared = _every_browser_connects(verdicts)
+            severity = Severity.WARNING if spared else Severity.ERROR
+        out.append(
+            replace(finding, severity=severity) if severity is not finding.severity else finding
+        )
+    return out
+
+
+def _every_browser_connects(verdicts: Sequence[_Judged]) -> bool:
+    """With "I don't know" the verdict is the worst among the current browsers: a cause that
+    none of them suffers (each one was probed and connects) is a warning, even where this
+    computer's own client fails on it."""
+    browsers = [v for v in verdicts if v.current and v.browser]
+    return bool(browsers) and all(v.connects is True for v in browsers)
+
+
+def _weight(fid: FindingId, verdicts: Sequence[_Judged], chosen: _Judged | None) -> Severity:
+    if chosen is not None:
+        return Severity.ERROR if fid in chosen.reasons else Severity.WARNING
+    decisive = [v for v in verdicts if v.id == "local" or (v.current and v.browser)]
+    return Severity.ERROR if any(fid in v.reasons for v in decisive) else Severity.WARNING
+
+
+def for_client(report: CheckReport, client: str | None) -> CheckReport:
+    """The same report spoken for another app (the window's app list changed after a check):
+    the verdicts are the report's own, only their weight changes. Findings stay most severe
+    first."""
+    options = replace(report.options, client=client)
+    verdicts = report.app_verdicts or report.clients
+    if not verdicts:
+        return replace(report, options=options)
+    weighed = weigh(report.findings, verdicts, client)
+    ordered = tuple(sorted(weighed, key=lambda f: -f.severity.rank))
+    return replace(report, options=options, findings=ordered)
+
+
+def _client_evidence(
+    obs: Observations, fid: FindingId, refused: Sequence[ClientVerdict]
+) -> Mapping[str, EvidenceValue]:
+    accepted = [v.name for v in obs.clients if v.connects and v.id != "local"]
+    refused_by = [v.name for v in refused] or ["this computer"]
+    facts = obs.chain_facts
+    if fid is FindingId.WEAK_DH:
+        return evidence(dh_bits=obs.dh_bits, refused_by=refused_by, accepted_by=accepted)
+    if fid is FindingId.CHAIN_TOO_LONG:
+        unknown = [v.name for v in obs.clients if "max_chain_certs" in v.unknown]
+        return evidence(
+            certificates=facts.path_certs if facts else None,
+            refused_by=refused_by,
+            accepted_by=[
+                v.name
+                for v in obs.clients
+                if v.trusted and v.id != "local" and "max_chain_certs" not in v.unknown
+            ],
+            unknown_for=unknown,
+        )
+    if fid is FindingId.CT_MISSING:
+        days = facts.leaf_days if facts else 0
+        return evidence(
+            scts=facts.scts if facts else None,
+            needed=MIN_SCTS_SHORT if days <= SHORT_LEAF_DAYS else MIN_SCTS_LONG,
+            refused_by=refused_by,
+            accepted_by=accepted,
+        )
+    from core.analyze.clients import find_app
+
+    limits = [
+        limit
+        for v in refused
+        if (app := find_app(v.id)) is not None
+        and isinstance(limit := app.known("max_leaf_days"), int)
+    ]
+    return evidence(
+        days=facts.leaf_days if facts else None,
+        limit=min(limits) if limits else None,
+        refused_by=refused_by,
+        accepted_by=accepted,
     )
 
 

@@ -59,6 +59,31 @@ def _run_check(args: argparse.Namespace) -> int:
     return usage.exit_status(report)
 
 
+def _asks_for_client_list(words: Sequence[str]) -> bool:
+    """``check --client list`` (no host needed): the IDs instead of a check."""
+    if not words or words[0] != "check":
+        return False
+    for here, word in enumerate(words):
+        if word == "--":
+            return False
+        if word == "--client=list" or (
+            word == "--client" and words[here + 1 : here + 2] == ["list"]
+        ):
+            return True
+    return False
+
+
+def _list_clients() -> int:
+    """``--client list``: the IDs, one a line, with the app's name (scripts take the first
+    word)."""
+    from core.analyze.clients import load_apps
+
+    for app in load_apps():
+        mark = "" if app.current else " (old)"
+        write_output(f"{app.id:<16} {app.name}{mark}\n")
+    return EXIT_OK
+
+
 def _parse_time(text: str | None) -> dt.datetime:
     if not text:
         return dt.datetime.now(dt.UTC)
@@ -132,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     output.reset()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if _asks_for_client_list(words):
+        require_stdout()
+        return _list_clients()
     args = parser.parse_args(argv)
     if args.command in ("check", "inspect"):
         require_stdout()

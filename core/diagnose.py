@@ -20,6 +20,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from cryptography import x509
@@ -40,6 +41,7 @@ from core.ciphers import iana_name_for_openssl
 from core.models import (
     CheckOptions,
     CheckReport,
+    ClientMismatch,
     ClientResult,
     ClockResult,
     ClockSource,
@@ -84,7 +86,8 @@ from core.trust import TrustStores, build_stores
 from core.wire.records import VERSION_LABELS, contract_label
 
 if TYPE_CHECKING:
-    from core.analyze.overlap import ClientProfile
+    from core.analyze.clients import ChainFacts, ClientVerdict
+    from core.analyze.overlap import ClientProfile, Simulation
     from core.analyze.portal import (
         PortalResult,
     )  # the modules themselves are imported where a check needs them
@@ -253,6 +256,15 @@ def run_check(
     stages.fail_unfinished()
     overlap = _protocols(target, options, budget, stages, obs, errors)
     stages.fail_unfinished()
+    no_verdicts: tuple[tuple[ClientVerdict, ...], ChainFacts | None] = ((), None)
+    verdicts, facts = _guarded(
+        "clients",
+        errors,
+        lambda: _client_verdicts(
+            chain, ref_clock, local_now, revocation, overlap if _completed(obs) else None
+        ),
+        no_verdicts,
+    )
     observations = Observations(
         target=target,
         local_now=local_now,
@@ -279,6 +291,10 @@ def run_check(
         proxied_issuer=_leaf_issuer(hs) if proxy is not None else None,
         portal=portal,
         local_client=overlap.local if overlap else _local_client_for(hs, obs.legacy),
+        clients=verdicts,
+        chain_facts=facts,
+        dh_bits=overlap.dh_bits if overlap else None,
+        chosen_client=options.client,
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
     if findings is None:
@@ -300,7 +316,10 @@ def run_check(
         ciphers=overlap.ciphers if overlap else {},
         groups=overlap.groups if overlap else ((hs.group,) if hs and hs.group else ()),
         server_preference=overlap.server_preference if overlap else None,
-        clients=overlap.clients if overlap else (),
+        clients=_client_results(verdicts)
+        if overlap and overlap.clients and _completed(obs)
+        else (),
+        app_verdicts=_client_results(verdicts, overlap),
         clock=ref_clock,
         findings=findings,
         stages=stages.ordered(),
@@ -311,6 +330,74 @@ def run_check(
         sni_retries=obs.sni_retries,
         portal=portal,
     )
+
+
+def _completed(obs: _NetworkObs) -> bool:
+    """A handshake of ours completed: only then do the prober's ServerHellos say what a
+    client would get (a server may answer every hello and then hang up)."""
+    return any(hs is not None and hs.ok for hs in (obs.handshake, obs.legacy))
+
+
+def _client_verdicts(
+    chain: ChainAnalysis | None,
+    clock: ClockResult,
+    local_now: dt.datetime,
+    revocation: RevocationStatus | None,
+    overlap: _Overlap | None,
+) -> tuple[tuple[ClientVerdict, ...], ChainFacts | None]:
+    """Every app's verdict (this computer's first), from the enumeration and the chain."""
+    import ssl
+
+    from core.analyze.clients import chain_facts, load_apps, local_app, verdicts_for
+    from core.microsoft_store import microsoft_store
+    from core.trust import chrome_roots
+
+    facts = None
+    if chain is not None:
+        at = clock.reference_time or local_now
+        problems = validity_findings(chain.path.certs, chain.path.anchor, at)
+        if revocation is not None and revocation.revoked:
+            problems.append(Finding(FindingId.CERT_REVOKED, Severity.CRITICAL))
+        facts = chain_facts(chain, problems, chrome_roots(), microsoft_store())
+    apps = (local_app(f"This computer ({ssl.OPENSSL_VERSION})"), *load_apps())
+    sims = overlap.simulations if overlap is not None else {}
+    dh_bits = overlap.dh_bits if overlap is not None else None
+    return verdicts_for(apps, sims, facts, dh_bits), facts
+
+
+def _client_results(
+    verdicts: tuple[ClientVerdict, ...], overlap: _Overlap | None = None
+) -> tuple[ClientResult, ...]:
+    """The verdicts as the report holds them, with words for why each app fails."""
+    if not verdicts:
+        return ()
+    sims = overlap.simulations if overlap is not None else {}
+    from core.analyze.clients import find_app
+
+    out = []
+    for verdict in verdicts:
+        app = find_app(verdict.id)
+        hello = sims.get(app.hello if app is not None else verdict.id)
+        out.append(
+            ClientResult(
+                name=verdict.name,
+                connects=verdict.connects,
+                protocol=verdict.protocol,
+                cipher=verdict.cipher,
+                # The hello's own mismatch and facts, for the catalogue's words beside the
+                # finding-level reasons.
+                mismatch=hello.mismatch if hello is not None else ClientMismatch.NONE,
+                facts=hello.facts if hello is not None else MappingProxyType({}),
+                id=verdict.id,
+                trusted=verdict.trusted,
+                reasons=verdict.reasons,
+                current=verdict.current,
+                browser=verdict.browser,
+                unknown=verdict.unknown
+                + (("hello",) if verdict.connects is None and overlap is not None else ()),
+            )
+        )
+    return tuple(out)
 
 
 #: The findings that can say why a chain is not valid, for the Certificates step's line: the
@@ -1063,6 +1150,10 @@ class _Overlap:
     note: str = ""
     #: This computer's client, as the overlap measured it.
     local: ClientProfile | None = None
+    #: Each recorded hello against the enumeration, by its id ("local": this computer's).
+    simulations: Mapping[str, Simulation] = field(default_factory=dict)
+    #: The size of the server's Diffie-Hellman group, where it offers DHE (None: not seen).
+    dh_bits: int | None = None
 
 
 def _protocols(
@@ -1083,7 +1174,7 @@ def _protocols(
         stages.skip(StageId.PROTOCOLS)
         return None
     from core.analyze.overlap import analyze_overlap, load_client_profiles, local_client_profile
-    from core.probe.hello import enumerate_server
+    from core.probe.hello import enumerate_server, measure_dh_bits
 
     stages.start(StageId.PROTOCOLS, StageOutcome.PROTOCOLS_PROBING)
     address = obs.connect_address or target.dial_host
@@ -1094,23 +1185,35 @@ def _protocols(
         dial = proxy_dialer(obs.proxy)
 
     def work() -> _Overlap:
+        scan_budget = Budget(
+            options.timeout,
+            total=max(1.0, budget.remaining()),
+            cancel_event=budget.cancel_event,
+        )
         scan = enumerate_server(
             address,
             target.dial_port,
             target.sni,
-            Budget(
-                options.timeout,
-                total=max(1.0, budget.remaining()),
-                cancel_event=budget.cancel_event,
-            ),
+            scan_budget,
             max_connections=1 if options.gentle else 8,
             gentle=options.gentle,
             progress=lambda done, total: stages.tick(StageId.PROTOCOLS, done, total),
             dial=dial,
         )
+        dh_bits = (
+            measure_dh_bits(address, target.dial_port, target.sni, scan_budget, scan, dial=dial)
+            if scan_budget.remaining() > 0.2
+            else None
+        )
+        profiles = load_client_profiles()
         local = local_client_profile()
-        result = analyze_overlap(scan, local, load_client_profiles())
+        result = analyze_overlap(scan, local, profiles)
+        sims = {p.id: s for p, s in zip(profiles, result.simulations, strict=True)}
+        if result.local is not None:
+            sims["local"] = result.local
         return _Overlap(
+            simulations=sims,
+            dh_bits=dh_bits,
             protocols=dict(result.protocols),
             ciphers={k: tuple(v) for k, v in result.ciphers.items()},
             groups=tuple(result.groups),

@@ -37,6 +37,7 @@ class InspectReport:
 
     @property
     def verdict(self) -> Verdict:
+        """The same ``verdict`` as ``check``'s, so scripts read both the same way."""
         return verdict_of(self.findings)
 
     @property

@@ -84,6 +84,12 @@ class FindingId(enum.StrEnum):
     DNS_BLOCKED = "dns-blocked"
     NETWORK_OFFLINE = "network-offline"
     IPV6_BROKEN = "ipv6-broken"
+    # Per client (contract: "Per client"): causes some clients refuse and others accept.
+    WEAK_DH = "weak-dh"
+    WRONG_PURPOSE = "wrong-purpose"
+    CHAIN_TOO_LONG = "chain-too-long"
+    CT_MISSING = "ct-missing"
+    LIFETIME_TOO_LONG = "lifetime-too-long"
     # Beyond the contract: the path validator refused the chain for a reason none of the
     # structured checks above names (e.g. a name-constraint or key-usage violation).
     CHAIN_INVALID = "chain-invalid"
@@ -125,6 +131,15 @@ def evidence(**items: EvidenceValue | list[str]) -> Mapping[str, EvidenceValue]:
     for key, value in items.items():
         frozen[key] = tuple(value) if isinstance(value, list) else value
     return MappingProxyType(frozen)
+
+
+def verdict_of(findings: Sequence[Finding]) -> Verdict:
+    """The worst severity among the findings, as the contract's ``verdict``: ok below warning.
+    ``check`` and ``inspect`` both say it this way."""
+    worst = max((f.severity.rank for f in findings), default=-1)
+    if worst < Severity.WARNING.rank:
+        return Verdict.OK
+    return Verdict({1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value)
 
 
 @dataclass(frozen=True)
@@ -237,6 +252,9 @@ class CheckOptions:
     system_proxy: bool = False
     #: The plain-HTTP probe for captive portals; None: no probe.
     portal_url: str | None = None
+    #: ``--client``: the app that showed the error (an id of resources/client_facts.json);
+    #: None: "I don't know".
+    client: str | None = None
 
 
 # --------------------------------------------------------------------------- observations
@@ -403,13 +421,23 @@ class ClientMismatch(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ClientResult:
+    """One client against this server. ``trusted`` None: its root store could not be
+    consulted; ``reasons`` are finding IDs; ``unknown`` names the rules no source establishes."""
+
     name: str
-    connects: bool
+    #: None: not known (a quick check probes no versions or suites).
+    connects: bool | None
     protocol: str | None
     cipher: str | None
     mismatch: ClientMismatch = ClientMismatch.NONE
     #: The facts the catalogue's words for the mismatch are filled from.
     facts: Mapping[str, EvidenceValue] = field(default_factory=lambda: MappingProxyType({}))
+    id: str = ""
+    trusted: bool | None = None
+    reasons: tuple[FindingId, ...] = ()
+    current: bool = False
+    browser: bool = False
+    unknown: tuple[str, ...] = ()
 
 
 class CertificateFileProblem(enum.StrEnum):
@@ -602,14 +630,6 @@ class RevocationStatus:
     reason: str | None = None
 
 
-def verdict_of(findings: Sequence[Finding]) -> Verdict:
-    """The contract's verdict: the worst severity among the findings, "ok" below a warning."""
-    worst = max((f.severity.rank for f in findings), default=-1)
-    if worst < Severity.WARNING.rank:
-        return Verdict.OK
-    return Verdict({1: Severity.WARNING, 2: Severity.ERROR, 3: Severity.CRITICAL}[worst].value)
-
-
 @dataclass(frozen=True)
 class CheckReport:
     target: Target
@@ -634,7 +654,15 @@ class CheckReport:
     attempts: tuple[AddressAttempt, ...] = ()
     sni_retries: tuple[SniRetry, ...] = ()
     portal: PortalResult | None = None
+    #: Every app's verdict, a quick check's too (``clients`` is the contract's: only where the
+    #: versions and suites were probed, so that ``connects`` is a yes or a no).
+    app_verdicts: tuple[ClientResult, ...] = ()
     schema: int = SCHEMA_VERSION
+
+    @property
+    def client(self) -> str | None:
+        """The app that showed the error (``--client``), None for "I don't know"."""
+        return self.options.client
 
     @property
     def verdict(self) -> Verdict:

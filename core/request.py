@@ -51,6 +51,7 @@ class RequestProblem(enum.StrEnum):
     PROXY = "proxy"
     PROXY_SETTING = "proxy_setting"
     PORTAL_URL = "portal_url"
+    UNKNOWN_CLIENT = "unknown_client"
     # The client certificate and its key (core.credentials).
     FILE_MISSING = "file_missing"
     FILE_FOLDER = "file_folder"
@@ -119,9 +120,19 @@ class RequestSpec:
     #: ``--portal-url``: None is the default probe (PORTAL_URL_ENV, else Firefox's); "none"
     #: skips the probe.
     portal_url: str | None = None
+    #: ``--client``: the app that showed the error, an id of ``client_ids()``; None or ""
+    #: is "I don't know".
+    client: str | None = None
 
     def with_host(self, host: str) -> RequestSpec:
         return replace(self, host=host)
+
+
+def client_ids() -> tuple[str, ...]:
+    """The apps ``--client`` and the window's app list can name (resources/client_facts.json)."""
+    from core.analyze.clients import app_ids
+
+    return app_ids()
 
 
 def path_of(text: str) -> Path | None:
@@ -187,7 +198,18 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
             proxy = parse_proxy_url(spec.proxy)
         except ProxyUrlError as exc:
             raise RequestError("proxy", RequestProblem.PROXY, reason=exc.message) from None
+    client = (spec.client or "").strip() or None
+    if client is not None and client not in client_ids():
+        from core.untrusted import visible
+
+        raise RequestError(
+            "client",
+            RequestProblem.UNKNOWN_CLIENT,
+            client=repr(visible(client, limit=40)),
+            known=", ".join(client_ids()),
+        )
     options = CheckOptions(
+        client=client,
         ca_file=ca_file,
         no_default_trust=spec.no_default_trust,
         timeout=spec.timeout,

@@ -236,6 +236,30 @@ def mozilla_roots() -> Roots:
     return Roots.from_index(load_bundle(certifi_bundle()))
 
 
+def trustifi_bundle() -> Path | None:
+    """The Chrome Root Store as trustifi ships it (Chromium's ``root_store.certs`` as PEM),
+    found without importing trustifi; None when it is not installed."""
+    spec = importlib.util.find_spec("trustifi")
+    if spec is None or spec.origin is None:
+        return None
+    bundle = Path(spec.origin).with_name("cacert.pem")
+    return bundle if bundle.is_file() else None
+
+
+@functools.cache
+def chrome_roots() -> Roots | None:
+    """The roots Chrome trusts on its own (the Chrome Root Store), or None when that data is
+    not installed: Chrome's trust then stays "unknown", never Mozilla's guessed in its place.
+    trustifi keeps the roots, not the store's per-root constraints (SCT date cut-offs)."""
+    bundle = trustifi_bundle()
+    if bundle is None:
+        return None
+    try:
+        return Roots.from_index(load_bundle(bundle))
+    except CertificateFileError:
+        return None
+
+
 @functools.cache
 def os_roots() -> Roots:
     """This machine's trust anchors for TLS, as core/os_store.py reads them on each OS (its

@@ -149,6 +149,12 @@ def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True
         "(default: Firefox's detectportal.firefox.com)",
     )
     parser.add_argument(
+        "--client",
+        metavar="ID",
+        help="the app that showed the error (chrome, firefox, curl, java...); its verdict "
+        "comes first. '--client list' prints the IDs",
+    )
+    parser.add_argument(
         "--no-network-time", action="store_true", help="use only the server's own clock signals"
     )
     parser.add_argument(
@@ -230,6 +236,7 @@ def spec_from_args(args: argparse.Namespace) -> RequestSpec:
         proxy=getattr(args, "proxy", None) or "",
         no_proxy=bool(getattr(args, "no_proxy", False)),
         portal_url=getattr(args, "portal_url", None),
+        client=getattr(args, "client", None),
         no_network_time=bool(args.no_network_time),
         quick=bool(args.quick),
         gentle=bool(args.gentle),

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.catalogue import Catalogue
 from core.models import CheckReport, Severity, Verdict
+from core.render.for_client import AppWords, app_words
 from core.untrusted import visible
 from gui import theme
 from gui.widgets import app_palette, plain_label
@@ -86,6 +87,18 @@ class VerdictBanner(QFrame):
         else:
             headline = catalogue.headline(cause)
             who = "Who acts: " + catalogue.actor_label(catalogue.finding(cause.id).who_acts)
+        app = app_words(report, catalogue) if not offline else AppWords()
+        lead: list[str] = []
+        if app.headline:
+            # The app that showed the error first; the cause's own sentence after it.
+            lead = (
+                [app.others, headline]
+                if cause is not None and verdict is not Verdict.OK
+                else [app.others]
+            )
+            headline = app.headline
+        elif app.others:
+            lead = [app.others]
         where = offline or visible(report.target.display(), limit=200)
         count = sum(1 for f in report.findings if f.severity.rank >= Severity.WARNING.rank)
         facts = [who] if who else []
@@ -99,7 +112,11 @@ class VerdictBanner(QFrame):
             took_text = f"{took:.0f} ms" if took < 1000 else f"{took / 1000:.1f} s"
             facts.append(f"checked {where} in {took_text}")
         line = " · ".join(facts)
-        self._set(level, _ICONS[level], visible(headline, limit=600), line[:1].upper() + line[1:])
+        line = line[:1].upper() + line[1:]
+        told = [visible(part, limit=400) for part in lead if part]
+        if told:
+            line = "\n".join([*told, line])
+        self._set(level, _ICONS[level], visible(headline, limit=600), line)
 
     # -- painting
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStringListModel, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -82,9 +83,15 @@ class _Field(QWidget):
         return label.text() if label is not None and (label.isVisible() or label.text()) else ""
 
 
+#: The app list's first entry: no app named, the verdict for the worst current browser.
+DONT_KNOW = "I don't know"
+
+
 class CheckForm(QWidget):
     submitted = Signal()
     cancelRequested = Signal()
+    #: The app that showed the error was changed: its id, or "" for "I don't know".
+    clientChanged = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, light: bool = False) -> None:
         """``light``: only the host row now; the Options panel waits for ``build_options``."""
@@ -126,6 +133,27 @@ class CheckForm(QWidget):
             self.host, self, self.button, self.toggle, error_name="Problem with the host"
         )
         outer.addWidget(self.host_field)
+        # Which app showed the error: its verdict comes first. The list of apps is read with
+        # the Options (build_options); until then it holds "I don't know" and the remembered
+        # choice waits in _pending_client.
+        app_row = QHBoxLayout()
+        app_row.setContentsMargins(0, 0, 0, 0)
+        self.app_label = QLabel("The app that showed the error:", self)
+        self.app = QComboBox(self)
+        self.app.setAccessibleName("The app that showed the error")
+        self.app.setToolTip(
+            "Its verdict comes first: browsers and apps disagree on missing intermediates, "
+            "chain length, Certificate Transparency, old ciphers…"
+        )
+        self.app.addItem(DONT_KNOW, "")
+        self.app_label.setBuddy(self.app)
+        app_row.addWidget(self.app_label)
+        app_row.addWidget(self.app)
+        app_row.addStretch(1)
+        outer.addLayout(app_row)
+        self._pending_client = ""
+        self._filling = False
+        self.app.currentIndexChanged.connect(self._app_changed)
         # The panel's place; its contents are made by build_options.
         self.options = QWidget(self)
         self.options.setAccessibleName("Options")
@@ -152,6 +180,7 @@ class CheckForm(QWidget):
         from core.models import DEFAULT_TIME_SERVERS
         from core.request import DEFAULT_TIMEOUT
 
+        self._fill_apps()
         completer = QCompleter(self.recent_model, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -292,6 +321,48 @@ class CheckForm(QWidget):
             edit.returnPressed.connect(self._enter)
         self.fields = {**fields, "host": self.host_field}
 
+    # -- the app that showed the error
+
+    def _fill_apps(self) -> None:
+        from core.analyze.clients import AppProfile, load_apps
+
+        self._filling = True
+        apps = load_apps()
+        from PySide6.QtCore import Qt
+
+        def add(app: AppProfile, text: str) -> None:
+            self.app.addItem(text, app.id)
+            if app.note:  # what stands in for it where the data is thinner (its hello...)
+                self.app.setItemData(self.app.count() - 1, app.note, Qt.ItemDataRole.ToolTipRole)
+
+        for app in (a for a in apps if a.current):
+            add(app, app.name)
+        self.app.insertSeparator(self.app.count())
+        for app in (a for a in apps if not a.current):
+            add(app, f"{app.name} (old)")
+        self._filling = False
+        self.set_client(self._pending_client)
+
+    def client(self) -> str:
+        """The chosen app's id, "" for "I don't know"."""
+        if not self._options_built:
+            return self._pending_client
+        value = self.app.currentData()
+        return value if isinstance(value, str) else ""
+
+    def set_client(self, client: str | None) -> None:
+        """Choose the app by id; an id not in the list (an old setting) is "I don't know"."""
+        wanted = client or ""
+        if not self._options_built:
+            self._pending_client = wanted
+            return
+        index = self.app.findData(wanted)
+        self.app.setCurrentIndex(index if index >= 0 else 0)
+
+    def _app_changed(self, _index: int) -> None:
+        if not self._filling and self._options_built:
+            self.clientChanged.emit(self.client())
+
     # -- state
 
     def state(self) -> RequestSpec:
@@ -316,6 +387,7 @@ class CheckForm(QWidget):
             proxy=self.proxy.text(),
             no_proxy=self.no_proxy.isChecked(),
             portal_url=self._portal_url,
+            client=self.client() or None,
         )
 
     def set_state(self, state: RequestSpec) -> None:
@@ -340,6 +412,8 @@ class CheckForm(QWidget):
         self.no_proxy.setChecked(state.no_proxy)
         # No field of its own (handshake-doctor --portal-url): kept as the window was opened.
         self._portal_url = state.portal_url
+        if state.client is not None:  # given: --client on the command line
+            self.set_client(state.client)
         differs = (
             state.port is not None
             or bool(state.connect or state.ca_file or state.client_cert or state.dns_server)
@@ -387,6 +461,7 @@ class CheckForm(QWidget):
         self.button.setToolTip("Stop the check (Esc)" if running else "Start the check (Enter)")
         self.host.setReadOnly(running)
         self.options.setEnabled(not running)
+        self.app.setEnabled(not running)
 
     def show_options(self, shown: bool) -> None:
         if self.toggle.isChecked() != shown:

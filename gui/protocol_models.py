@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject
 
 from core.catalogue import load_catalogue
 from core.models import ClientResult, Severity
+from core.render.for_client import THIS_APP, why_not
 from core.render.labels import STRENGTH_WORDS, suite_strength
 from core.untrusted import visible
 from core.wire.records import VERSION_LABELS, TlsVersion, human_version
@@ -108,11 +109,9 @@ class ClientModel(RowsModel):
         rows: list[tuple[Sequence[Cell], object]] = []
         catalogue = load_catalogue()
         for client in clients:
-            reason = (
-                ""
-                if client.connects
-                else visible(catalogue.client_reason(client.mismatch, client.facts), limit=300)
-            )
+            # The finding-level reasons (a chain the app refuses) first, else the hello's words.
+            why = why_not(client, catalogue, name=THIS_APP)
+            reason = "" if client.connects else visible(why, limit=300)
             rows.append(
                 (
                     (

@@ -49,6 +49,8 @@ APP_NAME = "Handshake Doctor"
 MAX_RECENT = 15
 RECENT_KEY = "recent/hosts"
 GEOMETRY_KEY = "window/geometry"
+#: The app that showed the error, as last chosen ("" for "I don't know").
+CLIENT_KEY = "check/client"
 MIN_WIDTH, MIN_HEIGHT = 760, 560
 #: The window icon's sizes, from resources/icons/ (packaging/make_icons.py renders them).
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
@@ -183,6 +185,13 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
+        #: Never chosen: the app list starts at this computer's default browser, looked up
+        #: with the rest of the window (the first frame imports no engine module).
+        self._preselect_browser = not self.settings.contains(CLIENT_KEY)
+        if not self._preselect_browser:
+            remembered = self.settings.value(CLIENT_KEY, "")
+            self.form.set_client(remembered if isinstance(remembered, str) else "")
+        self.form.clientChanged.connect(self._client_changed)
         if initial is not None:
             # Now, not with the rest: what is typed meanwhile must not be overwritten.
             self.form.set_state(initial)
@@ -232,6 +241,10 @@ class MainWindow(QMainWindow):
         # The runner first: a check asked for at start (check_when_built) runs from here on,
         # while the rest is imported and built.
         self.form.build_options()
+        if self._preselect_browser and not self.form.client():
+            from core.default_browser import default_browser
+
+            self.form.set_client(default_browser())
         self.runner = CheckRunner(self)
         self.runner.progress.connect(self._on_progress)
         self.runner.finished.connect(self._on_report)
@@ -414,6 +427,17 @@ class MainWindow(QMainWindow):
         self.settings.setValue(RECENT_KEY, hosts[:MAX_RECENT])
         self.form.set_recent(hosts[:MAX_RECENT])
 
+    def _client_changed(self, client: str) -> None:
+        """Another app chosen: remembered, and a report on screen speaks for it now (the same
+        verdicts, weighed for that app; no new check)."""
+        self.settings.setValue(CLIENT_KEY, client)
+        report = self.report
+        if report is None or self.offline_name or not self._ready or self.runner.running:
+            return
+        from core.causes import for_client
+
+        self._show_report(for_client(report, client or None))
+
     # -- checking
 
     def focus_host(self) -> None:
@@ -475,6 +499,7 @@ class MainWindow(QMainWindow):
         self._request = request
         self.offline_name = ""
         self._remember(self.form.host.text())
+        self.settings.setValue(CLIENT_KEY, self.form.client())
         self.stage_model.reset()
         self.banner.show_running(request.target.display())
         self.setWindowTitle(f"{visible(request.target.display(), limit=80)} — {APP_NAME}")

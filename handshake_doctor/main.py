@@ -11,6 +11,11 @@ HEADLESS_COMMANDS = frozenset({"check", "inspect"})
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] != ["inspect"] and _asks_for_client_list(args):
+        # '--client list' prints the apps' IDs whatever else is asked (the window, report).
+        from core.cli import main as cli_main
+
+        return cli_main(["check", "--client", "list"])
     if args and args[0] in HEADLESS_COMMANDS:
         from core.cli import main as cli_main
 
@@ -40,6 +45,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gui.app import main as gui_main
 
     return gui_main(args)
+
+
+def _asks_for_client_list(args: Sequence[str]) -> bool:
+    for here, word in enumerate(args):
+        if word == "--":
+            return False
+        if word == "--client=list" or (
+            word == "--client" and args[here + 1 : here + 2] == ["list"]
+        ):
+            return True
+    return False
 
 
 def gui_main() -> int:

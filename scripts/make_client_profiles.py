@@ -46,6 +46,16 @@ CHOSEN: tuple[tuple[str, str, str, str], ...] = (
     ("android-4.4", "Android 4.4", "Android 4.4.2", "Android"),
     ("java-8", "Java 8 (8u31)", "Java 8u31", "Java"),
     ("openssl-1.0.2", "OpenSSL 1.0.2", "OpenSSL 1.0.2e", "OpenSSL"),
+    # The hellos behind the apps of resources/client_facts.json (#12).
+    ("safari-ios", "Safari 26.4 (iOS, iPadOS)", "Safari 26.4 (iOS+iPadOS 26.4)", "Safari"),
+    ("ios-12", "Safari 12.1 (iOS 12.2)", "Safari 12.1 (iOS 12.2)", "Safari"),
+    ("apple-mail", "Apple Mail 16 (macOS)", "Apple Mail (16.0)", "Apple"),
+    ("ie11-win10", "Internet Explorer 11 (Windows 10)", "IE 11 Win 10", "Internet Explorer"),
+    ("android-7", "Android 7.0", "Android 7.0 (native)", "Android"),
+    ("android-16", "Android 16 (native)", "Android 16 (native)", "Android"),
+    ("java-17", "Java 17 and 21 (OpenJDK)", "Java 17.0.3/21.0.6 (OpenJDK)", "Java"),
+    ("openssl-3.0", "OpenSSL 3.0.15 (Debian)", "OpenSSL 3.0.15 (Debian)", "OpenSSL"),
+    ("go-1.17", "Go 1.17", "go 1.17.8", "Go"),
 )
 
 #: SSL 2.0 cipher specs: three-byte codes, not TLS suites, so no IANA name exists.

@@ -35,6 +35,8 @@ class Shot:
     tab: str
     server: Callable[[ExitStack, Path], dict[str, object]]
     extra_tabs: tuple[str, ...] = ()
+    #: The app chosen in the form ("" for "I don't know").
+    client: str = ""
 
 
 def _reexec_under_xvfb(argv: list[str]) -> int | None:
@@ -69,7 +71,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 
     from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QScrollArea
 
     QCoreApplication.setOrganizationName("Handshake Doctor screenshots")
     app = QApplication([sys.argv[0]])
@@ -183,6 +185,48 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(config))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
+    def leaf_only(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # The server sends only its own certificate; the missing intermediate can be fetched
+        # from the address in it (AIA), served here on loopback: Chrome fetches it, Firefox not.
+        from tests.http_servers import http_server
+
+        base = enter(stack, http_server({"/inter.der": pki.intermediate.der}))
+        leaf = pki.leaf(("portal.example.com",), aia_issuer_url=f"{base}/inter.der")
+        server = enter(stack, tls_server(TlsConfig([leaf], leaf)))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
+    def long_chain(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # Twelve intermediates: valid for OpenSSL (it follows 100), too long for Firefox (8).
+        from tests.hostile_servers import long_chain as make_long_chain
+
+        chain = make_long_chain(pki, 13)
+        server = enter(stack, tls_server(TlsConfig(chain, chain[0])))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
+    def dh_1024(stack: ExitStack, tmp: Path) -> dict[str, object]:
+        # An old server that offers only DHE suites with a 1024-bit group: current browsers
+        # offer no DHE at all, Java and curl do and accept the group.
+        import subprocess
+
+        params = tmp / "dh1024.pem"
+        if not params.exists():
+            subprocess.run(
+                ["openssl", "dhparam", "-dsaparam", "-out", str(params), "1024"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+        leaf = pki.leaf(("erp.example.com",), key_kind="rsa2048")
+        config = TlsConfig(
+            [leaf, pki.intermediate],
+            leaf,
+            max_version=ssl.TLSVersion.TLSv1_2,
+            ciphers="DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
+            dh_params=params,
+        )
+        server = enter(stack, tls_server(config))
+        return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
+
     def inspection(stack: ExitStack, tmp: Path) -> dict[str, object]:
         """A company's TLS-inspection root that this computer's store holds (an admin put it
         there) and Mozilla's list does not: the trust line and the interception finding."""
@@ -214,6 +258,17 @@ def main(argv: list[str]) -> int:
         return {"connect": server.address, "ca_file": ""}  # type: ignore[attr-defined]
 
     shots = [
+        Shot("chrome-fails-java-works", "erp.example.com", "Summary", dh_1024, client="chrome"),
+        Shot("long-chain-firefox", "localhost", "Summary", long_chain, client="firefox"),
+        Shot(
+            "firefox-fails-chrome-works",
+            "portal.example.com",
+            "Summary",
+            leaf_only,
+            ("Protocols & ciphers", "Fix it"),
+            client="firefox",
+        ),
+        Shot("chrome-works", "portal.example.com", "Summary", leaf_only, client="chrome"),
         Shot("good-site", "www.example.com", "Handshake", good, ("Certificates",)),
         Shot(
             "inspection-root",
@@ -272,8 +327,11 @@ def main(argv: list[str]) -> int:
                 proxy=str(overrides.get("proxy", "")),
                 # Nothing leaves the machine: the portal probe only where the scene has one.
                 portal_url=str(overrides.get("portal_url", "none")),
+                client=shot.client or None,
             )
             settings = QSettings(str(work / f"{shot.name}.ini"), QSettings.Format.IniFormat)
+            # The scene's app, or "I don't know": not this machine's default browser.
+            settings.setValue("check/client", shot.client)
             window = MainWindow(settings=settings, initial=state)
             window.form.show_options(False)
             window.resize(WIDTH, HEIGHT)
@@ -292,6 +350,13 @@ def main(argv: list[str]) -> int:
             for tab in (shot.tab, *shot.extra_tabs):
                 _select_tab(window, tab)
                 _settle(app)
+                if tab == "Protocols & ciphers" and shot.client:
+                    # The per-app verdicts, not the cipher list, are this scene's point.
+                    scroll = window.protocols.findChild(QScrollArea)
+                    if scroll is not None:
+                        scroll.ensureWidgetVisible(window.protocols.client_view, 0, 0)
+                        scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+                    _settle(app)
                 suffix = (
                     ""
                     if tab == shot.tab

@@ -52,6 +52,25 @@ def _private_root_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ[CACHE_ENV] = before
 
 
+#: Where the desktop names its default browser (core/default_browser.py): the window's app list
+#: starts there, so the tests' windows must not inherit the machine's own choice.
+_DESKTOP_DEFAULTS = ("XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_DATA_HOME")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_default_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in _DESKTOP_DEFAULTS}
+    empty = tmp_path_factory.mktemp("desktop")
+    for name in _DESKTOP_DEFAULTS:
+        os.environ[name] = str(empty)
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 # The test PKI and its root as a file, one per test module (a module that needs another PKI
 # defines its own fixture of the same name).
 @pytest.fixture(scope="module")

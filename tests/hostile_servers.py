@@ -159,6 +159,29 @@ def close_after_server_hello(conn: socket.socket, stop: threading.Event) -> None
     _linger_until_closed(conn, stop)
 
 
+def server_hello_for_any_suite_then_close(conn: socket.socket, stop: threading.Event) -> None:
+    """A ServerHello choosing the first suite offered, whatever it is (NULL, RC4, static RSA),
+    in the version offered, then a close: a server that "accepts" everything and completes
+    nothing."""
+    hello = _hello_of(read_client_hello(conn))
+    if hello is not None:
+        version = min(hello.legacy_version, _TLS12)
+        suite = next((s for s in hello.cipher_suites if s not in (0x00FF, 0x5600)), None)
+        if suite is not None:
+            renegotiation_info = struct.pack("!HHB", 0xFF01, 1, 0)
+            body = (
+                struct.pack("!H", version)
+                + os.urandom(32)
+                + b"\x00"
+                + struct.pack("!HB", suite, 0)
+                + struct.pack("!H", len(renegotiation_info))
+                + renegotiation_info
+            )
+            conn.sendall(encode_record(22, version, encode_handshake(2, body)))
+    conn.shutdown(socket.SHUT_WR)
+    _linger_until_closed(conn, stop)
+
+
 def trickle(interval: float = 2.0) -> Handler:
     """Answers the ClientHello one byte every ``interval`` seconds, forever: a valid ServerHello,
     then a Certificate message that never ends. Every single read gets a byte in time; only a

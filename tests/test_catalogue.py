@@ -112,6 +112,7 @@ def test_every_request_problem_has_words_for_both_readers(raw: dict[str, Any]) -
     for kind in RequestProblem:
         facts = {"reason": "r", "path": "/p", "key_path": "/k", "what": "w"}
         facts |= {"variable": "V", "option": "--o", "name": "'n'", "setting": "HTTPS_PROXY"}
+        facts |= {"client": "'x'", "known": "chrome, firefox"}
         for audience in Audience:
             text = cat.request_text(kind, facts, audience)
             assert text.strip() and "{" not in text and UNKNOWN not in text, (kind, audience)

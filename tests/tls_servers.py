@@ -175,6 +175,8 @@ class TlsConfig:
     extra_chain_pem: bytes = b""
     server_preference: bool = False
     handshakes: list[str] = field(default_factory=list)
+    #: Diffie-Hellman parameters (PEM) for the DHE suites; OpenSSL's built-in group otherwise.
+    dh_params: Path | None = None
 
 
 def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
@@ -194,6 +196,8 @@ def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
     ctx.load_cert_chain(chain_path, key_path)
     if cfg.server_preference:
         ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    if cfg.dh_params is not None:
+        ctx.load_dh_params(cfg.dh_params)
     if cfg.client_ca is not None:
         ca_path = workdir / "client-ca.pem"
         ca_path.write_bytes(cfg.client_ca.pem)

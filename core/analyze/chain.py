@@ -39,6 +39,9 @@ from core.trust import CUSTOM, MOZILLA, OS, Roots, TrustStores
 
 EXPIRES_SOON = dt.timedelta(days=30)
 MAX_PATH = 16
+#: cryptography's default path depth; a valid chain longer than this is judged again with
+#: room for it, since OpenSSL-based clients follow 100 (the per-client verdict says who not).
+DEFAULT_DEPTH = 8
 #: Certificates path building may visit; enough for any real chain and for BetterTLS's
 #: 35-certificate path-building graphs, small enough that a hostile pile of cross-signed
 #: intermediates cannot stall a check.
@@ -331,6 +334,26 @@ def _order_problems(sent: Sequence[x509.Certificate], path: ChainPath) -> list[s
     return problems
 
 
+def _purpose_problem(leaf: x509.Certificate) -> Finding | None:
+    """A leaf whose extended key usage does not include serverAuth (nor anyExtendedKeyUsage):
+    a certificate for e-mail or client login, which no TLS client accepts from a server."""
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    usage = extension_value(leaf, x509.ExtendedKeyUsage)
+    if usage is None:
+        return None
+    oids = list(usage)
+    wanted = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE)
+    if any(oid in oids for oid in wanted):
+        return None
+    names = [getattr(oid, "_name", None) or oid.dotted_string for oid in oids]
+    return Finding(
+        FindingId.WRONG_PURPOSE,
+        Severity.ERROR,
+        evidence(subject=common_name(leaf), usages=names or ["nothing"]),
+    )
+
+
 def _weakness(path: ChainPath) -> list[Finding]:
     found: list[Finding] = []
     for cert in path.certs:
@@ -435,6 +458,17 @@ def analyze_chain(
     # verifier's own words for "no path" are kept as evidence, and they need a store to run.
     roots = stores.roots_for([leaf, *pool]) or stores.any_root()
     error, built = _verify(leaf, pool, roots, host, verify_at, max_depth=max_depth)
+    if error is not None and max_depth is None:
+        # A path longer than the verifier's default: our own path finder says whether one
+        # reaches a root; if so, the verdict is asked again with room for it. Which clients
+        # give up on such a chain is theirs to say (chain-too-long), not "invalid" for all.
+        long_path = build_path(leaf, pool, stores, at=verify_at)
+        if long_path.anchor is not None and len(long_path.certs) > DEFAULT_DEPTH:
+            error_again, built_again = _verify(
+                leaf, pool, roots, host, verify_at, max_depth=MAX_PATH + 2
+            )
+            if error_again is None:
+                error, built = None, built_again
     if built is not None:
         # The verifier accepted a path: that is the chain a client uses, so the checks below
         # judge it rather than a path of our own that may have taken another branch.
@@ -516,6 +550,10 @@ def analyze_chain(
                     ),
                 )
             )
+
+    purpose = _purpose_problem(leaf)
+    if purpose is not None:
+        findings.append(purpose)
 
     order = _order_problems(sent, sent_path)
     if order:

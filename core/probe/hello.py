@@ -37,7 +37,13 @@ from core.ciphers import CipherSuite, load_registry, preference_key, suite
 from core.observations import ServerEnumeration
 from core.probe.net import Dialer, connect_one, is_ip_literal, resolve
 from core.wire.hello import ECDHE_GROUPS, TLS13_GROUPS, build_client_hello, group_name
-from core.wire.parse import ReplyKind, ServerReply, read_server_reply
+from core.wire.parse import (
+    Malformed,
+    ReplyKind,
+    ServerReply,
+    parse_dhe_prime_bits,
+    read_server_reply,
+)
 from core.wire.records import VERSION_LABELS, TlsVersion, version_label
 
 __all__ = [
@@ -93,6 +99,8 @@ class ProbeResult:
     alert: str | None = None
     detail: str = ""
     duration_ms: float = 0.0
+    #: The ServerKeyExchange's body, when the probe read that far (``want_key_exchange``).
+    key_exchange: bytes | None = None
 
     @property
     def chose(self) -> bool:
@@ -204,6 +212,7 @@ def _result(reply: ServerReply, received: bytes, ended: str, took: float) -> Pro
             cipher_suite=reply.hello.cipher_suite,
             group=reply.key_exchange_group,
             duration_ms=took,
+            key_exchange=reply.key_exchange,
         )
     if reply.kind is ReplyKind.ALERT and reply.alert is not None:
         return ProbeResult(ProbeOutcome.ALERT, alert=reply.alert.name, duration_ms=took)
@@ -218,6 +227,35 @@ def _result(reply: ServerReply, received: bytes, ended: str, took: float) -> Pro
         return ProbeResult(ProbeOutcome.TIMEOUT, detail="no answer", duration_ms=took)
     detail = ended if not received else f"{ended} after {len(received)} bytes"
     return ProbeResult(ProbeOutcome.CLOSED, detail=detail, duration_ms=took)
+
+
+def measure_dh_bits(
+    address: str,
+    port: int,
+    sni: str | None,
+    budget: Budget,
+    enum: ServerEnumeration,
+    *,
+    dial: Dialer | None = None,
+) -> int | None:
+    """The size of the server's Diffie-Hellman group: one ClientHello offering only the DHE
+    suites the server accepted, read up to its ServerKeyExchange. None: it accepts no DHE
+    suite, or did not say. One connection, bounded by the step timeout."""
+    for version in (TlsVersion.TLS1_2, TlsVersion.TLS1_1, TlsVersion.TLS1_0):
+        codes = [
+            code
+            for code in enum.cipher_codes.get(version.label, ())
+            if (entry := suite(code)) is not None and entry.key_exchange.startswith("DHE")
+        ]
+        if not codes:
+            continue
+        hello = build_client_hello(version, codes, sni=sni)
+        result = send_hello(address, port, hello, budget, want_key_exchange=True, dial=dial)
+        if result.key_exchange is None:
+            return None
+        bits = parse_dhe_prime_bits(result.key_exchange)
+        return None if isinstance(bits, Malformed) else bits
+    return None
 
 
 def _raise_if_cancelled(budget: Budget) -> None:

@@ -99,9 +99,19 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
         "groups": list(report.groups),
         "server_preference": report.server_preference,
         "clients": [
-            {"name": c.name, "connects": c.connects, "protocol": c.protocol, "cipher": c.cipher}
+            {
+                "id": c.id,
+                "name": c.name,
+                "connects": bool(c.connects),  # entries exist only where it is known
+                "protocol": c.protocol,
+                "cipher": c.cipher,
+                "trusted": c.trusted,
+                "reasons": [r.value for r in c.reasons],
+                "unknown": list(c.unknown),
+            }
             for c in report.clients
         ],
+        "client": report.client,
         "clock": {
             "reference": report.clock.reference.value,
             "source": report.clock.source,

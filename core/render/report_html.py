@@ -36,6 +36,7 @@ from core.models import (
     StageStatus,
     Verdict,
 )
+from core.render.for_client import THIS_APP, app_words, why_not
 from core.render.stages import stage_line, stage_name
 from core.untrusted import for_html, visible
 from core.wire.records import VERSION_LABELS, human_version
@@ -254,6 +255,7 @@ def _banner(report: CheckReport, cat: Catalogue) -> str:
     fg, bg, border = _TONES[report.verdict.value]
     cause = report.cause
     title = cat.title(cause) if cause is not None else "The connection works"
+    app = app_words(report, cat)
     return (
         f'<table width="100%" cellspacing="0" cellpadding="10" border="1" '
         f'style="border-collapse: collapse; border-color: {border}; border-style: solid;">'
@@ -262,8 +264,18 @@ def _banner(report: CheckReport, cat: Catalogue) -> str:
         f'<p style="font-size: 9pt; margin: 0px;">Verdict: <b>{e(_verdict_words(report, cat))}</b>'
         f"&nbsp;&nbsp;·&nbsp;&nbsp;{e(title)}</p>"
         f'<p style="font-size: 14pt; font-weight: bold; margin-top: 6px; margin-bottom: 0px;">'
-        f"{e(_headline(report, cat))}</p>"
-        "</td></tr></table>"
+        f"{e(app.headline or _headline(report, cat))}</p>"
+        + (
+            f'<p style="margin-top: 4px; margin-bottom: 0px;">{e(app.others)}</p>'
+            if app.others
+            else ""
+        )
+        + (
+            f'<p style="margin-top: 4px; margin-bottom: 0px;">{e(_headline(report, cat))}</p>'
+            if app.headline
+            else ""
+        )
+        + "</td></tr></table>"
     )
 
 
@@ -357,6 +369,7 @@ def _target_rows(
         ("Handshake", handshake),
         ("Checked at", f"{e(utc)}<br/>{e(local)} local time"),
         ("Check", f"{kind}, took {_duration(report.duration_ms)}"),
+        ("App that failed", e(_app_name(report))),
     ]
     if environment is not None:
         rows.append(("Handshake Doctor", e(environment.app_version)))
@@ -369,6 +382,16 @@ def _target_rows(
             )
         )
     return rows
+
+
+def _app_name(report: CheckReport) -> str:
+    """The chosen app's name (``--client``), or that none was named."""
+    if report.client is None:
+        return "not named (the verdict is the worst among current browsers)"
+    from core.analyze.clients import find_app
+
+    app = find_app(report.client)
+    return app.name if app is not None else report.client
 
 
 def _glance(report: CheckReport, cat: Catalogue) -> str:
@@ -676,7 +699,7 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
                 e(human_version(c.protocol) if c.protocol else "—"),
                 f'<span class="mono">{e(c.cipher)}</span>'
                 if c.cipher
-                else e("—" if c.connects else cat.client_reason(c.mismatch, c.facts)),
+                else e("—" if c.connects else why_not(c, cat, name=THIS_APP)),
             )
             for c in report.clients
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.catalogue import load_catalogue
 from core.models import CheckReport, StageStatus
+from core.render.for_client import app_words
 from core.untrusted import visible
 
 MAX_LINES = 15
@@ -23,6 +24,9 @@ def ticket_summary(report: CheckReport) -> str:
         f"Time: {report.started_at:%Y-%m-%d %H:%M:%S} UTC",
         f"Verdict: {report.verdict.value.upper()}",
     ]
+    app = app_words(report, cat)
+    if app.text:
+        lines.append(f"App: {visible(app.text, limit=400)}")
     cause = report.cause
     if cause is not None:
         lines.append(f"Cause: {visible(cat.headline(cause), limit=300)}")

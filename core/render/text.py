@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from core.catalogue import Catalogue, current_os, load_catalogue
 from core.models import CheckReport, Severity, Verdict
+from core.render.for_client import THIS_APP, app_words, why_not
 from core.render.stages import STATUS_MARKS, stage_line
 from core.untrusted import for_terminal as t
 
@@ -48,7 +49,19 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     headline = (
         cat.headline(cause) if cause else "The TLS connection works and nothing needs fixing."
     )
-    lines.append(paint(f"{verdict.value.upper()}: {t(headline)}", _VERDICT_COLOURS[verdict]))
+    app = app_words(report, cat)
+    if app.headline:
+        # The app that showed the error first; the cause's own headline after it.
+        lines.append(
+            paint(f"{verdict.value.upper()}: {t(app.headline)}", _VERDICT_COLOURS[verdict])
+        )
+        if app.others:
+            lines.append(f"  {t(app.others)}")
+        lines.append(f"  {t(headline)}")
+    else:
+        lines.append(paint(f"{verdict.value.upper()}: {t(headline)}", _VERDICT_COLOURS[verdict]))
+        if app.others:
+            lines.append(f"  {t(app.others)}")
     lines.append("")
     lines.append("Steps:")
     for stage in report.stages:
@@ -83,6 +96,18 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     if accepted:
         lines.append("")
         lines.append("Protocols accepted: " + ", ".join(accepted))
+    if report.clients:
+        lines.append("")
+        lines.append("Apps:")
+        for client in report.clients:
+            if client.connects:
+                state = f"connects ({client.protocol}, {client.cipher})"
+                if client.unknown:
+                    state += "; unknown here: " + ", ".join(client.unknown)
+            else:
+                state = "cannot connect: " + why_not(client, cat, name=THIS_APP)
+            mark = "✓" if client.connects else "✗"
+            lines.append(f"  {mark} {t(client.name):<34} {t(state, limit=200)}")
     clock = report.clock
     if clock.offset_s is not None:
         spread = clock.uncertainty_s or 0

@@ -10,7 +10,7 @@ through :class:`_Reader`, whose every read returns None instead of running past 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.wire.records import (
     MAX_RECORD_PAYLOAD,
@@ -354,6 +354,17 @@ def parse_ecdhe_group(body: bytes) -> int | Malformed:
     return group
 
 
+def parse_dhe_prime_bits(body: bytes) -> int | Malformed:
+    """The size of the prime in a DHE ServerKeyExchange (RFC 5246 §7.4.3: dh_p, dh_g, dh_Ys):
+    the Diffie-Hellman group a TLS 1.0–1.2 server uses, which clients judge by its bits."""
+    reader = _Reader(body)
+    prime = reader.vector(2)
+    if not prime:
+        return Malformed("ServerKeyExchange truncated")
+    stripped = prime.lstrip(b"\x00")
+    return int.from_bytes(stripped, "big").bit_length() if stripped else 0
+
+
 # --------------------------------------------------------------------------- ClientHello
 
 
@@ -502,6 +513,8 @@ class ServerReply:
     key_exchange_group: int | None = None
     malformed: Malformed | None = None
     complete: bool = True
+    #: The ServerKeyExchange's body, when it was read (a DHE one holds the group's prime).
+    key_exchange: bytes | None = None
 
     @property
     def conclusive(self) -> bool:
@@ -573,7 +586,8 @@ def _scan_handshake(data: bytes, want_key_exchange: bool) -> ServerReply | None:
             continue
         if message.msg_type == HandshakeType.SERVER_KEY_EXCHANGE:
             group = parse_ecdhe_group(message.body)
-            return _hello_reply(hello, None if isinstance(group, Malformed) else group, True)
+            reply = _hello_reply(hello, None if isinstance(group, Malformed) else group, True)
+            return replace(reply, key_exchange=message.body)
         if message.msg_type in (HandshakeType.SERVER_HELLO_DONE, HandshakeType.CERTIFICATE_REQUEST):
             return _hello_reply(hello, None, complete=True)
     if hello is not None:
