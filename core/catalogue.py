@@ -31,9 +31,18 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from core.models import EvidenceValue, Finding, FindingId, FixId, Severity
+from core.models import (
+    EvidenceValue,
+    Finding,
+    FindingId,
+    FixId,
+    ServiceSource,
+    Severity,
+    StarttlsObservation,
+    Target,
+)
 from core.request import RequestProblem
-from core.target import TargetProblem
+from core.target import SERVICES, TargetProblem
 
 __all__ = [
     "UNKNOWN",
@@ -293,7 +302,9 @@ class Catalogue:
         labels: Mapping[str, Mapping[str, str]] | None = None,
         requests: Mapping[RequestProblem, RequestText] | None = None,
         targets: Mapping[TargetProblem, str] | None = None,
+        services: ServiceWords | None = None,
     ) -> None:
+        self._services = services or ServiceWords()
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
         self._targets = MappingProxyType(dict(targets or {}))
@@ -339,6 +350,36 @@ class Catalogue:
 
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
+
+    def service_name(self, service: str) -> str:
+        return self._services.names.get(service, service)
+
+    def service_note(self, target: Target) -> str | None:
+        """Why the check spoke a service's protocol (the scheme, --starttls, or the port that
+        inferred it); None for the web."""
+        if target.service is None or target.service_source is None:
+            return None
+        template = self._services.sources.get(target.service_source.value)
+        if template is None:
+            return None
+        return fill(template, self._service_facts(target))
+
+    def starttls_line(self, target: Target, seen: StarttlsObservation | None) -> str:
+        """The STARTTLS stage's line: accepted, or how it failed; implicit TLS says so."""
+        facts = self._service_facts(target)
+        if seen is None:
+            return fill(self._services.starttls.get("implicit", ""), facts)
+        facts["detail"] = seen.detail or (seen.failure.value if seen.failure else "")
+        key = "ok" if seen.ok else "failed"
+        return fill(self._services.starttls.get(key, ""), facts)
+
+    def _service_facts(self, target: Target) -> dict[str, EvidenceValue]:
+        return {
+            "service": self.service_name(target.service or ""),
+            "protocol": (target.starttls.value.upper() if target.starttls else target.service),
+            "port": target.port,
+            "host": target.host,
+        }
 
     def title(self, finding: Finding) -> str:
         return self._findings[finding.id].title
@@ -392,7 +433,11 @@ def load_catalogue() -> Catalogue:
 def parse_catalogue(data: object) -> Catalogue:
     """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
     root = _mapping(data, "catalogue")
-    _known_keys(root, "catalogue", {"schema", "labels", "requests", "targets", "findings", "fixes"})
+    _known_keys(
+        root,
+        "catalogue",
+        {"schema", "labels", "requests", "targets", "findings", "fixes", "services"},
+    )
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
     labels = _parse_labels(root.get("labels"))
@@ -410,7 +455,34 @@ def parse_catalogue(data: object) -> Catalogue:
     targets = {
         TargetProblem(key): _template(value, f"targets.{key}") for key, value in raw_targets.items()
     }
-    return Catalogue(findings, fixes, labels, requests, targets)
+    services = _parse_services(root.get("services"))
+    return Catalogue(findings, fixes, labels, requests, targets, services)
+
+
+@dataclass(frozen=True)
+class ServiceWords:
+    """The words for services beyond the web: each one's name, why the check spoke it (by
+    ``ServiceSource``), and the STARTTLS stage's line."""
+
+    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    starttls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _parse_services(raw: object) -> ServiceWords:
+    item = _mapping(raw, "services")
+    _known_keys(item, "services", {"names", "sources", "starttls"})
+    names = _mapping(item.get("names"), "services.names")
+    _same_ids("services.names", names, set(SERVICES) - {"postgresql"})
+    sources = _mapping(item.get("sources"), "services.sources")
+    _same_ids("services.sources", sources, {s.value for s in ServiceSource})
+    starttls = _mapping(item.get("starttls"), "services.starttls")
+    _same_ids("services.starttls", starttls, {"ok", "failed", "implicit"})
+    return ServiceWords(
+        MappingProxyType({k: _text(v, f"services.names.{k}") for k, v in names.items()}),
+        MappingProxyType({k: _template(v, f"services.sources.{k}") for k, v in sources.items()}),
+        MappingProxyType({k: _template(v, f"services.starttls.{k}") for k, v in starttls.items()}),
+    )
 
 
 def _template(raw: object, where: str) -> str:

@@ -57,6 +57,7 @@ from core.models import (
     StageId,
     StageResult,
     StageStatus,
+    StarttlsObservation,
     Target,
     TrustResult,
 )
@@ -266,6 +267,7 @@ def run_check(
         direct_issuer=direct.leaf_issuer if direct is not None else None,
         proxied_issuer=_leaf_issuer(hs) if proxy is not None else None,
         portal=portal,
+        starttls=obs.starttls,
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
     if findings is None:
@@ -296,6 +298,7 @@ def run_check(
         attempts=obs.attempts,
         sni_retries=obs.sni_retries,
         portal=portal,
+        starttls=obs.starttls,
     )
 
 
@@ -393,6 +396,8 @@ class _NetworkObs:
     sni_retries: tuple[SniRetry, ...] = ()
     #: The proxy the check went through, credentials included: every later probe dials it too.
     proxy: ProxyEndpoint | None = None
+    #: The exchange before TLS, for services that upgrade a plain connection.
+    starttls: StarttlsObservation | None = None
 
 
 #: An unrelated name for the comparison handshake: reserved by IANA, so no filter lists it.
@@ -483,15 +488,22 @@ def _connect_and_handshake(
         StageId.CONNECT, StageStatus.OK, f"connected to {outcome.address}:{target.dial_port}"
     )
     try:
+        obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
+        if obs.starttls is not None and not obs.starttls.ok:
+            obs.attempts = _attempts(race.finish())
+            return obs
         hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     except BaseException:
         race.abandon()  # a cancel: the attempts still under way close what they connect
         raise
     obs.handshake = hs
+    dial = _service_dial(target, None)
     if _cut_after_hello(hs) and target.sni is not None:
-        obs.sni_retries = _sni_retries(target, budget, outcome.address, outcome.duration_ms, hs)
+        obs.sni_retries = _sni_retries(
+            target, budget, outcome.address, outcome.duration_ms, hs, dial=dial or net.connect_one
+        )
     if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
-        obs.legacy = _legacy_handshake(target, budget, outcome.address)
+        obs.legacy = _legacy_handshake(target, budget, outcome.address, dial=dial)
     obs.attempts = _attempts(race.finish())
     if len(obs.attempts) > 1:
         stages.amend(StageId.CONNECT, attempts_line(obs.attempts))
@@ -599,10 +611,14 @@ def _through_proxy(
         StageStatus.OK,
         f"to {target.dial_host}:{target.dial_port} through the proxy {proxy.display}"[:200],
     )
+    obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
+    if obs.starttls is not None and not obs.starttls.ok:
+        return obs
     hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     # The socket's peer is the proxy; the server's own address is known only to the proxy.
     obs.handshake = hs = replace(hs, address=None)
-    dial = proxy_dialer(proxy)
+    dial = _service_dial(target, proxy_dialer(proxy))
+    assert dial is not None
     if _cut_after_hello(hs) and target.sni is not None:
         obs.sni_retries = _sni_retries(
             target, budget, target.dial_host, outcome.duration_ms, hs, dial=dial
@@ -657,6 +673,13 @@ def _direct_try(
     race.finish()
     if outcome.sock is None:
         return _DirectTry(f"{outcome.address}: {outcome.detail}")
+    if target.starttls is not None:
+        from core.probe.starttls import upgrade
+
+        seen = upgrade(outcome.sock, target.starttls, target.host_ascii, step)
+        if not seen.ok:
+            outcome.sock.close()
+            return _DirectTry(f"{outcome.address}: STARTTLS {seen.failure}: {seen.detail}")
     hs = tls.handshake(outcome.sock, target.sni, step, fetch_http_date=False)
     issuer = _leaf_issuer(hs)
     if hs.ok or any(s.direction is Direction.SERVER for s in hs.steps):
@@ -693,6 +716,8 @@ def _handshake_stage(
         budget,
         credentials=options.client_credentials,
         host_header=target.host_ascii,
+        # HEAD / is HTTP: a mail or database server would wait on it, or take it for a command.
+        fetch_http_date=target.is_web,
     )
     if hs.ok:
         hs = _with_iana(hs)
@@ -700,6 +725,47 @@ def _handshake_stage(
     else:
         stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
     return hs
+
+
+def _starttls_stage(
+    sock: socket.socket, target: Target, budget: Budget, stages: _Stages
+) -> StarttlsObservation | None:
+    """The exchange that asks a service for TLS, a stage of its own; None for TLS at once. On
+    failure the socket is closed and the handshake is not reached."""
+    if target.starttls is None:
+        return None
+    from core.probe.starttls import upgrade
+
+    stages.start(StageId.STARTTLS)
+    try:
+        seen = upgrade(sock, target.starttls, target.host_ascii, budget)
+    except BaseException:
+        sock.close()
+        raise
+    if seen.ok:
+        stages.end(StageId.STARTTLS, StageStatus.OK, _starttls_summary(target, seen))
+        return seen
+    sock.close()
+    stages.end(StageId.STARTTLS, StageStatus.FAILED, _starttls_summary(target, seen))
+    stages.skip(StageId.HANDSHAKE, "not reached")
+    return seen
+
+
+def _starttls_summary(target: Target, seen: StarttlsObservation) -> str:
+    """The STARTTLS stage's line, worded by the catalogue (one place, for #18's stage lines)."""
+    from core.catalogue import load_catalogue
+
+    return load_catalogue().starttls_line(target, seen)[:300]
+
+
+def _service_dial(target: Target, dial: net.Dialer | None) -> net.Dialer | None:
+    """The dialer every further connection of the check uses: for a STARTTLS service, each one
+    (prober, retries, the permissive handshake) does its own exchange before its ClientHello."""
+    if target.starttls is None:
+        return dial
+    from core.probe.starttls import starttls_dialer
+
+    return starttls_dialer(target.starttls, target.host_ascii, dial or net.connect_one)
 
 
 def _attempts(
@@ -776,7 +842,14 @@ def _legacy_handshake(
         outcome = net.connect([address], target.dial_port, budget)
     if outcome.sock is None:
         return None
-    hs = tls.handshake(outcome.sock, target.sni, budget, legacy=True, host_header=target.host_ascii)
+    hs = tls.handshake(
+        outcome.sock,
+        target.sni,
+        budget,
+        legacy=True,
+        host_header=target.host_ascii,
+        fetch_http_date=target.is_web,
+    )
     return _with_iana(hs) if hs.ok else hs
 
 
@@ -953,11 +1026,12 @@ def _protocols(
 
     stages.start(StageId.PROTOCOLS, "probing versions and cipher suites")
     address = obs.connect_address or target.dial_host
-    dial = None
+    dial: net.Dialer | None = None
     if obs.proxy is not None:
         from core.probe.tunnel import proxy_dialer
 
         dial = proxy_dialer(obs.proxy)
+    dial = _service_dial(target, dial)
 
     def work() -> _Overlap:
         scan = enumerate_server(

@@ -50,6 +50,9 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
         cat.headline(cause) if cause else "The TLS connection works and nothing needs fixing."
     )
     lines.append(paint(f"{verdict.value.upper()}: {t(headline)}", _VERDICT_COLOURS[verdict]))
+    note = cat.service_note(target)
+    if note:
+        lines.append(t(note, limit=300))
     lines.append("")
     lines.append("Steps:")
     for stage in report.stages:
@@ -63,6 +66,15 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
             tag = paint(f"[{finding.severity.value}]", _COLOURS[finding.severity])
             lines.append(f"  {tag} {t(cat.title(finding))}  ({finding.id.value})")
             lines.append(f"      {t(cat.detail(finding), limit=600)}")
+    seen = report.starttls
+    if seen is not None and seen.lines:
+        lines.append("")
+        lines.append(
+            f"{seen.protocol.value.upper()} before TLS (the server's lines as it sent them):"
+        )
+        for said in seen.lines[:40]:
+            who = "C:" if said.direction.value == "client" else "S:"
+            lines.append(f"  {who} {t(said.text, limit=200)}")
     hs = report.handshake
     if hs is not None and hs.ok:
         lines.append("")
