@@ -669,11 +669,11 @@ def _starttls_findings(obs: Observations) -> list[Finding]:
     ]
 
 
-#: The findings where a mail app's settings (name, port, security) are the likely fix.
+#: The findings where a mail app's settings (name, port, security) are the likely fix. Not
+#: starttls-refused: a server that lists STARTTLS and refuses it is its owner's to fix.
 _MAIL_SETTINGS_FINDINGS = frozenset(
     {
         FindingId.STARTTLS_UNSUPPORTED,
-        FindingId.STARTTLS_REFUSED,
         FindingId.HOSTNAME_MISMATCH,
         FindingId.NOT_TLS,
         FindingId.HANDSHAKE_TIMEOUT,

@@ -201,9 +201,13 @@ def xmpp_dialog(*, offer: bool = True, error: bool = False) -> Dialog:
             )
             return False
         tls = b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
-        features = b"<stream:features>" + (tls if offer else b"") + (
-            b"<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism>"
-            b"</mechanisms></stream:features>"
+        features = (
+            b"<stream:features>"
+            + (tls if offer else b"")
+            + (
+                b"<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism>"
+                b"</mechanisms></stream:features>"
+            )
         )
         conn.sendall(header + features)
         data = b""
