@@ -42,7 +42,7 @@ from core.models import (
     Target,
 )
 from core.request import RequestProblem
-from core.target import SERVICES, TargetProblem
+from core.target import PROTOCOL_NAMES, SERVICES, TargetProblem
 
 __all__ = [
     "UNKNOWN",
@@ -376,7 +376,7 @@ class Catalogue:
     def _service_facts(self, target: Target) -> dict[str, EvidenceValue]:
         return {
             "service": self.service_name(target.service or ""),
-            "protocol": (target.starttls.value.upper() if target.starttls else target.service),
+            "protocol": PROTOCOL_NAMES[target.starttls] if target.starttls else target.service,
             "port": target.port,
             "host": target.host,
         }

@@ -610,8 +610,10 @@ def _starttls_findings(obs: Observations) -> list[Finding]:
     seen = obs.starttls
     if seen is None or seen.ok or seen.failure is None:
         return []
+    from core.target import PROTOCOL_NAMES
+
     target = obs.target
-    protocol = seen.protocol.value.upper()
+    protocol = PROTOCOL_NAMES[seen.protocol]
     where: dict[str, EvidenceValue] = {
         "protocol": protocol,
         "host": target.host_ascii,

@@ -362,6 +362,7 @@ def _finish_clock(
             sntp_tried=() if options.no_network_time else tuple(options.time_servers),
             network_time_disabled=options.no_network_time,
             http_source=target.host_ascii,
+            http_date_asked=target.is_web,
         )
 
     result = _guarded("clock", errors, measure, ClockResult(ClockSource.NONE, None, None, None))

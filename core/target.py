@@ -48,6 +48,18 @@ SERVICES: Mapping[str, Service] = MappingProxyType(
         "postgresql": Service(5432, StarttlsProtocol.POSTGRES),
     }
 )
+#: Each protocol's own name, as its users write it (for evidence and the stage line).
+PROTOCOL_NAMES: Mapping[StarttlsProtocol, str] = MappingProxyType(
+    {
+        StarttlsProtocol.SMTP: "SMTP",
+        StarttlsProtocol.IMAP: "IMAP",
+        StarttlsProtocol.POP3: "POP3",
+        StarttlsProtocol.FTP: "FTP",
+        StarttlsProtocol.XMPP: "XMPP",
+        StarttlsProtocol.LDAP: "LDAP",
+        StarttlsProtocol.POSTGRES: "PostgreSQL",
+    }
+)
 #: A STARTTLS service's sibling with TLS from the first byte, where there is one: what to try
 #: when a server does not offer STARTTLS on the usual port.
 IMPLICIT_TLS_SIBLING: Mapping[str, str] = MappingProxyType(

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import logging
+import os
+import shutil
 import socket
 import ssl
+import subprocess
+import tempfile
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
 
+from tests.pki import Issued
 from tests.tls_servers import LoopbackServer
 
 # aiosmtpd logs every session a probe cuts short (on purpose) with a traceback.
@@ -284,3 +292,195 @@ def banner_dialog(payload: bytes, *, then_silent: float = 0.0) -> Dialog:
         return False
 
     return run
+
+
+# --------------------------------------------------------------------------- Debian's dovecot
+
+DOVECOT = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/sbin")
+
+
+@dataclass
+class Dovecot:
+    imap_port: int
+    pop3_port: int
+    log: Path
+
+
+@contextlib.contextmanager
+def dovecot(
+    workdir: Path, chain: Sequence[Issued], key: Issued, *, tls: bool = True
+) -> Iterator[Dovecot]:
+    """Debian's dovecot (imapd, pop3d) as a child process on two loopback ports, from a
+    configuration this function writes, with the test's certificate: no system service, no
+    system files. ``tls=False`` is a server with ``ssl = no``, which offers no STARTTLS."""
+    if DOVECOT is None:
+        raise RuntimeError("dovecot is not installed (scripts/system-deps.sh installs it)")
+    imap_port, pop3_port = free_port(), free_port()
+    (workdir / "cert.pem").write_bytes(b"".join(c.pem for c in chain))
+    (workdir / "key.pem").write_bytes(key.key_pem)
+    (workdir / "key.pem").chmod(0o600)
+    users = ""
+    if os.geteuid() != 0:  # dovecot runs its helpers as these users; as root it has its own
+        me = getpass.getuser()
+        users = f"default_internal_user = {me}\ndefault_login_user = {me}\n"
+    config = f"""base_dir = {workdir}/run
+state_dir = {workdir}/state
+log_path = {workdir}/dovecot.log
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = {"yes" if tls else "no"}
+ssl_cert = <{workdir}/cert.pem
+ssl_key = <{workdir}/key.pem
+ssl_min_protocol = TLSv1.2
+auth_mechanisms = plain
+{users}passdb {{
+  driver = static
+  args = password=test
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={workdir}/home
+}}
+mail_location = maildir:{workdir}/home/Maildir
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+"""
+    path = workdir / "dovecot.conf"
+    path.write_text(config)
+    process = subprocess.Popen(
+        [DOVECOT, "-F", "-c", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for port in (imap_port, pop3_port):
+            _wait_for_port(port, process)
+        yield Dovecot(imap_port, pop3_port, workdir / "dovecot.log")
+    finally:
+        process.terminate()  # the master stops its helpers on SIGTERM
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited at start ({process.returncode})")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on {port} within {seconds} s")
+
+
+# --------------------------------------------------------------------------- Debian's PostgreSQL
+
+
+def postgres_bin() -> Path | None:
+    """Debian's newest PostgreSQL server (``/usr/lib/postgresql/N/bin``), or None."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return found[-1].parent if found else None
+
+
+@contextlib.contextmanager
+def postgresql(chain: Sequence[Issued], key: Issued, *, tls: bool = True) -> Iterator[int]:
+    """A real PostgreSQL with ``ssl = on`` (or off) on a loopback port: ``initdb`` into a fresh
+    folder (about a second), then the server as a child process. PostgreSQL refuses to run as
+    root, so as root both run as ``nobody``. Yields the port."""
+    bindir = postgres_bin()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed (scripts/system-deps.sh installs it)")
+    as_root = os.geteuid() == 0
+    user = "nobody" if as_root else None
+    workdir = Path(tempfile.mkdtemp(prefix="hd-pg-"))
+    try:
+        (workdir / "cert.pem").write_bytes(b"".join(c.pem for c in chain))
+        (workdir / "key.pem").write_bytes(key.key_pem)
+        (workdir / "key.pem").chmod(0o600)
+        if as_root:
+            for path in (workdir, workdir / "cert.pem", workdir / "key.pem"):
+                shutil.chown(path, "nobody")
+        subprocess.run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(workdir / "data"),
+                "-A",
+                "trust",
+                "-U",
+                "test",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+            user=user,
+            cwd=workdir,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=60,
+        )
+        port = free_port()
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(port),
+            "unix_socket_directories": str(workdir),
+            "ssl": "on" if tls else "off",
+            "ssl_cert_file": str(workdir / "cert.pem"),
+            "ssl_key_file": str(workdir / "key.pem"),
+            "fsync": "off",
+        }
+        argv = [str(bindir / "postgres"), "-D", str(workdir / "data")]
+        for name, value in settings.items():
+            argv += ["-c", f"{name}={value}"]
+        process = subprocess.Popen(
+            argv,
+            user=user,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(port, process, 20)
+            yield port
+        finally:
+            process.terminate()  # "smart shutdown"; the check's connections are gone by now
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

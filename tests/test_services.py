@@ -1,7 +1,8 @@
 """Mail and other STARTTLS services (issue 17, item 1), checked through the command line as a user
 would run it: ``handshake-doctor check smtp://mail.example:PORT --connect 127.0.0.1 --ca-file
 root.pem --json``, against real servers on 127.0.0.1 (aiosmtpd for SMTP; protocol-faithful
-servers for FTP, XMPP, LDAP and PostgreSQL; Debian's dovecot in tests/test_services_dovecot.py).
+servers for FTP, XMPP, LDAP and PostgreSQL; Debian's dovecot and PostgreSQL are in
+tests/test_services_daemons.py).
 """
 
 from __future__ import annotations

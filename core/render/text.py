@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.catalogue import current_os, load_catalogue
 from core.models import CheckReport, Severity, StageStatus, Verdict
+from core.target import PROTOCOL_NAMES
 from core.untrusted import for_terminal as t
 
 _COLOURS = {
@@ -70,7 +71,7 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     if seen is not None and seen.lines:
         lines.append("")
         lines.append(
-            f"{seen.protocol.value.upper()} before TLS (the server's lines as it sent them):"
+            f"{PROTOCOL_NAMES[seen.protocol]} before TLS (the server's lines as it sent them):"
         )
         for said in seen.lines[:40]:
             who = "C:" if said.direction.value == "client" else "S:"
