@@ -24,7 +24,10 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from core.request import RequestSpec
 
-PLACEHOLDER = "Host to check: example.com, example.com:8443 or a pasted https:// address"
+PLACEHOLDER = (
+    "Host to check: example.com, example.com:8443, a pasted https:// address, "
+    "or a mail or other service: smtp://mail.example.com:587, imaps://…, ldap://…"
+)
 #: The Options toggle's text with its disclosure triangle: text, so the first paint needs no
 #: Qt enum (QToolButton.setArrowType takes only Qt.ArrowType).
 OPTIONS_CLOSED, OPTIONS_OPEN = "▸ Options", "▾ Options"

@@ -155,18 +155,21 @@ STAGE_ORDER: tuple[StageId, ...] = (
     StageId.RESOLVE,
     StageId.PROXY,
     StageId.CONNECT,
+    StageId.STARTTLS,
     StageId.HANDSHAKE,
     StageId.CERTIFICATES,
     StageId.CLOCK,
     StageId.PROTOCOLS,
 )
-#: Steps only some checks have (the Proxy step, through a proxy): pending means "not part of
-#: this check", and the window hides them.
-OPTIONAL_STAGES = frozenset({StageId.PROXY})
+#: Steps only some checks have (the Proxy step, through a proxy; STARTTLS, for a mail or other
+#: service that upgrades a plain connection): pending means "not part of this check", and the
+#: window hides them.
+OPTIONAL_STAGES = frozenset({StageId.PROXY, StageId.STARTTLS})
 STAGE_NAMES: Mapping[StageId, str] = {
     StageId.RESOLVE: "Find the server",
     StageId.PROXY: "Proxy",
     StageId.CONNECT: "Connect",
+    StageId.STARTTLS: "STARTTLS",
     StageId.HANDSHAKE: "Handshake",
     StageId.CERTIFICATES: "Certificates",
     StageId.CLOCK: "Clock",
@@ -176,6 +179,7 @@ RUNNING_WORDS: Mapping[StageId, str] = {
     StageId.RESOLVE: "looking up the name…",
     StageId.PROXY: "asking the proxy to connect…",
     StageId.CONNECT: "connecting…",
+    StageId.STARTTLS: "greeting the server, asking it to start TLS…",
     StageId.HANDSHAKE: "saying hello, waiting for the server…",
     StageId.CERTIFICATES: "checking the certificate chain…",
     StageId.CLOCK: "comparing clocks…",

@@ -22,7 +22,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.catalogue import Catalogue, OsName, current_os, load_catalogue, render_value
+from core.catalogue import (
+    Actor,
+    Catalogue,
+    OsName,
+    current_os,
+    load_catalogue,
+    render_value,
+)
 from core.environment import Environment
 from core.models import (
     CertificateInfo,
@@ -474,7 +481,8 @@ def _fixes(report: CheckReport, cat: Catalogue, os_name: OsName) -> str:
         if steps:
             out.append("<ol>" + "".join(f"<li>{e(step)}</li>" for step in steps) + "</ol>")
         for software, variant in fix.variants.items():
-            out.append(f"<h4>On {e(software)}</h4>")
+            where = "In" if fix.who is Actor.USER else "On"  # an app, or server software
+            out.append(f"<h4>{where} {e(software)}</h4>")
             out.append("<ol>" + "".join(f"<li>{e(step)}</li>" for step in variant) + "</ol>")
     return "".join(out)
 
