@@ -24,6 +24,7 @@ from core.request import RequestError, RequestSpec, validate
 from core.target import TargetError, TargetProblem, parse_target
 from tests.evidence import assert_documented
 from tests.pki import DAY, NOW, Issued, Pki
+from tests.proxy_servers import have_microsocks, microsocks
 from tests.service_servers import (
     RunningService,
     banner_dialog,
@@ -479,3 +480,58 @@ def test_other_services_that_do_not_upgrade(
     assert ids(report) == [expected]
     if reply_part is not None:
         assert reply_part in report["findings"][0]["evidence"]["reply"]
+
+
+# --------------------------------------------------------------------------- path and cancel
+
+
+@pytest.mark.skipif(not have_microsocks(), reason="microsocks is not installed")
+def test_smtp_through_a_socks_proxy_upgrades_every_connection(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    """Through a real SOCKS5 proxy (microsocks) the exchange runs inside the tunnel, for the
+    handshake and for each probe of the enumeration alike."""
+    leaf = pki.leaf([MAIL])
+    with smtp_server(context_for([leaf, pki.intermediate], leaf)) as smtp, microsocks() as port:
+        code, report = check(
+            capsys,
+            f"smtp://{MAIL}:{smtp.port}",
+            root_file,
+            "--no-network-time",
+            "--proxy",
+            f"socks5://127.0.0.1:{port}",
+        )
+        upgrades = smtp.counter.upgrades
+    assert code == 0, ids(report)
+    names = [s["stage"] for s in report["stages"]]
+    assert names.index("proxy") < names.index("starttls") < names.index("handshake")
+    assert report["path"]["proxy"] == f"socks5://127.0.0.1:{port}"
+    assert report["path"]["starttls"] == "smtp"
+    assert report["protocols"]["TLSv1.3"] is True
+    assert upgrades >= 10
+
+
+def test_cancel_during_a_silent_greeting(root_file: Path) -> None:
+    """Cancel holds while the check waits for a greeting that never comes."""
+    import threading
+
+    from core.budget import Budget, Cancelled
+    from core.diagnose import run_check
+
+    with raw_service(b"", silent_for=10) as server:
+        target, options = validate(
+            RequestSpec(
+                host=f"smtp://{MAIL}:{server.port}",
+                connect="127.0.0.1",
+                no_network_time=True,
+                portal_url="none",
+                timeout=8.0,
+            )
+        )
+        budget = Budget(8.0)
+        threading.Timer(0.3, budget.cancel_event.set).start()
+        started = time.monotonic()
+        with pytest.raises(Cancelled):
+            run_check(target, options, budget=budget)
+        took = time.monotonic() - started
+    assert took < within(1.5)
