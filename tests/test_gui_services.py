@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from core.models import Direction, StageId, StageStatus, StarttlsLine
-from core.request import RequestSpec
+from core.request import RequestSpec, validate
 from gui.ladder import RowState, ladder_rows, ladder_text, render_ladder_image
 from gui.models import STAGE_ORDER
 from gui.window import MainWindow
@@ -82,6 +82,17 @@ def test_window_checks_a_mail_server_through_starttls(
     assert image.height() > bare.height()
 
 
+def test_starttls_option_opens_the_window_with_the_service_url(window: MainWindow) -> None:
+    """``handshake-doctor mx.example:2525 --starttls smtp`` shows as the URL that says so."""
+    window.form.set_state(RequestSpec(host="mx.example:2525", starttls="smtp"))
+    assert window.form.host.text() == "smtp://mx.example:2525"
+    target = validate(window.form.state())[0]
+    assert target.starttls is not None and target.starttls.value == "smtp"
+    assert target.port == 2525
+    window.form.set_state(RequestSpec(host="example.com"))
+    assert window.form.host.text() == "example.com"
+
+
 def test_the_starttls_step_is_hidden_for_a_web_site(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
@@ -119,7 +130,6 @@ def test_hostile_server_lines_stay_text_in_the_ladder(window: MainWindow, pki: P
         ctx = make_server_context(TlsConfig([leaf, pki.intermediate], leaf), Path(tmp))
     with smtp_server(ctx) as smtp:
         from core.diagnose import run_check
-        from core.request import validate
 
         target, options = validate(
             RequestSpec(

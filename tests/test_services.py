@@ -535,3 +535,24 @@ def test_cancel_during_a_silent_greeting(root_file: Path) -> None:
             run_check(target, options, budget=budget)
         took = time.monotonic() - started
     assert took < within(1.5)
+
+
+def test_implicit_tls_services_get_no_http_probe(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    """``imaps://`` is TLS from the first byte: no STARTTLS step, and no HTTP ``HEAD /`` for a
+    Date: header (a mail server would take it for a command), so without NTP the clock has no
+    reference, where the same server checked as a web site gives its Date:."""
+    leaf = pki.leaf([MAIL])
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        _, imaps = check(capsys, f"imaps://{MAIL}:{server.port}", root_file, "--no-network-time")
+        _, https = check(capsys, f"https://{MAIL}:{server.port}", root_file, "--no-network-time")
+    assert imaps["service"]["name"] == "imaps" and imaps["service"]["starttls"] is None
+    assert imaps["path"]["starttls"] is None
+    assert stage(imaps, "starttls") is None
+    assert imaps["handshake"]["ok"]
+    assert imaps["clock"]["reference"] == "none"
+    assert https["clock"]["reference"] == "http-date"
+    assert https["service"] is None
+    tried = next(f for f in imaps["findings"] if f["id"] == "clock-unverified")["evidence"]["tried"]
+    assert "HTTP Date: not asked (not a web server)" in tried
