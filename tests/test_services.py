@@ -556,3 +556,43 @@ def test_implicit_tls_services_get_no_http_probe(
     assert https["service"] is None
     tried = next(f for f in imaps["findings"] if f["id"] == "clock-unverified")["evidence"]["tried"]
     assert "HTTP Date: not asked (not a web server)" in tried
+
+
+def _hostile_smtp(conn: Any, counter: Any) -> bool:
+    from tests.service_servers import _readline
+
+    conn.sendall("220 <b>mail</b> \u202eevil\x1b[31m ESMTP\r\n".encode())
+    _readline(conn)
+    conn.sendall(b"250-mail.example\r\n250-<i>PIPELINING</i>\r\n250 SIZE 1000\r\n")
+    _readline(conn)
+    return False
+
+
+def test_hostile_greeting_is_data_in_every_renderer(
+    capsys: pytest.CaptureFixture[str], root_file: Path
+) -> None:
+    """A greeting with markup, a bidirectional override and a terminal escape: kept as the
+    evidence, escaped in the terminal, the report's HTML and the JSON."""
+    from core.diagnose import run_check
+    from core.render.report_html import build_report_html
+    from core.render.text import render_text
+
+    with dialog_server(_hostile_smtp, None) as server:
+        target, options = validate(
+            RequestSpec(
+                host=f"smtp://{MAIL}:{server.port}",
+                connect="127.0.0.1",
+                no_network_time=True,
+                portal_url="none",
+                timeout=3.0,
+            )
+        )
+        report = run_check(target, options)
+    assert [f.id.value for f in report.findings] == ["starttls-unsupported"]
+    assert report.findings[0].evidence["banner"] == "220 <b>mail</b> \u202eevil\x1b[31m ESMTP"
+    text = render_text(report)
+    assert "\x1b" not in text and "\u202e" not in text and "S: 220 <b>mail</b>" in text
+    html = build_report_html(report).html
+    assert "<b>mail</b>" not in html and "&lt;b&gt;mail&lt;/b&gt;" in html
+    assert "<i>PIPELINING</i>" not in html and "\x1b" not in html and "\u202e" not in html
+    assert "SMTP before TLS" in html

@@ -43,6 +43,7 @@ from core.models import (
     StageStatus,
     Verdict,
 )
+from core.target import PROTOCOL_NAMES
 from core.untrusted import for_html, visible
 
 __all__ = [
@@ -492,6 +493,10 @@ def _fixes(report: CheckReport, cat: Catalogue, os_name: OsName) -> str:
 
 def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
     out = [_h2("The handshake")]
+    note = load_catalogue().service_note(report.target)
+    if note:
+        out.append(f"<p>{e(note, limit=400)}</p>")
+    out.append(_starttls_exchange(report))
     hs = report.handshake
     if hs is None:
         out.append("<p>No handshake took place: the connection failed before TLS could start.</p>")
@@ -549,6 +554,22 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
         out.append("<h3>What was checked</h3>")
         out.append(_table(("Step", "Result", "Time", "Summary"), stages, (16, 14, 11, 59)))
     return "".join(out)
+
+
+def _starttls_exchange(report: CheckReport) -> str:
+    """The plain-text exchange before TLS, line by line: the server's lines are a stranger's
+    text, escaped like every other."""
+    seen = report.starttls
+    if seen is None or not seen.lines:
+        return ""
+    rows = [
+        [f"+{line.t_ms:.1f} ms", e(_DIRECTION_ARROWS[line.direction]), e(line.text, limit=300)]
+        for line in seen.lines[:60]
+    ]
+    name = PROTOCOL_NAMES[seen.protocol]
+    return f"<h3>{e(name)} before TLS, as the server sent it</h3>" + _table(
+        ("Time", "Direction", "Line"), rows, (14, 18, 68)
+    )
 
 
 # --------------------------------------------------------------------------- certificates
