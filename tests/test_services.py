@@ -596,3 +596,17 @@ def test_hostile_greeting_is_data_in_every_renderer(
     assert "<b>mail</b>" not in html and "&lt;b&gt;mail&lt;/b&gt;" in html
     assert "<i>PIPELINING</i>" not in html and "\x1b" not in html and "\u202e" not in html
     assert "SMTP before TLS" in html
+
+
+def test_ticket_summary_names_the_starttls_outcome(
+    capsys: pytest.CaptureFixture[str], root_file: Path
+) -> None:
+    with smtp_server(None) as smtp:
+        args = ["check", f"smtp://{MAIL}:{smtp.port}", "--connect", "127.0.0.1", "--summary"]
+        args += ["--ca-file", str(root_file), "--no-network-time", "--portal-url", "none"]
+        code = main(args)
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Service: SMTP STARTTLS failed: STARTTLS is not among the EHLO extensions" in out
+    assert "Cause: The SMTP server at mail.example port" in out
+    assert "First step: Set the server name, port and security setting in your app" in out

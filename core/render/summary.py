@@ -36,6 +36,9 @@ def ticket_summary(report: CheckReport) -> str:
             f"Path: through the proxy {visible(proxy.proxy, limit=200)} "
             f"(from {visible(proxy.setting, limit=80)})"
         )
+    seen = report.starttls
+    if seen is not None:  # the exchange before TLS: how it ended, in the catalogue's words
+        lines.append(f"Service: {visible(cat.starttls_line(target, seen), limit=200)}")
     hs = report.handshake
     if hs is not None and hs.ok:
         lines.append(f"Handshake: {hs.protocol}, {hs.cipher}")
