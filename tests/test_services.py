@@ -610,3 +610,29 @@ def test_ticket_summary_names_the_starttls_outcome(
     assert "Service: SMTP STARTTLS failed: STARTTLS is not among the EHLO extensions" in out
     assert "Cause: The SMTP server at mail.example port" in out
     assert "First step: Set the server name, port and security setting in your app" in out
+
+
+def test_old_protocol_mail_server_is_named_like_an_old_web_server(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path, time_server: SntpServer
+) -> None:
+    """A TLS 1.0-only server: this computer's client refuses it, and the permissive retry and
+    the enumeration (each through its own STARTTLS) name the cause as for HTTPS."""
+    import warnings
+
+    leaf = pki.leaf([MAIL])
+    kw: dict[str, Any] = {
+        "min_version": ssl.TLSVersion.TLSv1,
+        "max_version": ssl.TLSVersion.TLSv1,
+        "ciphers": "DEFAULT:@SECLEVEL=0",
+    }
+    extra = ("--time-server", time_server.address)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with tls_server(TlsConfig([leaf, pki.intermediate], leaf, **kw)) as https:
+            _, https_report = check(capsys, f"https://{MAIL}:{https.port}", root_file, *extra)
+        with smtp_server(context_for([leaf, pki.intermediate], leaf, **kw)) as smtp:
+            _, smtp_report = check(capsys, f"smtp://{MAIL}:{smtp.port}", root_file, *extra)
+    assert "no-shared-protocol" in ids(https_report)
+    assert ids(smtp_report) == ids(https_report)
+    assert smtp_report["protocols"] == https_report["protocols"]
+    assert smtp_report["protocols"]["TLSv1.0"] is True
