@@ -677,7 +677,11 @@ def _direct_try(
     if target.starttls is not None:
         from core.probe.starttls import upgrade
 
-        seen = upgrade(outcome.sock, target.starttls, target.host_ascii, step)
+        try:
+            seen = upgrade(outcome.sock, target.starttls, target.host_ascii, step)
+        except BaseException:  # a cancel: never leave the socket open
+            outcome.sock.close()
+            raise
         if not seen.ok:
             outcome.sock.close()
             return _DirectTry(f"{outcome.address}: STARTTLS {seen.failure}: {seen.detail}")
