@@ -22,27 +22,49 @@ import functools
 import json
 import re
 import shlex
-import string
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from core.models import (
+    ClientMismatch,
+    ClientResult,
     EvidenceValue,
     Finding,
     FindingId,
     FixId,
     ServiceSource,
     Severity,
-    StarttlsObservation,
     Target,
 )
 from core.request import RequestProblem
+from core.stage_words import (
+    RESOURCE_NAME,
+    RESOURCE_PACKAGE,
+    StageWords,
+    parse_choices,
+    parse_stage_words,
+)
 from core.target import PROTOCOL_NAMES, SERVICES, TargetProblem
+from core.templates import (
+    UNKNOWN,
+    CatalogueError,
+    blank,
+    fill,
+    fill_first,
+    known_keys,
+    read_mapping,
+    read_sequence,
+    read_strings,
+    read_template,
+    read_text,
+    render_value,
+    same_ids,
+    template_fields,
+)
 
 __all__ = [
     "UNKNOWN",
@@ -66,24 +88,12 @@ __all__ = [
 _T = TypeVar("_T")
 _E = TypeVar("_E", bound=enum.Enum)
 
-RESOURCE_PACKAGE = "resources"
-RESOURCE_NAME = "catalogue.json"
-
-#: What a template shows for evidence the engine did not provide.
-UNKNOWN = "unknown"
-#: What a template shows for an empty list.
-NONE_WORD = "none"
 
 _ACTION_KINDS = frozenset({"open-settings", "copy-text", "open-url"})
 _ALL_OS_KEY = "all"
-_COMMENT_KEY = "$comment"
 # "ms-settings:dateandtime", "x-apple.systempreferences:...", "https://...": a URI to open.
 # Anything else ("gnome-control-center datetime") is a command line to run.
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S*$")
-
-
-class CatalogueError(ValueError):
-    """The catalogue data file is malformed or out of step with ``FindingId``/``FixId``."""
 
 
 class OsName(enum.StrEnum):
@@ -199,96 +209,6 @@ class FixText:
         return tuple(a for a in self.actions if os_name in a.target)
 
 
-# --------------------------------------------------------------------------- templates
-
-_FORMATTER = string.Formatter()
-
-
-def template_fields(template: str) -> tuple[str, ...]:
-    """The ``{name}`` fields a template uses, in order.
-
-    Raises CatalogueError for anything but a simple identifier field: attribute or index access
-    (``{a.b}``, ``{a[0]}``), positional fields (``{}``, ``{0}``), conversions (``{a!r}``) and
-    format specs (``{a:>10}``) are all refused, and so are unbalanced braces.
-    """
-    names: list[str] = []
-    try:
-        parsed = list(_FORMATTER.parse(template))
-    except ValueError as exc:
-        raise CatalogueError(f"bad template {template!r}: {exc}") from exc
-    for _literal, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if not name.isidentifier() or spec or conversion:
-            raise CatalogueError(
-                f"bad field {{{name}}} in template {template!r}: only simple {{name}} fields"
-            )
-        names.append(name)
-    return tuple(names)
-
-
-def _blank(value: EvidenceValue | object) -> bool:
-    return value is None or value == () or (isinstance(value, str) and not value.strip())
-
-
-def render_value(value: EvidenceValue | object) -> str:
-    """Evidence as plain text: tuples comma-joined, booleans as yes/no, None as unknown."""
-    if value is None:
-        return UNKNOWN
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
-            return UNKNOWN
-        return str(int(value)) if value.is_integer() else f"{value:.1f}"
-    if isinstance(value, tuple | list | frozenset | set):
-        items = [render_value(v) for v in value]
-        return ", ".join(items) if items else NONE_WORD
-    if isinstance(value, str):
-        if not value.strip():
-            return UNKNOWN
-        return _readable_moment(value) or value
-    return str(value)
-
-
-_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
-
-
-def _readable_moment(text: str) -> str | None:
-    """Evidence keeps times as ISO 8601 for scripts; sentences for people say
-    "27 November 2026, 07:57 UTC" instead."""
-    if not _ISO_MOMENT.match(text):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
-
-
-def fill(template: str, values: Mapping[str, EvidenceValue]) -> str:
-    """Fill ``{name}`` fields from ``values``. Never raises and never interprets a value.
-
-    A field that is missing renders as "unknown". A malformed template (which the loader refuses,
-    so this only matters for hand-made catalogues) is returned with its bad fields shown as
-    "unknown" rather than raising in front of a user.
-    """
-    try:
-        parsed = list(_FORMATTER.parse(template))
-    except ValueError:
-        return template
-    out: list[str] = []
-    for literal, name, spec, conversion in parsed:
-        out.append(literal)
-        if name is None:
-            continue
-        if not name.isidentifier() or spec or conversion or name not in values:
-            out.append(UNKNOWN)
-            continue
-        out.append(render_value(values[name]))
-    return "".join(out)
-
-
 # --------------------------------------------------------------------------- the catalogue
 
 
@@ -302,9 +222,13 @@ class Catalogue:
         labels: Mapping[str, Mapping[str, str]] | None = None,
         requests: Mapping[RequestProblem, RequestText] | None = None,
         targets: Mapping[TargetProblem, str] | None = None,
+        stages: StageWords | None = None,
+        clients: Mapping[ClientMismatch, tuple[str, ...]] | None = None,
         services: ServiceWords | None = None,
     ) -> None:
+        self.stages = stages
         self._services = services or ServiceWords()
+        self._clients = MappingProxyType(dict(clients or {}))
         self._findings = MappingProxyType(dict(findings))
         self._requests = MappingProxyType(dict(requests or {}))
         self._targets = MappingProxyType(dict(targets or {}))
@@ -348,6 +272,11 @@ class Catalogue:
         """Why a typed host or URL names no server: one sentence, the same for every reader."""
         return fill(self._targets[kind], facts)
 
+    def client_reason(self, client: ClientResult) -> str:
+        """Why a reference client connects or not, in a few words from its facts."""
+        templates = self._clients.get(client.mismatch, (client.mismatch.value,))
+        return fill_first(templates, client.facts)
+
     def fix(self, fix_id: FixId) -> FixText:
         return self._fixes[fix_id]
 
@@ -362,24 +291,13 @@ class Catalogue:
         template = self._services.sources.get(target.service_source.value)
         if template is None:
             return None
-        return fill(template, self._service_facts(target))
-
-    def starttls_line(self, target: Target, seen: StarttlsObservation | None) -> str:
-        """The STARTTLS stage's line: accepted, or how it failed; implicit TLS says so."""
-        facts = self._service_facts(target)
-        if seen is None:
-            return fill(self._services.starttls.get("implicit", ""), facts)
-        facts["detail"] = seen.detail or (seen.failure.value if seen.failure else "")
-        key = "ok" if seen.ok else "failed"
-        return fill(self._services.starttls.get(key, ""), facts)
-
-    def _service_facts(self, target: Target) -> dict[str, EvidenceValue]:
-        return {
-            "service": self.service_name(target.service or ""),
+        facts: dict[str, EvidenceValue] = {
+            "service": self.service_name(target.service),
             "protocol": PROTOCOL_NAMES[target.starttls] if target.starttls else target.service,
             "port": target.port,
             "host": target.host,
         }
+        return fill(template, facts)
 
     def title(self, finding: Finding) -> str:
         return self._findings[finding.id].title
@@ -393,7 +311,7 @@ class Catalogue:
         fallback sentence when any evidence it names is missing or empty."""
         text = self._findings[finding.id]
         fields = template_fields(text.headline)
-        if text.headline_fallback and any(_blank(finding.evidence.get(f)) for f in fields):
+        if text.headline_fallback and any(blank(finding.evidence.get(f)) for f in fields):
             return text.headline_fallback
         return fill(text.headline, finding.evidence)
 
@@ -432,80 +350,85 @@ def load_catalogue() -> Catalogue:
 
 def parse_catalogue(data: object) -> Catalogue:
     """Build and check a Catalogue from the decoded JSON. Raises CatalogueError on any gap."""
-    root = _mapping(data, "catalogue")
-    _known_keys(
+    root = read_mapping(data, "catalogue")
+    known_keys(
         root,
         "catalogue",
-        {"schema", "labels", "requests", "targets", "findings", "fixes", "services"},
+        {
+            "schema",
+            "labels",
+            "requests",
+            "targets",
+            "stages",
+            "clients",
+            "findings",
+            "fixes",
+            "services",
+        },
     )
     if root.get("schema") != 1:
         raise CatalogueError(f"catalogue schema {root.get('schema')!r} is not 1")
     labels = _parse_labels(root.get("labels"))
-    raw_findings = _mapping(root.get("findings"), "findings")
-    raw_fixes = _mapping(root.get("fixes"), "fixes")
-    _same_ids("finding", raw_findings, {f.value for f in FindingId})
-    _same_ids("fix", raw_fixes, {f.value for f in FixId})
+    raw_findings = read_mapping(root.get("findings"), "findings")
+    raw_fixes = read_mapping(root.get("fixes"), "fixes")
+    same_ids("finding", raw_findings, {f.value for f in FindingId})
+    same_ids("fix", raw_fixes, {f.value for f in FixId})
     fixes = {FixId(key): _parse_fix(FixId(key), value) for key, value in raw_fixes.items()}
     findings = {
         FindingId(key): _parse_finding(FindingId(key), value) for key, value in raw_findings.items()
     }
     requests = _parse_requests(root.get("requests"))
-    raw_targets = _mapping(root.get("targets"), "targets")
-    _same_ids("target", raw_targets, {kind.value for kind in TargetProblem})
+    raw_targets = read_mapping(root.get("targets"), "targets")
+    same_ids("target", raw_targets, {kind.value for kind in TargetProblem})
     targets = {
-        TargetProblem(key): _template(value, f"targets.{key}") for key, value in raw_targets.items()
+        TargetProblem(key): read_template(value, f"targets.{key}")
+        for key, value in raw_targets.items()
     }
+    stages = parse_stage_words(root.get("stages"))
+    clients = parse_choices(root.get("clients"), "clients", ClientMismatch)
     services = _parse_services(root.get("services"))
-    return Catalogue(findings, fixes, labels, requests, targets, services)
+    return Catalogue(findings, fixes, labels, requests, targets, stages, clients, services)
 
 
 @dataclass(frozen=True)
 class ServiceWords:
-    """The words for services beyond the web: each one's name, why the check spoke it (by
-    ``ServiceSource``), and the STARTTLS stage's line."""
+    """The words for services beyond the web: each one's name, and why the check spoke it (by
+    ``ServiceSource``). The STARTTLS step's own line is the ``stages`` section's."""
 
     names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    starttls: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _parse_services(raw: object) -> ServiceWords:
-    item = _mapping(raw, "services")
-    _known_keys(item, "services", {"names", "sources", "starttls"})
-    names = _mapping(item.get("names"), "services.names")
-    _same_ids("services.names", names, set(SERVICES) - {"postgresql"})
-    sources = _mapping(item.get("sources"), "services.sources")
-    _same_ids("services.sources", sources, {s.value for s in ServiceSource})
-    starttls = _mapping(item.get("starttls"), "services.starttls")
-    _same_ids("services.starttls", starttls, {"ok", "failed", "implicit"})
+    item = read_mapping(raw, "services")
+    known_keys(item, "services", {"names", "sources"})
+    names = read_mapping(item.get("names"), "services.names")
+    same_ids("services.names", names, set(SERVICES) - {"postgresql"})
+    sources = read_mapping(item.get("sources"), "services.sources")
+    same_ids("services.sources", sources, {s.value for s in ServiceSource})
     return ServiceWords(
-        MappingProxyType({k: _text(v, f"services.names.{k}") for k, v in names.items()}),
-        MappingProxyType({k: _template(v, f"services.sources.{k}") for k, v in sources.items()}),
-        MappingProxyType({k: _template(v, f"services.starttls.{k}") for k, v in starttls.items()}),
+        MappingProxyType({k: read_text(v, f"services.names.{k}") for k, v in names.items()}),
+        MappingProxyType(
+            {k: read_template(v, f"services.sources.{k}") for k, v in sources.items()}
+        ),
     )
 
 
-def _template(raw: object, where: str) -> str:
-    text = _text(raw, where)
-    template_fields(text)  # refuses anything but simple {name} fields
-    return text
-
-
 def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:
-    entries = _mapping(raw, "requests")
-    _same_ids("request", entries, {kind.value for kind in RequestProblem})
+    entries = read_mapping(raw, "requests")
+    same_ids("request", entries, {kind.value for kind in RequestProblem})
     texts: dict[RequestProblem, RequestText] = {}
     for key, value in entries.items():
         where = f"requests.{key}"
-        entry = _mapping(value, where)
-        _known_keys(entry, where, {"text", "cli", "window", "prefix"})
+        entry = read_mapping(value, where)
+        known_keys(entry, where, {"text", "cli", "window", "prefix"})
         shared = entry.get("text")
         cli, window = entry.get("cli", shared), entry.get("window", shared)
         if cli is None or window is None:
             raise CatalogueError(f"{where} needs text, or both cli and window")
-        cli, window = _template(cli, f"{where}.cli"), _template(window, f"{where}.window")
+        cli, window = read_template(cli, f"{where}.cli"), read_template(window, f"{where}.window")
         if "prefix" in entry:
-            cli = f"{_text(entry['prefix'], f'{where}.prefix')}: {cli}"
+            cli = f"{read_text(entry['prefix'], f'{where}.prefix')}: {cli}"
         texts[RequestProblem(key)] = RequestText(RequestProblem(key), cli, window)
     return texts
 
@@ -520,34 +443,22 @@ _LABEL_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 
 def _parse_labels(raw: object) -> dict[str, dict[str, str]]:
-    item = _mapping(raw, "labels")
-    _known_keys(item, "labels", set(_LABEL_GROUPS))
+    item = read_mapping(raw, "labels")
+    known_keys(item, "labels", set(_LABEL_GROUPS))
     labels: dict[str, dict[str, str]] = {}
     for group, expected in _LABEL_GROUPS.items():
-        words = _mapping(item.get(group), f"labels.{group}")
-        _same_ids(f"labels.{group}", words, set(expected))
-        labels[group] = {key: _text(value, f"labels.{group}.{key}") for key, value in words.items()}
+        words = read_mapping(item.get(group), f"labels.{group}")
+        same_ids(f"labels.{group}", words, set(expected))
+        labels[group] = {
+            key: read_text(value, f"labels.{group}.{key}") for key, value in words.items()
+        }
     return labels
-
-
-def _known_keys(item: Mapping[str, Any], where: str, allowed: set[str]) -> None:
-    """Refuse unknown keys, so a misspelt "explaination" fails loudly instead of vanishing."""
-    unknown = sorted(set(item) - allowed - {_COMMENT_KEY})
-    if unknown:
-        raise CatalogueError(f"{where}: unknown keys {unknown}")
-
-
-def _same_ids(kind: str, raw: Mapping[str, Any], expected: set[str]) -> None:
-    missing = sorted(expected - raw.keys())
-    extra = sorted(raw.keys() - expected)
-    if missing or extra:
-        raise CatalogueError(f"{kind} IDs out of step: missing {missing}, unknown {extra}")
 
 
 def _parse_finding(fid: FindingId, raw: object) -> FindingText:
     where = f"finding {fid}"
-    item = _mapping(raw, where)
-    _known_keys(
+    item = read_mapping(raw, where)
+    known_keys(
         item,
         where,
         {
@@ -560,23 +471,23 @@ def _parse_finding(fid: FindingId, raw: object) -> FindingText:
             "fixes",
         },
     )
-    keys = _strings(item.get("evidence_keys", []), f"{where}.evidence_keys")
+    keys = read_strings(item.get("evidence_keys", []), f"{where}.evidence_keys")
     if not all(key.isidentifier() for key in keys) or len(set(keys)) != len(keys):
         raise CatalogueError(f"{where}.evidence_keys must be distinct identifiers")
-    headline = _text(item.get("headline"), f"{where}.headline")
+    headline = read_text(item.get("headline"), f"{where}.headline")
     fallback = item.get("headline_fallback")
     if fallback is None and template_fields(headline):
         raise CatalogueError(f"{where}: a headline with fields needs a headline_fallback")
     text = FindingText(
         id=fid,
-        title=_text(item.get("title"), f"{where}.title"),
-        explanation=_text(item.get("explanation"), f"{where}.explanation"),
+        title=read_text(item.get("title"), f"{where}.title"),
+        explanation=read_text(item.get("explanation"), f"{where}.explanation"),
         headline=headline,
-        headline_fallback=headline if fallback is None else _text(fallback, where),
+        headline_fallback=headline if fallback is None else read_text(fallback, where),
         who_acts=_enum(Actor, item.get("who_acts"), f"{where}.who_acts"),
         evidence_keys=keys,
         default_fixes=tuple(
-            _enum(FixId, v, f"{where}.fixes") for v in _strings(item.get("fixes"), where)
+            _enum(FixId, v, f"{where}.fixes") for v in read_strings(item.get("fixes"), where)
         ),
     )
     for name in ("title", "explanation", "headline", "headline_fallback"):
@@ -592,26 +503,26 @@ def _parse_finding(fid: FindingId, raw: object) -> FindingText:
 
 def _parse_fix(fix_id: FixId, raw: object) -> FixText:
     where = f"fix {fix_id}"
-    item = _mapping(raw, where)
-    _known_keys(item, where, {"title", "who", "why", "priority", "steps", "variants", "actions"})
+    item = read_mapping(raw, where)
+    known_keys(item, where, {"title", "who", "why", "priority", "steps", "variants", "actions"})
     priority = item.get("priority", 100)
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise CatalogueError(f"{where}.priority must be an integer")
     fix = FixText(
         id=fix_id,
-        title=_text(item.get("title"), f"{where}.title"),
+        title=read_text(item.get("title"), f"{where}.title"),
         who=_enum(Actor, item.get("who"), f"{where}.who"),
-        why=_text(item.get("why"), f"{where}.why"),
+        why=read_text(item.get("why"), f"{where}.why"),
         steps=_per_os(item.get("steps"), f"{where}.steps", _steps),
         actions=tuple(
             _parse_action(a, f"{where}.actions[{i}]")
-            for i, a in enumerate(_sequence(item.get("actions", []), f"{where}.actions"))
+            for i, a in enumerate(read_sequence(item.get("actions", []), f"{where}.actions"))
         ),
         priority=priority,
         variants=MappingProxyType(
             {
-                _text(name, f"{where}.variants"): _steps(steps, f"{where}.variants.{name}")
-                for name, steps in _mapping(item.get("variants", {}), where).items()
+                read_text(name, f"{where}.variants"): _steps(steps, f"{where}.variants.{name}")
+                for name, steps in read_mapping(item.get("variants", {}), where).items()
             }
         ),
     )
@@ -630,15 +541,15 @@ def _all_steps(fix: FixText) -> Iterable[str]:
 
 
 def _parse_action(raw: object, where: str) -> FixAction:
-    item = _mapping(raw, where)
-    _known_keys(item, where, {"kind", "label", "target"})
-    kind = _text(item.get("kind"), f"{where}.kind")
+    item = read_mapping(raw, where)
+    known_keys(item, where, {"kind", "label", "target"})
+    kind = read_text(item.get("kind"), f"{where}.kind")
     if kind not in _ACTION_KINDS:
         raise CatalogueError(f"{where}.kind must be one of {sorted(_ACTION_KINDS)}")
     action = FixAction(
         kind=kind,
-        label=_text(item.get("label"), f"{where}.label"),
-        target=_per_os(item.get("target"), f"{where}.target", _text, require_all=False),
+        label=read_text(item.get("label"), f"{where}.label"),
+        target=_per_os(item.get("target"), f"{where}.target", read_text, require_all=False),
     )
     if not action.target:
         raise CatalogueError(f"{where}.target is empty")
@@ -662,7 +573,7 @@ def _per_os(
     require_all: bool = True,
 ) -> Mapping[OsName, _T]:
     """``{"all": X}`` or ``{"windows": X, "macos": Y, "linux": Z}`` (``all`` fills the gaps)."""
-    item = _mapping(raw, where)
+    item = read_mapping(raw, where)
     unknown = sorted(set(item) - {o.value for o in OsName} - {_ALL_OS_KEY})
     if unknown:
         raise CatalogueError(f"{where}: unknown OS keys {unknown}")
@@ -678,32 +589,10 @@ def _per_os(
 
 
 def _steps(raw: object, where: str) -> tuple[str, ...]:
-    steps = _strings(raw, where)
+    steps = read_strings(raw, where)
     if not steps:
         raise CatalogueError(f"{where}: no steps")
     return steps
-
-
-def _mapping(raw: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping) or not all(isinstance(k, str) for k in raw):
-        raise CatalogueError(f"{where} must be an object")
-    return raw
-
-
-def _sequence(raw: object, where: str) -> Sequence[object]:
-    if not isinstance(raw, list):
-        raise CatalogueError(f"{where} must be a list")
-    return raw
-
-
-def _strings(raw: object, where: str) -> tuple[str, ...]:
-    return tuple(_text(v, where) for v in _sequence(raw, where))
-
-
-def _text(raw: object, where: str) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise CatalogueError(f"{where} must be a non-empty string")
-    return raw
 
 
 def _enum(cls: type[_E], raw: object, where: str) -> _E:

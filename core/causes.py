@@ -333,38 +333,23 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
     if hs is None or legacy is None or not legacy.ok:
         return []
     # The prober's modules, loaded only for this rare case (a fresh quick check needs none).
-    from core.analyze.overlap import enumeration_from_handshake, explain_alert, local_client_profile
+    from core.analyze.overlap import (
+        analyze_overlap,
+        enumeration_from_handshake,
+        explain_alert,
+        load_client_profiles,
+        local_client_profile,
+    )
 
     local = local_client_profile()
     server = enumeration_from_handshake(legacy.protocol, legacy.cipher or legacy.cipher_openssl)
     cause = explain_alert(hs.alert, server, local)
-    if cause is FindingId.NO_SHARED_PROTOCOL:
-        facts = evidence(
-            server_versions=_version_name(legacy.protocol),
-            client_versions=", ".join(_version_name(v) for v in local.versions),
-            clients_that_connect="older clients only",
-        )
-    elif cause is FindingId.NO_SHARED_CIPHER:
-        facts = evidence(
-            protocol=_version_name(legacy.protocol),
-            server_ciphers=legacy.cipher or legacy.cipher_openssl or "unknown",
-            client_ciphers="this computer's default list",
-            clients_that_connect="clients that still offer old cipher suites",
-        )
-    else:
+    if cause is None:
         return []
-    return [Finding(cause, Severity.ERROR, facts)]
-
-
-def _version_name(protocol: str | None) -> str:
-    return {
-        "SSLv3": "SSL 3.0",
-        "TLSv1": "TLS 1.0",
-        "TLSv1.0": "TLS 1.0",
-        "TLSv1.1": "TLS 1.1",
-        "TLSv1.2": "TLS 1.2",
-        "TLSv1.3": "TLS 1.3",
-    }.get(protocol or "", protocol or "unknown")
+    # What the one permissive handshake showed, folded like a full enumeration: the same
+    # evidence (versions, suites, the reference clients that would still connect).
+    overlap = analyze_overlap(server, local, load_client_profiles())
+    return [replace(f, severity=Severity.ERROR) for f in overlap.findings if f.id is cause]
 
 
 def _chain_findings(obs: Observations) -> tuple[list[Finding], list[Finding]]:

@@ -17,7 +17,7 @@ import socket
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
@@ -30,7 +30,7 @@ from core.analyze.chain import (
     needs_issuer,
     validity_findings,
 )
-from core.analyze.clock import describe_offset, is_skewed, measure_clock
+from core.analyze.clock import is_skewed, measure_clock
 from core.budget import Budget, Cancelled, check_budget
 from core.causes import Observations, decide, internal_error_finding
 from core.cert_urls import display_url
@@ -44,6 +44,7 @@ from core.models import (
     ClockSource,
     Direction,
     Finding,
+    FindingId,
     HandshakeObservation,
     HandshakeStepKind,
     NetworkFailure,
@@ -54,12 +55,15 @@ from core.models import (
     RevocationStatus,
     Severity,
     StageEvent,
+    StageFact,
     StageId,
+    StageOutcome,
     StageResult,
     StageStatus,
     StarttlsObservation,
     Target,
     TrustResult,
+    stage_facts,
 )
 from core.observations import SntpSample
 from core.probe import dns, net, tls
@@ -71,8 +75,9 @@ from core.route import (
     Route,
     RouteKind,
     SniRetry,
-    attempts_line,
+    attempt_items,
     blocking_answers,
+    dns_facts,
     dns_line,
 )
 from core.trust import TrustStores, build_stores
@@ -108,31 +113,35 @@ class _Stages:
     results: dict[StageId, StageResult] = field(default_factory=dict)
     started: dict[StageId, float] = field(default_factory=dict)
 
-    def start(self, stage: StageId, summary: str = "") -> None:
+    def start(self, stage: StageId, outcome: StageOutcome | None = None) -> None:
         self.started[stage] = time.monotonic()
-        self._emit(StageEvent(stage, StageStatus.RUNNING, 0.0, summary))
+        self._emit(StageEvent(stage, StageStatus.RUNNING, 0.0, outcome))
 
-    def end(self, stage: StageId, status: StageStatus, summary: str) -> None:
+    def end(
+        self, stage: StageId, status: StageStatus, outcome: StageOutcome, **facts: StageFact
+    ) -> None:
         took = (time.monotonic() - self.started.get(stage, time.monotonic())) * 1000
-        self.results[stage] = StageResult(stage, status, took, summary)
-        self._emit(StageEvent(stage, status, took, summary))
+        frozen = stage_facts(**facts)
+        self.results[stage] = StageResult(stage, status, took, outcome, frozen)
+        self._emit(StageEvent(stage, status, took, outcome, frozen))
 
-    def amend(self, stage: StageId, summary: str) -> None:
-        """A better summary for a stage that has ended: the Connect step learns what the other
-        addresses did only after the handshake has begun."""
+    def amend(self, stage: StageId, outcome: StageOutcome, **facts: StageFact) -> None:
+        """A better conclusion for a stage that has ended: the Connect step learns what the
+        other addresses did only after the handshake has begun, the Certificates step which
+        finding explains an invalid chain only once the causes are decided."""
         done = self.results.get(stage)
         if done is not None:
-            self.results[stage] = replace(done, summary=summary[:300])
+            self.results[stage] = replace(done, outcome=outcome, facts=stage_facts(**facts))
 
-    def skip(self, stage: StageId, summary: str) -> None:
-        self.results[stage] = StageResult(stage, StageStatus.SKIPPED, 0.0, summary)
-        self._emit(StageEvent(stage, StageStatus.SKIPPED, 0.0, summary))
+    def skip(self, stage: StageId, outcome: StageOutcome = StageOutcome.NOT_REACHED) -> None:
+        self.results[stage] = StageResult(stage, StageStatus.SKIPPED, 0.0, outcome)
+        self._emit(StageEvent(stage, StageStatus.SKIPPED, 0.0, outcome))
 
     def tick(self, stage: StageId, done: int, total: int) -> None:
         took = (time.monotonic() - self.started.get(stage, time.monotonic())) * 1000
-        self._emit(
-            StageEvent(stage, StageStatus.RUNNING, took, f"{done} of {total} probes", done, total)
-        )
+        facts = stage_facts(done=done, total=total)
+        outcome = StageOutcome.PROTOCOLS_PROBING
+        self._emit(StageEvent(stage, StageStatus.RUNNING, took, outcome, facts, done, total))
 
     def _emit(self, event: StageEvent) -> None:
         if self.progress is not None:
@@ -142,7 +151,7 @@ class _Stages:
         """Stages a crashed step started but never ended: failed, with an internal error."""
         for stage in list(self.started):
             if stage not in self.results:
-                self.end(stage, StageStatus.FAILED, "internal error")
+                self.end(stage, StageStatus.FAILED, StageOutcome.INTERNAL_ERROR)
 
     def ordered(self) -> tuple[StageResult, ...]:
         return tuple(self.results[s] for s in StageId if s in self.results)
@@ -274,6 +283,7 @@ def run_check(
         # The one place that words causes failed: say so as a finding of its own, so that the
         # verdict cannot read "works, nothing to fix" for a check we could not judge.
         findings = tuple(internal_error_finding(check, error) for check, error in errors)
+    _blame_chain(stages, findings)
     if hs is not None and hs.cipher_openssl and not hs.cipher:
         hs = _with_iana(hs)
     return CheckReport(
@@ -302,6 +312,40 @@ def run_check(
     )
 
 
+#: The findings that can say why a chain is not valid, for the Certificates step's line.
+_CHAIN_CAUSES = frozenset(
+    {
+        FindingId.CERT_EXPIRED,
+        FindingId.CERT_NOT_YET_VALID,
+        FindingId.HOSTNAME_MISMATCH,
+        FindingId.SELF_SIGNED,
+        FindingId.UNTRUSTED_ROOT,
+        FindingId.INCOMPLETE_CHAIN,
+        FindingId.WEAK_SIGNATURE,
+        FindingId.WEAK_KEY,
+        FindingId.CERT_REVOKED,
+        FindingId.CHAIN_INVALID,
+        FindingId.INTERCEPTION_SUSPECTED,
+        FindingId.CLOCK_SKEW,
+    }
+)
+
+
+def _blame_chain(stages: _Stages, findings: tuple[Finding, ...]) -> None:
+    """Once the causes are decided, the Certificates step names the cause, not the symptom: a
+    clock two years behind, rather than "not yet valid"."""
+    result = stages.results.get(StageId.CERTIFICATES)
+    blame = next((f for f in findings if f.id in _CHAIN_CAUSES), None)
+    if result is None or result.outcome is not StageOutcome.CHAIN_NOT_VALID or blame is None:
+        return
+    stages.amend(
+        StageId.CERTIFICATES,
+        StageOutcome.CHAIN_NOT_VALID,
+        received=result.facts.get("received"),
+        finding=blame.id.value,
+    )
+
+
 def _with_iana(hs: HandshakeObservation) -> HandshakeObservation:
     return replace(hs, cipher=iana_name_for_openssl(hs.cipher_openssl or "") or hs.cipher_openssl)
 
@@ -326,11 +370,12 @@ def _start_clock(
     budget: Budget,
     stages: _Stages,
 ) -> concurrent.futures.Future[SntpSample | None]:
-    stages.start(StageId.CLOCK, "asking a time server")
     if options.no_network_time or not options.time_servers:
+        stages.start(StageId.CLOCK, StageOutcome.CLOCK_WAITING_FOR_SERVER)
         done: concurrent.futures.Future[SntpSample | None] = concurrent.futures.Future()
         done.set_result(None)
         return done
+    stages.start(StageId.CLOCK, StageOutcome.CLOCK_ASKING)
     from core.probe.sntp import best_sntp
 
     return pool.submit(
@@ -367,16 +412,25 @@ def _finish_clock(
 
     result = _guarded("clock", errors, measure, ClockResult(ClockSource.NONE, None, None, None))
     if result.reference is ClockSource.NONE:
-        stages.end(StageId.CLOCK, StageStatus.SKIPPED, "no reference time could be had")
-    else:
-        offset = result.offset_s or 0.0
-        status = StageStatus.FAILED if is_skewed(result) else StageStatus.OK
-        words = (
-            f"this computer is {describe_offset(offset)}"
-            if status is StageStatus.FAILED
-            else f"offset {offset:+.1f} s"
+        stages.end(StageId.CLOCK, StageStatus.SKIPPED, StageOutcome.CLOCK_NO_REFERENCE)
+    elif is_skewed(result):
+        stages.end(
+            StageId.CLOCK,
+            StageStatus.FAILED,
+            StageOutcome.CLOCK_WRONG,
+            offset_s=result.offset_s or 0.0,
+            reference=result.reference.value,
         )
-        stages.end(StageId.CLOCK, status, f"{words} ({result.reference.value})")
+    else:
+        # Within a tenth of a second is as close as the step line tells.
+        within = max(abs(result.offset_s or 0.0), result.uncertainty_s or 0.0, 0.1)
+        stages.end(
+            StageId.CLOCK,
+            StageStatus.OK,
+            StageOutcome.CLOCK_RIGHT,
+            within_s=round(within, 1),
+            reference=result.reference.value,
+        )
     return result
 
 
@@ -445,23 +499,25 @@ def _connect_and_handshake(
     answer = route.dns
     if answer is None:
         addresses = route.addresses
-        how = "(--connect)" if target.connect_address else "(an IP address, nothing to look up)"
-        stages.end(StageId.RESOLVE, StageStatus.OK, f"using {addresses[0]} {how}")
+        not_needed = (
+            StageOutcome.RESOLVE_NOT_NEEDED
+            if target.connect_address
+            else StageOutcome.RESOLVE_IP_LITERAL
+        )
+        stages.end(StageId.RESOLVE, StageStatus.OK, not_needed, address=addresses[0])
     else:
         obs.resolve = ResolveResult(answer.addresses, answer.duration_ms, answer.error)
         blocking = blocking_answers(answer, target.host_ascii)
         if answer.error or blocking:
-            summary = dns_line(answer) + (
-                " (blocking addresses, not the site's)" if blocking else ""
-            )
-            stages.end(StageId.RESOLVE, StageStatus.FAILED, summary[:200])
+            failed = StageOutcome.RESOLVE_BLOCKED if blocking else StageOutcome.RESOLVE_FAILED
+            stages.end(StageId.RESOLVE, StageStatus.FAILED, failed, **dns_facts(answer))
             for stage in (StageId.CONNECT, StageId.HANDSHAKE):
-                stages.skip(stage, "not reached")
+                stages.skip(stage)
             # Dialling 0.0.0.0 would reach this very computer: the answer is the finding.
             obs.attempts = tuple(AddressAttempt(a, None) for a in blocking)
             return obs
         addresses = route.addresses
-        stages.end(StageId.RESOLVE, StageStatus.OK, dns_line(answer)[:200])
+        stages.end(StageId.RESOLVE, StageStatus.OK, StageOutcome.RESOLVED, **dns_facts(answer))
     obs.addresses = addresses
     budget.check()
     stages.start(StageId.CONNECT)
@@ -477,16 +533,24 @@ def _connect_and_handshake(
         obs.attempts = _attempts(race.finish())
         obs.connect_failure = outcome.failure
         obs.connect_detail = outcome.detail
-        tried = attempts_line(obs.attempts)
         if all(
             a.failure is NetworkFailure.UNREACHABLE for a in obs.attempts if a.connects is False
         ):
             obs.route = replace(route, reach=dns.network_reach())
-        stages.end(StageId.CONNECT, StageStatus.FAILED, tried[:300])
-        stages.skip(StageId.HANDSHAKE, "not reached")
+        stages.end(
+            StageId.CONNECT,
+            StageStatus.FAILED,
+            StageOutcome.CONNECT_FAILED,
+            attempts=attempt_items(obs.attempts),
+        )
+        stages.skip(StageId.HANDSHAKE)
         return obs
     stages.end(
-        StageId.CONNECT, StageStatus.OK, f"connected to {outcome.address}:{target.dial_port}"
+        StageId.CONNECT,
+        StageStatus.OK,
+        StageOutcome.CONNECTED,
+        address=outcome.address,
+        port=target.dial_port,
     )
     try:
         obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
@@ -507,7 +571,11 @@ def _connect_and_handshake(
         obs.legacy = _legacy_handshake(target, budget, outcome.address, dial=dial)
     obs.attempts = _attempts(race.finish())
     if len(obs.attempts) > 1:
-        stages.amend(StageId.CONNECT, attempts_line(obs.attempts))
+        stages.amend(
+            StageId.CONNECT,
+            StageOutcome.CONNECTED_AFTER_TRIES,
+            attempts=attempt_items(obs.attempts),
+        )
     return obs
 
 
@@ -584,9 +652,9 @@ def _through_proxy(
     proxy = choice.proxy
     assert proxy is not None
     obs = _NetworkObs(proxy=proxy)
-    where = f"{proxy.display} (from {choice.setting})"
+    where = stage_facts(proxy=proxy.display, setting=choice.setting)
     stages.start(StageId.RESOLVE)
-    stages.end(StageId.RESOLVE, StageStatus.OK, f"left to the proxy {where}"[:200])
+    stages.end(StageId.RESOLVE, StageStatus.OK, StageOutcome.RESOLVE_LEFT_TO_PROXY, **where)
     stages.start(StageId.PROXY)
     outcome = open_tunnel(proxy, target.dial_host, target.dial_port, budget)
     observed = ProxyObservation(
@@ -601,16 +669,25 @@ def _through_proxy(
     )
     obs.route = Route(RouteKind.PROXY, None, (), proxy=observed)
     if outcome.sock is None:
-        stages.end(StageId.PROXY, StageStatus.FAILED, f"{where}: {outcome.detail}"[:300])
+        stages.end(
+            StageId.PROXY,
+            StageStatus.FAILED,
+            StageOutcome.PROXY_FAILED,
+            detail=outcome.detail,
+            **where,
+        )
         for stage in (StageId.CONNECT, StageId.HANDSHAKE):
-            stages.skip(stage, "not reached")
+            stages.skip(stage)
         return obs
-    stages.end(StageId.PROXY, StageStatus.OK, where[:200])
+    stages.end(StageId.PROXY, StageStatus.OK, StageOutcome.PROXY_CONNECTED, **where)
     stages.start(StageId.CONNECT)
     stages.end(
         StageId.CONNECT,
         StageStatus.OK,
-        f"to {target.dial_host}:{target.dial_port} through the proxy {proxy.display}"[:200],
+        StageOutcome.CONNECTED_THROUGH_PROXY,
+        host=target.dial_host,
+        port=target.dial_port,
+        proxy=proxy.display,
     )
     obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
     if obs.starttls is not None and not obs.starttls.ok:
@@ -650,11 +727,13 @@ def _pac_failed(stages: _Stages, choice: ProxyChoice) -> _NetworkObs:
     )
     obs = _NetworkObs(route=Route(RouteKind.PROXY, None, (), proxy=observed))
     stages.start(StageId.RESOLVE)
-    stages.skip(StageId.RESOLVE, "left to the proxy the PAC file names")
+    stages.skip(StageId.RESOLVE, StageOutcome.RESOLVE_LEFT_TO_PAC)
     stages.start(StageId.PROXY)
-    stages.end(StageId.PROXY, StageStatus.FAILED, (choice.pac_failure or "")[:300])
+    stages.end(
+        StageId.PROXY, StageStatus.FAILED, StageOutcome.PAC_FAILED, detail=choice.pac_failure
+    )
     for stage in (StageId.CONNECT, StageId.HANDSHAKE):
-        stages.skip(stage, "not reached")
+        stages.skip(stage)
     return obs
 
 
@@ -726,10 +805,34 @@ def _handshake_stage(
     )
     if hs.ok:
         hs = _with_iana(hs)
-        stages.end(StageId.HANDSHAKE, StageStatus.OK, f"{hs.protocol}, {hs.cipher}")
+        stages.end(
+            StageId.HANDSHAKE,
+            StageStatus.OK,
+            StageOutcome.HANDSHAKE_DONE,
+            protocol=hs.protocol,
+            cipher=hs.cipher,
+        )
     else:
-        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, hs.failure_detail or str(hs.failure))
+        failed, facts = _handshake_failure(hs, options)
+        stages.end(StageId.HANDSHAKE, StageStatus.FAILED, failed, **facts)
     return hs
+
+
+def _handshake_failure(
+    hs: HandshakeObservation, options: CheckOptions
+) -> tuple[StageOutcome, Mapping[str, StageFact]]:
+    """Why the handshake failed, as an outcome: the server's alert, a silence, a close, a
+    server that speaks something else; otherwise the TLS library's own detail."""
+    if hs.alert:
+        return StageOutcome.HANDSHAKE_ALERT, stage_facts(alert=hs.alert)
+    if hs.failure is NetworkFailure.HANDSHAKE_TIMEOUT:
+        return StageOutcome.HANDSHAKE_TIMEOUT, stage_facts(timeout_s=options.timeout)
+    if hs.failure is NetworkFailure.CONNECTION_RESET:
+        return StageOutcome.HANDSHAKE_CLOSED, stage_facts()
+    if hs.failure is NetworkFailure.NOT_TLS:
+        return StageOutcome.HANDSHAKE_NOT_TLS, stage_facts()
+    detail = hs.failure_detail or (hs.failure.value if hs.failure else None)
+    return StageOutcome.HANDSHAKE_FAILED, stage_facts(detail=detail)
 
 
 def _starttls_stage(
@@ -747,20 +850,31 @@ def _starttls_stage(
     except BaseException:
         sock.close()
         raise
+    status, outcome, facts = _starttls_outcome(seen)
+    stages.end(StageId.STARTTLS, status, outcome, **facts)
     if seen.ok:
-        stages.end(StageId.STARTTLS, StageStatus.OK, _starttls_summary(target, seen))
         return seen
     sock.close()
-    stages.end(StageId.STARTTLS, StageStatus.FAILED, _starttls_summary(target, seen))
-    stages.skip(StageId.HANDSHAKE, "not reached")
+    stages.skip(StageId.HANDSHAKE)
     return seen
 
 
-def _starttls_summary(target: Target, seen: StarttlsObservation) -> str:
-    """The STARTTLS stage's line, worded by the catalogue (one place, for #18's stage lines)."""
-    from core.catalogue import load_catalogue
+def _starttls_outcome(
+    seen: StarttlsObservation,
+) -> tuple[StageStatus, StageOutcome, Mapping[str, StageFact]]:
+    """The STARTTLS step as an outcome with its facts (the catalogue's stages section words it):
+    accepted, or how the exchange broke off, in the probe's few words."""
+    from core.target import PROTOCOL_NAMES
 
-    return load_catalogue().starttls_line(target, seen)[:300]
+    protocol = PROTOCOL_NAMES[seen.protocol]
+    if seen.ok:
+        return StageStatus.OK, StageOutcome.STARTTLS_ACCEPTED, stage_facts(protocol=protocol)
+    detail = seen.detail or (seen.failure.value if seen.failure else None)
+    return (
+        StageStatus.FAILED,
+        StageOutcome.STARTTLS_FAILED,
+        stage_facts(protocol=protocol, detail=detail),
+    )
 
 
 def _service_dial(target: Target, dial: net.Dialer | None) -> net.Dialer | None:
@@ -877,12 +991,12 @@ def _certificates(
 ) -> tuple[ChainAnalysis | None, str | None, RevocationStatus | None]:
     source = hs if hs is not None and hs.chain_der else legacy
     if source is None or not source.chain_der:
-        stages.skip(StageId.CERTIFICATES, "no certificate was received")
+        stages.skip(StageId.CERTIFICATES, StageOutcome.NO_CERTIFICATE)
         return None, None, None
     stages.start(StageId.CERTIFICATES)
     sent, unreadable = _read_chain(source.chain_der)
     if unreadable:
-        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, "a certificate cannot be read")
+        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, StageOutcome.CERTIFICATE_UNREADABLE)
         return None, unreadable, None
     verify_at = clock.reference_time or local_now
     host = target.host_ascii
@@ -892,7 +1006,7 @@ def _certificates(
 
     chain = _guarded("certificates", errors, lambda: analyse([], "not tried"), None)
     if chain is None:
-        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, "internal error")
+        stages.end(StageId.CERTIFICATES, StageStatus.FAILED, StageOutcome.INTERNAL_ERROR)
         return None, None, None
     if needs_issuer(chain) and options.fetch_aia:
         urls = aia_urls(sent[0])
@@ -936,10 +1050,18 @@ def _certificates(
                 ),
                 RevocationStatus(False, False, display_url(ocsp_urls[0]), "an internal error"),
             )
-    summary = f"{len(sent)} sent; " + ("valid" if chain.valid else _chain_problem(chain, verify_at))
-    stages.end(
-        StageId.CERTIFICATES, StageStatus.OK if chain.valid else StageStatus.FAILED, summary[:200]
-    )
+    if chain.valid:
+        stages.end(
+            StageId.CERTIFICATES, StageStatus.OK, StageOutcome.CHAIN_VALID, received=len(sent)
+        )
+    else:
+        stages.end(
+            StageId.CERTIFICATES,
+            StageStatus.FAILED,
+            StageOutcome.CHAIN_NOT_VALID,
+            received=len(sent),
+            finding=_chain_problem(chain, verify_at),
+        )
     return chain, None, revocation
 
 
@@ -981,17 +1103,13 @@ def _parse_problem(exc: Exception) -> str:
     return f" ({kind.group(1)}" + (f" in {fields[-1]})" if fields else ")")
 
 
-def _chain_problem(chain: ChainAnalysis, at: dt.datetime) -> str:
-    """The stage line names the problem in plain words; the verifier's own message stays in the
-    evidence of chain-invalid, where no structured check explains the failure."""
+def _chain_problem(chain: ChainAnalysis, at: dt.datetime) -> str | None:
+    """The finding that names what is wrong with the chain, for the stage's line; the
+    verifier's own message stays in the evidence of chain-invalid, where no structured check
+    explains the failure."""
     problems = validity_findings(chain.path.certs, chain.path.anchor, at) + list(chain.findings)
     serious = [f for f in problems if f.severity.rank >= Severity.ERROR.rank]
-    if not serious:
-        return "not valid"
-    from core.catalogue import load_catalogue
-
-    title = load_catalogue().title(serious[0])
-    return f"not valid: {title[:1].lower()}{title[1:]}"
+    return serious[0].id.value if serious else None
 
 
 # --------------------------------------------------------------------------- protocols
@@ -1018,18 +1136,18 @@ def _protocols(
     errors: list[tuple[str, str]],
 ) -> _Overlap | None:
     if options.quick:
-        stages.skip(StageId.PROTOCOLS, "skipped (--quick)")
+        stages.skip(StageId.PROTOCOLS, StageOutcome.PROTOCOLS_QUICK)
         return None
     if obs.handshake is None or obs.handshake.failure in (
         NetworkFailure.NOT_TLS,
         NetworkFailure.HANDSHAKE_TIMEOUT,
     ):
-        stages.skip(StageId.PROTOCOLS, "not reached")
+        stages.skip(StageId.PROTOCOLS)
         return None
     from core.analyze.overlap import analyze_overlap, load_client_profiles, local_client_profile
     from core.probe.hello import enumerate_server
 
-    stages.start(StageId.PROTOCOLS, "probing versions and cipher suites")
+    stages.start(StageId.PROTOCOLS, StageOutcome.PROTOCOLS_PROBING)
     address = obs.connect_address or target.dial_host
     dial: net.Dialer | None = None
     if obs.proxy is not None:
@@ -1066,21 +1184,23 @@ def _protocols(
 
     overlap = _guarded("protocols", errors, work, None)
     if overlap is None:
-        stages.end(StageId.PROTOCOLS, StageStatus.FAILED, "internal error")
+        stages.end(StageId.PROTOCOLS, StageStatus.FAILED, StageOutcome.INTERNAL_ERROR)
         return None
-    accepted = [name for name, ok in overlap.protocols.items() if ok]
+    accepted = tuple(name for name, ok in overlap.protocols.items() if ok)
     if accepted:
-        summary = "accepts " + ", ".join(accepted)
+        stages.end(
+            StageId.PROTOCOLS, StageStatus.OK, StageOutcome.PROTOCOLS_ACCEPTED, versions=accepted
+        )
     elif all(ok is None for ok in overlap.protocols.values()):
         # Nothing answered: that is "not tested", not "refused".
-        summary = "not tested" + (f": {overlap.note}" if overlap.note else "")
+        stages.end(
+            StageId.PROTOCOLS,
+            StageStatus.FAILED,
+            StageOutcome.PROTOCOLS_UNTESTED,
+            note=overlap.note or None,
+        )
     else:
-        summary = "no version accepted"
-    stages.end(
-        StageId.PROTOCOLS,
-        StageStatus.OK if accepted else StageStatus.FAILED,
-        summary[:200],
-    )
+        stages.end(StageId.PROTOCOLS, StageStatus.FAILED, StageOutcome.PROTOCOLS_NONE_ACCEPTED)
     return overlap
 
 

@@ -463,13 +463,26 @@ class ClockResult:
     notes: tuple[str, ...] = ()
 
 
+class ClientMismatch(enum.StrEnum):
+    """Why a simulated client does not connect (the catalogue's ``clients`` words each)."""
+
+    NONE = "none"
+    PROTOCOL = "no-shared-protocol"  # server_versions, client_versions
+    CIPHER = "no-shared-cipher"  # version
+    GROUP = "no-shared-group"
+    #: The server's side was not (fully) measured.
+    UNKNOWN = "unknown"  # version, when only that version's suites are unknown
+
+
 @dataclass(frozen=True)
 class ClientResult:
     name: str
     connects: bool
     protocol: str | None
     cipher: str | None
-    reason: str = ""
+    mismatch: ClientMismatch = ClientMismatch.NONE
+    #: The facts the catalogue's words for the mismatch are filled from.
+    facts: Mapping[str, EvidenceValue] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class StageId(enum.StrEnum):
@@ -493,6 +506,79 @@ class StageStatus(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+class StageOutcome(enum.StrEnum):
+    """What a stage concluded (or, while it runs, what it is doing), as data: the words are the
+    catalogue's (``stages.outcomes``), filled from the stage's facts, so the terminal, the PDF
+    and the window say the same thing. A new outcome is a value here and a template there."""
+
+    RESOLVE_NOT_NEEDED = "resolve-not-needed"  # address: the connect address given
+    RESOLVE_IP_LITERAL = "resolve-ip-literal"  # address
+    RESOLVED = "resolved"  # resolver, addresses
+    RESOLVE_FAILED = "resolve-failed"  # error, resolver (when the error does not name it)
+    RESOLVE_BLOCKED = "resolve-blocked"  # resolver, addresses
+    RESOLVE_LEFT_TO_PROXY = "resolve-left-to-proxy"  # proxy, setting
+    RESOLVE_LEFT_TO_PAC = "resolve-left-to-pac"
+    PROXY_CONNECTED = "proxy-connected"  # proxy, setting
+    PROXY_FAILED = "proxy-failed"  # proxy, setting, detail
+    PAC_FAILED = "pac-failed"  # detail
+    CONNECTED = "connected"  # address, port
+    CONNECTED_AFTER_TRIES = "connected-after-tries"  # attempts
+    CONNECT_FAILED = "connect-failed"  # attempts
+    CONNECTED_THROUGH_PROXY = "connected-through-proxy"  # host, port, proxy
+    STARTTLS_ACCEPTED = "starttls-accepted"  # protocol
+    STARTTLS_FAILED = "starttls-failed"  # protocol, detail
+    HANDSHAKE_DONE = "handshake-done"  # protocol, cipher
+    HANDSHAKE_ALERT = "handshake-alert"  # alert
+    HANDSHAKE_TIMEOUT = "handshake-timeout"  # timeout_s
+    HANDSHAKE_CLOSED = "handshake-closed"
+    HANDSHAKE_NOT_TLS = "handshake-not-tls"
+    HANDSHAKE_FAILED = "handshake-failed"  # detail
+    NO_CERTIFICATE = "no-certificate"
+    CERTIFICATE_UNREADABLE = "certificate-unreadable"
+    CHAIN_VALID = "chain-valid"  # received
+    CHAIN_NOT_VALID = "chain-not-valid"  # received, finding (the FindingId that says why)
+    CLOCK_ASKING = "clock-asking"
+    CLOCK_WAITING_FOR_SERVER = "clock-waiting-for-server"
+    CLOCK_NO_REFERENCE = "clock-no-reference"
+    CLOCK_RIGHT = "clock-right"  # within_s, reference
+    CLOCK_WRONG = "clock-wrong"  # offset_s, reference
+    PROTOCOLS_PROBING = "protocols-probing"  # done, total (absent before the first probe)
+    PROTOCOLS_QUICK = "protocols-quick"
+    PROTOCOLS_ACCEPTED = "protocols-accepted"  # versions
+    PROTOCOLS_UNTESTED = "protocols-untested"  # note
+    PROTOCOLS_NONE_ACCEPTED = "protocols-none-accepted"
+    #: Any stage.
+    WAITING = "waiting"
+    NOT_REACHED = "not-reached"
+    INTERNAL_ERROR = "internal-error"
+    CANCELLED = "cancelled"
+    NOT_FINISHED = "not-finished"
+
+
+class StageItem(enum.StrEnum):
+    """One entry of a list a stage line names (``stages.items`` words each)."""
+
+    ATTEMPT_CONNECTED = "attempt-connected"  # address
+    ATTEMPT_REFUSED = "attempt-refused"  # address, error
+    ATTEMPT_NO_ANSWER = "attempt-no-answer"  # address, error
+    ATTEMPT_UNREACHABLE = "attempt-unreachable"  # address, error
+    ATTEMPT_RESET = "attempt-reset"  # address, error
+    ATTEMPT_FAILED = "attempt-failed"  # address, error
+
+
+#: A stage fact: plain values, or a list of items (each names its template in ``item``), such
+#: as the addresses a connect tried.
+StageFact = EvidenceValue | tuple[Mapping[str, EvidenceValue], ...]
+
+
+def stage_facts(**items: StageFact) -> Mapping[str, StageFact]:
+    """Frozen facts, with the ones that are None left out (a template falls back without them)."""
+    return MappingProxyType({key: value for key, value in items.items() if value is not None})
+
+
+_NO_FACTS: Mapping[str, StageFact] = MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class StageEvent:
     """Progress as it happens: the window fills its stage list from these."""
@@ -500,17 +586,23 @@ class StageEvent:
     stage: StageId
     status: StageStatus
     elapsed_ms: float = 0.0
-    summary: str = ""
+    #: None while running with nothing more to say: the stage's own running words.
+    outcome: StageOutcome | None = None
+    facts: Mapping[str, StageFact] = field(default_factory=lambda: _NO_FACTS)
     done: int = 0
     total: int = 0
 
 
 @dataclass(frozen=True)
 class StageResult:
+    """How one stage ended: its outcome and the facts its words are filled from (the renderers
+    word them through ``core.render.stages``)."""
+
     stage: StageId
     status: StageStatus
     duration_ms: float
-    summary: str
+    outcome: StageOutcome
+    facts: Mapping[str, StageFact] = field(default_factory=lambda: _NO_FACTS)
 
 
 class ProxyFailure(enum.StrEnum):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from core.models import NetworkFailure, ProxyObservation
+from core.models import EvidenceValue, NetworkFailure, ProxyObservation, StageItem
 
 DEFAULT_DNS_PORT = 53
 
@@ -267,29 +268,41 @@ def format_server(address: str, port: int) -> str:
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
-def attempts_line(attempts: Sequence[AddressAttempt]) -> str:
-    """Each address and what it did, for the Connect step: "::1 refused (...); 127.0.0.1
-    connected". Addresses never tried are left out: an earlier one connected first."""
-    parts = []
+def attempt_items(attempts: Sequence[AddressAttempt]) -> tuple[Mapping[str, EvidenceValue], ...]:
+    """Each address and what it did, for the Connect step's line ("::1 refused (...);
+    127.0.0.1 connected"). Addresses never tried are left out: an earlier one connected first."""
+    items: list[Mapping[str, EvidenceValue]] = []
     for attempt in attempts:
         if attempt.connects is None:
             continue
         if attempt.connects:
-            parts.append(f"{attempt.address} connected")
+            kind = StageItem.ATTEMPT_CONNECTED
         else:
-            word = _FAILURE_WORDS.get(attempt.failure, "failed") if attempt.failure else "failed"
-            parts.append(
-                f"{attempt.address} {word}" + (f" ({attempt.error})" if attempt.error else "")
-            )
-    return "; ".join(parts)
+            kind = _FAILURE_ITEMS.get(attempt.failure, StageItem.ATTEMPT_FAILED)
+        fact = {"item": kind.value, "address": attempt.address}
+        if attempt.error:
+            fact["error"] = attempt.error
+        items.append(MappingProxyType(fact))
+    return tuple(items)
 
 
-_FAILURE_WORDS = {
-    NetworkFailure.CONNECT_REFUSED: "refused",
-    NetworkFailure.CONNECT_TIMEOUT: "no answer",
-    NetworkFailure.UNREACHABLE: "unreachable",
-    NetworkFailure.CONNECTION_RESET: "reset",
+_FAILURE_ITEMS: Mapping[NetworkFailure | None, StageItem] = {
+    NetworkFailure.CONNECT_REFUSED: StageItem.ATTEMPT_REFUSED,
+    NetworkFailure.CONNECT_TIMEOUT: StageItem.ATTEMPT_NO_ANSWER,
+    NetworkFailure.UNREACHABLE: StageItem.ATTEMPT_UNREACHABLE,
+    NetworkFailure.CONNECTION_RESET: StageItem.ATTEMPT_RESET,
 }
+
+
+def dns_facts(dns: DnsObservation) -> Mapping[str, EvidenceValue]:
+    """The answers and who gave them, for the Find-the-server step: the resolver is left out
+    of a failure that already names it ("10.0.0.1 cannot be reached: ...")."""
+    by = dns.answered_by or dns.resolver
+    if dns.outcome is DnsOutcome.ANSWER:
+        return MappingProxyType({"resolver": by, "addresses": (dns.ipv4 + dns.ipv6)[:6]})
+    error = dns.error or dns.outcome.value
+    named = bool(dns.resolver) and dns.resolver in error
+    return MappingProxyType({"error": error, "resolver": None if named else dns.resolver})
 
 
 def dns_line(dns: DnsObservation) -> str:

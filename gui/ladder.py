@@ -41,6 +41,7 @@ from core.models import (
     StageStatus,
     StarttlsLine,
 )
+from core.render.stages import stage_line
 from core.target import PROTOCOL_NAMES
 from core.untrusted import visible
 from gui.theme import failure_colour, light_palette, muted
@@ -363,7 +364,7 @@ def _proxy_of(report: CheckReport) -> str | None:
 def _no_handshake_text(report: CheckReport) -> str:
     for stage in report.stages:
         if stage.status is StageStatus.FAILED:
-            why = visible(stage.summary, limit=160)
+            why = visible(stage_line(stage), limit=160)
             return f"No handshake took place: the {stage.stage.value} step failed ({why})."
     return "No handshake took place."
 

@@ -24,21 +24,20 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication
 
-from core.catalogue import Catalogue, render_value
+from core.catalogue import Catalogue, load_catalogue, render_value
 from core.models import (
     CertificateInfo,
-    CheckReport,
     ClientResult,
-    ClockSource,
     Finding,
-    FindingId,
-    NetworkFailure,
     Severity,
     StageEvent,
     StageId,
+    StageOutcome,
     StageResult,
     StageStatus,
 )
+from core.render.stages import STATUS_MARKS, event_line, stage_line, stage_text
+from core.stage_words import load_stage_words
 from core.untrusted import for_html, visible
 from gui import theme
 
@@ -165,33 +164,6 @@ STAGE_ORDER: tuple[StageId, ...] = (
 #: service that upgrades a plain connection): pending means "not part of this check", and the
 #: window hides them.
 OPTIONAL_STAGES = frozenset({StageId.PROXY, StageId.STARTTLS})
-STAGE_NAMES: Mapping[StageId, str] = {
-    StageId.RESOLVE: "Find the server",
-    StageId.PROXY: "Proxy",
-    StageId.CONNECT: "Connect",
-    StageId.STARTTLS: "STARTTLS",
-    StageId.HANDSHAKE: "Handshake",
-    StageId.CERTIFICATES: "Certificates",
-    StageId.CLOCK: "Clock",
-    StageId.PROTOCOLS: "Protocols & ciphers",
-}
-RUNNING_WORDS: Mapping[StageId, str] = {
-    StageId.RESOLVE: "looking up the name…",
-    StageId.PROXY: "asking the proxy to connect…",
-    StageId.CONNECT: "connecting…",
-    StageId.STARTTLS: "greeting the server, asking it to start TLS…",
-    StageId.HANDSHAKE: "saying hello, waiting for the server…",
-    StageId.CERTIFICATES: "checking the certificate chain…",
-    StageId.CLOCK: "comparing clocks…",
-    StageId.PROTOCOLS: "trying versions and cipher suites…",
-}
-MARKS: Mapping[StageStatus, str] = {
-    StageStatus.PENDING: "○",
-    StageStatus.RUNNING: "…",
-    StageStatus.OK: "✓",
-    StageStatus.FAILED: "✗",
-    StageStatus.SKIPPED: "—",
-}
 
 
 def format_ms(ms: float) -> str:
@@ -206,20 +178,22 @@ def format_ms(ms: float) -> str:
 class _StageRow:
     status: StageStatus = StageStatus.PENDING
     elapsed_ms: float = 0.0
-    summary: str = ""
+    #: The line the renderer worded from the stage's outcome and facts.
+    line: str = ""
     started: float | None = None
-    #: The engine's own line, kept for the tooltip when a plainer one is shown.
-    detail: str = ""
 
 
 class StageModel(_HeaderedTable):
-    """The six stages of a check, filled live from StageEvents."""
+    """The stages of a check, filled live from StageEvents and then from the report: every
+    line worded by ``core.render.stages``, as in the terminal and the PDF."""
 
     HEADERS = ("Step", "Time", "What happened")
     _headers = HEADERS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._words = load_stage_words()
+        self._waiting = stage_text(StageOutcome.WAITING, {}, self._words)
         self._rows = {stage: _StageRow() for stage in STAGE_ORDER}
         self._clock: Callable[[], float] = time.monotonic
 
@@ -232,7 +206,9 @@ class StageModel(_HeaderedTable):
         return self._rows[stage].status
 
     def summary(self, stage: StageId) -> str:
-        return self._rows[stage].summary
+        """The stage's line as shown (for tests and the accessible text)."""
+        row = self._rows[stage]
+        return row.line or (self._waiting if row.status is StageStatus.PENDING else "")
 
     def apply(self, event: StageEvent) -> None:
         row = self._rows.get(event.stage)
@@ -242,12 +218,12 @@ class StageModel(_HeaderedTable):
             if row.status is not StageStatus.RUNNING:
                 row.started = self._clock() - event.elapsed_ms / 1000
             row.status = StageStatus.RUNNING
-            if event.summary:
-                row.summary = event.summary
+            if event.outcome is not None or not row.line:
+                row.line = event_line(event, self._words)
         else:
             row.status = event.status
             row.elapsed_ms = event.elapsed_ms
-            row.summary = event.summary
+            row.line = event_line(event, self._words)
             row.started = None
         r = STAGE_ORDER.index(event.stage)
         self.dataChanged.emit(self.index(r, 0), self.index(r, len(self.HEADERS) - 1))
@@ -259,7 +235,7 @@ class StageModel(_HeaderedTable):
         for result in results:
             if result.stage in self._rows:
                 self._rows[result.stage] = _StageRow(
-                    result.status, result.duration_ms, result.summary
+                    result.status, result.duration_ms, stage_line(result, self._words)
                 )
         for stage, row in self._rows.items():
             if stage in OPTIONAL_STAGES and stage not in given:
@@ -269,25 +245,18 @@ class StageModel(_HeaderedTable):
                 row.started = None
         self.endResetModel()
 
-    def stop_running(self, summary: str) -> None:
-        """After a cancel: whatever was still running or waiting did not finish."""
+    def stop_running(self, outcome: StageOutcome) -> None:
+        """After a cancel or a failure: whatever was still running or waiting did not finish."""
         self.beginResetModel()
+        line = stage_text(outcome, {}, self._words)
         for stage, row in self._rows.items():
             if stage in OPTIONAL_STAGES and row.status is StageStatus.PENDING:
                 continue  # never part of this check
             if row.status in (StageStatus.RUNNING, StageStatus.PENDING):
                 row.status = StageStatus.SKIPPED
-                row.summary = summary
+                row.line = line
                 row.started = None
         self.endResetModel()
-
-    def set_plain_summary(self, stage: StageId, text: str) -> None:
-        """Show a plainer line (the engine's stays in the tooltip)."""
-        row = self._rows[stage]
-        row.detail = row.detail or row.summary
-        row.summary = text
-        r = STAGE_ORDER.index(stage)
-        self.dataChanged.emit(self.index(r, 2), self.index(r, 2))
 
     def tick(self) -> None:
         """Refresh the running stages' times (called by a timer while a check runs)."""
@@ -319,7 +288,7 @@ class StageModel(_HeaderedTable):
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             if column == 0:
-                return f"{MARKS[row.status]}  {STAGE_NAMES[stage]}"
+                return f"{STATUS_MARKS[row.status]}  {self._words.name(stage)}"
             if column == 1:
                 if row.status is StageStatus.RUNNING and row.started is not None:
                     return format_ms((self._clock() - row.started) * 1000)
@@ -327,11 +296,7 @@ class StageModel(_HeaderedTable):
                     return format_ms(row.elapsed_ms)
                 return ""
             if column == 2:
-                if row.status is StageStatus.PENDING:
-                    return "waiting"
-                if row.status is StageStatus.RUNNING and not row.summary:
-                    return RUNNING_WORDS[stage]
-                return visible(row.summary, limit=300)
+                return visible(self.summary(stage), limit=300)
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column in (0, 1):
             colour = self._colour(row.status)
@@ -342,97 +307,13 @@ class StageModel(_HeaderedTable):
             and row.status is StageStatus.PENDING
         ):
             return QBrush(theme.muted(_palette()))
-        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and (row.detail or row.summary):
-            return tooltip(row.detail or row.summary)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and row.line:
+            return tooltip(row.line)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == OBJECT_ROLE:
             return stage
         return None
-
-
-#: Findings about the certificate chain, for the plain line of the Certificates stage.
-CHAIN_FINDINGS = frozenset(
-    {
-        FindingId.CERT_EXPIRED,
-        FindingId.CERT_NOT_YET_VALID,
-        FindingId.HOSTNAME_MISMATCH,
-        FindingId.SELF_SIGNED,
-        FindingId.UNTRUSTED_ROOT,
-        FindingId.INCOMPLETE_CHAIN,
-        FindingId.WEAK_SIGNATURE,
-        FindingId.WEAK_KEY,
-        FindingId.CERT_REVOKED,
-        FindingId.CHAIN_INVALID,
-        FindingId.INTERCEPTION_SUSPECTED,
-        FindingId.CLOCK_SKEW,
-    }
-)
-
-
-def certificates_line(report: CheckReport, catalogue: Catalogue) -> str | None:
-    """ "2 received; not valid: the certificate has expired" instead of the verifier's words."""
-    result = next((s for s in report.stages if s.stage is StageId.CERTIFICATES), None)
-    if result is None or result.status not in (StageStatus.OK, StageStatus.FAILED):
-        return None
-    sent = sum(1 for c in report.certificates if c.sent_by_server)
-    received = f"{sent} received" if sent else "received"
-    if result.status is StageStatus.OK:
-        return f"{received}; the chain is valid"
-    blame = next((f for f in report.findings if f.id in CHAIN_FINDINGS), None)
-    if blame is None:
-        return f"{received}; not valid"
-    title = catalogue.title(blame)
-    return f"{received}; not valid: {title[:1].lower() + title[1:]}"
-
-
-def plain_stage_lines(report: CheckReport, catalogue: Catalogue) -> dict[StageId, str]:
-    """Plain lines for the stages whose engine summary speaks in command-line or OpenSSL terms
-    ("(--connect)", "tlsv1 alert protocol version", "offset -63072000.0 s (ntp)")."""
-    from core.analyze.clock import SKEW_THRESHOLD_S, describe_offset
-
-    lines: dict[StageId, str] = {}
-    stages = {s.stage: s for s in report.stages}
-    target = report.target
-    resolve = stages.get(StageId.RESOLVE)
-    if resolve is not None and resolve.status is StageStatus.OK and target.connect_address:
-        lines[StageId.RESOLVE] = (
-            f"not needed: connecting to {visible(target.connect_address)} (Options)"
-        )
-    hs = report.handshake
-    handshake = stages.get(StageId.HANDSHAKE)
-    if hs is not None and handshake is not None and handshake.status is StageStatus.FAILED:
-        if hs.alert:
-            lines[StageId.HANDSHAKE] = (
-                f"the server refused with the alert “{visible(hs.alert, limit=60)}”"
-            )
-        elif hs.failure is NetworkFailure.HANDSHAKE_TIMEOUT:
-            lines[StageId.HANDSHAKE] = f"no answer within {report.options.timeout:g} s"
-        elif hs.failure is NetworkFailure.CONNECTION_RESET:
-            lines[StageId.HANDSHAKE] = "the server closed the connection"
-        elif hs.failure is NetworkFailure.NOT_TLS:
-            lines[StageId.HANDSHAKE] = "the server does not speak TLS on this port"
-    certificates = certificates_line(report, catalogue)
-    if certificates is not None:
-        lines[StageId.CERTIFICATES] = certificates
-    clock = report.clock
-    clock_stage = stages.get(StageId.CLOCK)
-    if (
-        clock_stage is not None
-        and clock.offset_s is not None
-        and clock.reference is not ClockSource.NONE
-    ):
-        source = "a time server" if clock.reference is ClockSource.NTP else "the server's clock"
-        uncertainty = clock.uncertainty_s or 0.0
-        if abs(clock.offset_s) > SKEW_THRESHOLD_S + uncertainty:
-            lines[StageId.CLOCK] = (
-                f"this computer is {describe_offset(clock.offset_s)} (by {source})"
-            )
-        else:
-            lines[StageId.CLOCK] = (
-                f"right to within {max(abs(clock.offset_s), uncertainty):.1f} s (by {source})"
-            )
-    return lines
 
 
 # --------------------------------------------------------------------------- findings
@@ -772,8 +653,9 @@ class ClientModel(RowsModel):
         palette = _palette()
         ok, bad = theme.success_colour(palette), theme.failure_colour(palette)
         rows: list[tuple[Sequence[Cell], object]] = []
+        catalogue = load_catalogue()
         for client in clients:
-            reason = visible(client.reason, limit=300)
+            reason = "" if client.connects else visible(catalogue.client_reason(client), limit=300)
             rows.append(
                 (
                     (

@@ -631,34 +631,13 @@ class MainWindow(QMainWindow):
             self._fit_stages()
 
     def _on_progress(self, event: StageEvent) -> None:
-        from core.models import StageId, StageStatus
-        from core.untrusted import visible
-
         self.stage_model.apply(event)
-        request = self._request
-        if request is None:
-            return
-        if event.stage is StageId.RESOLVE and request.target.connect_address:
-            address = visible(request.target.connect_address, limit=80)
-            self.stage_model.set_plain_summary(
-                StageId.RESOLVE, f"not needed: connecting to {address} (Options)"
-            )
-        elif (
-            event.stage is StageId.CLOCK
-            and event.status is StageStatus.RUNNING
-            and request.options.no_network_time
-        ):
-            self.stage_model.set_plain_summary(
-                StageId.CLOCK, "waiting for the server's clock (no time server)"
-            )
 
     def _on_report(self, report: CheckReport) -> None:
         from core.untrusted import visible
-        from gui.models import format_ms, plain_stage_lines
+        from gui.models import format_ms
 
         self.stage_model.set_results(report.stages)
-        for stage, line in plain_stage_lines(report, self.catalogue).items():
-            self.stage_model.set_plain_summary(stage, line)
         before = self._check_again_from
         self._show_report(report)
         if before is not None:
@@ -672,7 +651,9 @@ class MainWindow(QMainWindow):
         self.checkEnded.emit("report")
 
     def _on_cancelled(self) -> None:
-        self.stage_model.stop_running("cancelled")
+        from core.models import StageOutcome
+
+        self.stage_model.stop_running(StageOutcome.CANCELLED)
         target = self._last_target.display() if self._last_target else ""
         self.banner.show_cancelled(target)
         self.show_status("Cancelled.")
@@ -688,7 +669,9 @@ class MainWindow(QMainWindow):
         self.checkEnded.emit("invalid")
 
     def _on_failed(self, text: str) -> None:
-        self.stage_model.stop_running("not finished")
+        from core.models import StageOutcome
+
+        self.stage_model.stop_running(StageOutcome.NOT_FINISHED)
         first, _, rest = text.partition("\n\n")
         self.banner.show_problem(
             first, "Please report this; the details are in the terminal output."

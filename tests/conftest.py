@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.pki import Pki
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from core.request import RequestSpec
+    from gui.window import MainWindow
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -55,3 +62,29 @@ def pki() -> Pki:
 @pytest.fixture(scope="module")
 def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return pki.write_root(tmp_path_factory.mktemp("trust"))
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[[RequestSpec], MainWindow]]:
+    """Opens the main window as a user would see it, with its settings in the test's own
+    folder; it never opens a real settings page or command; each is closed after the test."""
+    from PySide6.QtCore import QSettings
+
+    from gui.window import MainWindow
+
+    opened: list[MainWindow] = []
+
+    def open_one(initial: RequestSpec) -> MainWindow:
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        win = MainWindow(settings=settings, initial=initial)
+        win.fixit.open_uri = lambda uri: False
+        win.fixit.start_command = lambda argv: False
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        opened.append(win)
+        return win
+
+    yield open_one
+    for win in opened:
+        win.close()

@@ -21,8 +21,21 @@ from core.catalogue import (
     parse_catalogue,
     template_fields,
 )
-from core.models import EvidenceValue, Finding, FindingId, FixId, Severity, evidence
+from core.models import (
+    ClientMismatch,
+    ClientResult,
+    EvidenceValue,
+    Finding,
+    FindingId,
+    FixId,
+    Severity,
+    StageId,
+    StageItem,
+    StageOutcome,
+    evidence,
+)
 from core.request import RequestProblem
+from core.stage_words import parse_stage_words
 from core.target import TargetProblem
 
 HOSTILE = ("{__class__}", "{0}", "<b>x</b>", "\x1b[31m", "{host.__class__}", "{{x}}", "}{")
@@ -122,6 +135,58 @@ def test_every_target_problem_has_a_sentence(raw: dict[str, Any]) -> None:
     missing = json.loads(json.dumps(raw))
     del missing["targets"]["two_ports"]
     with pytest.raises(CatalogueError, match="two_ports"):
+        parse_catalogue(missing)
+
+
+def test_every_stage_outcome_and_item_has_words(raw: dict[str, Any]) -> None:
+    """A stage line is worded from its outcome's template alone: each one, filled with every
+    fact it names, reads without braces or "unknown"; a template list falls back to a choice
+    that needs fewer facts; an outcome without words fails at load, and so does one the engine
+    does not know."""
+    words = parse_stage_words(raw["stages"])
+    for outcome in StageOutcome:
+        names = {n for t in words.outcomes[outcome] for n in template_fields(t)}
+        text = words.outcome_text(outcome, dict.fromkeys(names, "x"))
+        assert text.strip() and "{" not in text and UNKNOWN not in text, outcome
+    for item in StageItem:
+        names = {n for t in words.items[item] for n in template_fields(t)}
+        assert "x" in words.item_text(item, dict.fromkeys(names, "x")), item
+    assert words.outcome_text(StageOutcome.RESOLVE_FAILED, {"error": "NXDOMAIN"}) == "NXDOMAIN"
+    both = {"error": "NXDOMAIN", "resolver": "127.0.0.1"}
+    assert words.outcome_text(StageOutcome.RESOLVE_FAILED, both) == "NXDOMAIN (asked 127.0.0.1)"
+    assert [words.name(stage) for stage in StageId] and all(words.running.values())
+    missing = json.loads(json.dumps(raw))
+    del missing["stages"]["outcomes"]["chain-valid"]
+    with pytest.raises(CatalogueError, match="chain-valid"):
+        parse_catalogue(missing)
+    extra = json.loads(json.dumps(raw))
+    extra["stages"]["outcomes"]["handshake-sang"] = "the server sang"
+    with pytest.raises(CatalogueError, match="handshake-sang"):
+        parse_catalogue(extra)
+    fancy = json.loads(json.dumps(raw))
+    fancy["stages"]["outcomes"]["chain-valid"] = ["{received.__class__} received"]
+    with pytest.raises(CatalogueError):
+        parse_catalogue(fancy)
+
+
+def test_every_client_mismatch_has_words(raw: dict[str, Any]) -> None:
+    cat = parse_catalogue(raw)
+    protocol = ClientResult(
+        "Old client",
+        False,
+        None,
+        None,
+        ClientMismatch.PROTOCOL,
+        evidence(server_versions=["TLS 1.3"], client_versions=["TLS 1.0", "TLS 1.1"]),
+    )
+    assert cat.client_reason(protocol) == (
+        "no shared version (server: TLS 1.3; client: TLS 1.0, TLS 1.1)"
+    )
+    unknown = ClientResult("Client", False, None, None, ClientMismatch.UNKNOWN)
+    assert cat.client_reason(unknown) == "the server's versions are not known"
+    missing = json.loads(json.dumps(raw))
+    del missing["clients"]["no-shared-group"]
+    with pytest.raises(CatalogueError, match="no-shared-group"):
         parse_catalogue(missing)
 
 

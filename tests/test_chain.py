@@ -40,11 +40,6 @@ from tests.pki import (
 from tests.timing import within
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
 def custom(*roots: Issued) -> TrustStores:
     return TrustStores(mozilla=None, os=None, custom=tuple(r.cert for r in roots))
 

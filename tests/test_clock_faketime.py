@@ -65,11 +65,6 @@ def libfaketime() -> str:
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
 def root_pem(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return pki.write_root(tmp_path_factory.mktemp("faketime-root"))
 

@@ -77,6 +77,13 @@ class Row:
     check: Callable[[tuple[Finding, ...]], bool] = lambda _findings: True
 
 
+def _names_of_clients(value: object) -> bool:
+    from core.analyze.overlap import load_client_profiles
+
+    names = {profile.name for profile in load_client_profiles()}
+    return isinstance(value, tuple) and bool(value) and set(value) <= names
+
+
 def _first(findings: tuple[Finding, ...]) -> Finding:
     return findings[0]
 
@@ -164,10 +171,14 @@ ROWS = [
         "protocol-version-alert-and-an-old-server",
         lambda: observe(
             handshake=failed(NetworkFailure.TLS_ALERT, alert="protocol_version"),
-            legacy=ok_handshake(protocol="TLSv1"),
+            legacy=ok_handshake(protocol="TLSv1", cipher="TLS_RSA_WITH_AES_128_CBC_SHA"),
         ),
         ["no-shared-protocol"],
-        lambda f: _first(f).evidence["server_versions"] == "TLS 1.0",
+        # The reference clients that still speak TLS 1.0, by name: facts, not a phrase.
+        lambda f: (
+            _first(f).evidence["server_versions"] == ("TLS 1.0",)
+            and _names_of_clients(_first(f).evidence["clients_that_connect"])
+        ),
     ),
     Row(
         "this-computer-refusing-an-old-version-without-an-alert",
@@ -176,7 +187,7 @@ ROWS = [
             legacy=ok_handshake(protocol="TLSv1.1"),
         ),
         ["no-shared-protocol"],
-        lambda f: _first(f).evidence["server_versions"] == "TLS 1.1",
+        lambda f: _first(f).evidence["server_versions"] == ("TLS 1.1",),
     ),
     Row(
         "a-version-alert-from-a-server-whose-version-this-computer-speaks-is-the-alert",
@@ -193,7 +204,7 @@ ROWS = [
             legacy=ok_handshake(protocol="TLSv1.2", cipher="TLS_RSA_WITH_RC4_128_SHA"),
         ),
         ["no-shared-cipher"],
-        lambda f: _first(f).evidence["server_ciphers"] == "TLS_RSA_WITH_RC4_128_SHA",
+        lambda f: _first(f).evidence["server_ciphers"] == ("TLS_RSA_WITH_RC4_128_SHA",),
     ),
     Row(
         "the-enumeration-explains-a-failed-handshake-and-becomes-an-error",

@@ -32,16 +32,6 @@ def _boom(*args: object, **kwargs: object) -> Any:
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
-@pytest.fixture(scope="module")
 def server(pki: Pki) -> Iterator[str]:
     leaf = pki.leaf()
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=120) as running:

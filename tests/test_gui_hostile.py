@@ -6,11 +6,11 @@ terminal; a bug in one check is an internal-error finding and the window stays a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -48,24 +48,11 @@ BAD_HOSTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, pki: Pki) -> Iterator[MainWindow]:
-    root_file = pki.write_root(tmp_path)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
-    win = MainWindow(settings=settings, initial=initial)
-    win.fixit.open_uri = lambda uri: False
-    win.fixit.start_command = lambda argv: False
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) -> MainWindow:
+    return open_window(
+        RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    )
 
 
 def _no_dialogs() -> None:

@@ -16,8 +16,10 @@ from core.models import (
     HandshakeStepKind,
     NetworkFailure,
     StageId,
+    StageOutcome,
     StageResult,
     StageStatus,
+    stage_facts,
 )
 from gui.ladder import (
     LadderWidget,
@@ -88,12 +90,18 @@ def test_no_handshake_says_which_step_failed() -> None:
         handshake=False,
         certificates=(),
         stages=(
-            StageResult(StageId.RESOLVE, StageStatus.OK, 0.1, "using 127.0.0.1"),
-            StageResult(StageId.CONNECT, StageStatus.FAILED, 0.3, "127.0.0.1: connection refused"),
+            StageResult(
+                StageId.RESOLVE,
+                StageStatus.OK,
+                0.1,
+                StageOutcome.RESOLVE_IP_LITERAL,
+                stage_facts(address="127.0.0.1"),
+            ),
+            StageResult(StageId.CONNECT, StageStatus.FAILED, 0.3, StageOutcome.CONNECT_FAILED),
         ),
     )
     assert ladder_rows(report) == []
-    assert "connect step failed" in ladder_text(report)
+    assert "connect step failed (no address connected)" in ladder_text(report)
 
 
 def test_render_ladder_image_has_the_width_asked_and_is_not_blank(qapp: object) -> None:

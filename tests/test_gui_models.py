@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from core.catalogue import load_catalogue
 from core.models import (
+    ClientMismatch,
     ClientResult,
     Finding,
     FindingId,
@@ -17,8 +18,10 @@ from core.models import (
     Severity,
     StageEvent,
     StageId,
+    StageOutcome,
     StageStatus,
     evidence,
+    stage_facts,
 )
 from gui.models import (
     OBJECT_ROLE,
@@ -56,7 +59,15 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
     model = StageModel()
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     model.apply(StageEvent(StageId.RESOLVE, StageStatus.RUNNING))
-    model.apply(StageEvent(StageId.RESOLVE, StageStatus.OK, 1.5, "127.0.0.1"))
+    model.apply(
+        StageEvent(
+            StageId.RESOLVE,
+            StageStatus.OK,
+            1.5,
+            StageOutcome.RESOLVE_IP_LITERAL,
+            stage_facts(address="127.0.0.1"),
+        )
+    )
     model.apply(StageEvent(StageId.HANDSHAKE, StageStatus.RUNNING))
     model.tick()
     qtmodeltester.check(model)  # type: ignore[attr-defined]
@@ -67,8 +78,10 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
         STAGE_ORDER.index(StageId.PROTOCOLS),
     )
     assert model.index(handshake, 0).data().startswith("…")
+    assert model.index(0, 2).data() == "not needed: 127.0.0.1 is an IP address"
     assert model.index(handshake, 2).data() == "saying hello, waiting for the server…"
-    model.stop_running("cancelled")
+    assert model.index(protocols, 2).data() == "waiting"
+    model.stop_running(StageOutcome.CANCELLED)
     assert model.status(StageId.HANDSHAKE) is StageStatus.SKIPPED
     assert model.index(protocols, 2).data() == "cancelled"
     assert model.status(StageId.PROXY) is StageStatus.PENDING  # no proxy: never part of it
@@ -76,7 +89,12 @@ def test_stage_model(qtmodeltester: object, qtbot: QtBot) -> None:
 
 def test_stage_summary_with_escape_codes_is_shown_literally(qtbot: QtBot) -> None:
     model = StageModel()
-    model.apply(StageEvent(StageId.HANDSHAKE, StageStatus.FAILED, 3.0, "alert \x1b[31m<b>x</b>"))
+    hostile = stage_facts(detail="alert \x1b[31m<b>x</b>")
+    model.apply(
+        StageEvent(
+            StageId.HANDSHAKE, StageStatus.FAILED, 3.0, StageOutcome.HANDSHAKE_FAILED, hostile
+        )
+    )
     row = STAGE_ORDER.index(StageId.HANDSHAKE)
     assert model.index(row, 2).data() == "alert \\x1b[31m<b>x</b>"
     assert "&lt;b&gt;" in model.index(row, 2).data(Qt.ItemDataRole.ToolTipRole)
@@ -181,13 +199,22 @@ def test_cipher_and_client_models(qtmodeltester: object, qtbot: QtBot) -> None:
     clients.set_clients(
         (
             ClientResult("Firefox 140", True, "TLSv1.3", "TLS_AES_128_GCM_SHA256"),
-            ClientResult("Java 8 \x1b[1m", False, None, None, "no shared cipher"),
+            ClientResult(
+                "Java 8 \x1b[1m",
+                False,
+                None,
+                None,
+                ClientMismatch.CIPHER,
+                evidence(version="TLS 1.2 \x1b[1m"),
+            ),
         )
     )
     qtmodeltester.check(clients)  # type: ignore[attr-defined]
     assert clients.index(1, 0).data() == "Java 8 \\x1b[1m"
     assert clients.index(1, 1).data() == "✗ no"
     assert clients.index(0, 2).data() == "TLS 1.3"
+    assert clients.index(1, 4).data() == "no shared cipher suite in TLS 1.2 \\x1b[1m"
+    assert clients.index(0, 4).data() == ""
 
 
 @pytest.mark.parametrize("empty", [{}, {"TLSv1.2": ()}])

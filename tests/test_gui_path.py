@@ -5,11 +5,10 @@ nothing leaves the machine."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.models import FindingId, StageId, StageStatus
@@ -29,17 +28,8 @@ def dnsmasq() -> Iterator[Dnsmasq]:
 
 
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = RequestSpec(no_network_time=True, quick=True, timeout=2.0)
-    win = MainWindow(settings=settings, initial=initial)
-    win.fixit.open_uri = lambda uri: False
-    win.fixit.start_command = lambda argv: False
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window: Callable[[RequestSpec], MainWindow]) -> MainWindow:
+    return open_window(RequestSpec(no_network_time=True, quick=True, timeout=2.0))
 
 
 def run(qtbot: QtBot, win: MainWindow, host: str, dns_server: str) -> str:

@@ -11,7 +11,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,26 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECK_TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("pki"))
-
-
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
-    win = MainWindow(settings=settings, initial=initial)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) -> MainWindow:
+    return open_window(
+        RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ the plain-text exchange before the handshake, the server's words as text."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.models import Direction, StageId, StageStatus, StarttlsLine
@@ -27,20 +27,16 @@ MAIL = "mail.example"
 
 
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, pki: Pki) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    root = pki.write_root(tmp_path)
-    initial = RequestSpec(
-        ca_file=str(root), no_network_time=True, quick=True, timeout=3.0, connect="127.0.0.1"
+def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) -> MainWindow:
+    return open_window(
+        RequestSpec(
+            ca_file=str(root_file),
+            no_network_time=True,
+            quick=True,
+            timeout=3.0,
+            connect="127.0.0.1",
+        )
     )
-    win = MainWindow(settings=settings, initial=initial)
-    win.fixit.open_uri = lambda uri: False
-    win.fixit.start_command = lambda argv: False
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 def run(qtbot: QtBot, win: MainWindow, host: str) -> str:

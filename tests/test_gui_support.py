@@ -20,6 +20,7 @@ from core.models import (
     HandshakeStep,
     HandshakeStepKind,
     StageId,
+    StageOutcome,
     StageResult,
     StageStatus,
     Target,
@@ -39,6 +40,17 @@ TLS13_STEPS = (
     HandshakeStep(HandshakeStepKind.FINISHED, Direction.CLIENT, 1.56),
     HandshakeStep(HandshakeStepKind.NEW_SESSION_TICKET, Direction.SERVER, 1.9),
 )
+
+
+#: A plain outcome for each stage that ran.
+_DONE = {
+    StageId.RESOLVE: StageOutcome.RESOLVE_IP_LITERAL,
+    StageId.PROXY: StageOutcome.PROXY_CONNECTED,
+    StageId.CONNECT: StageOutcome.CONNECTED,
+    StageId.HANDSHAKE: StageOutcome.HANDSHAKE_DONE,
+    StageId.CERTIFICATES: StageOutcome.CHAIN_VALID,
+    StageId.CLOCK: StageOutcome.CLOCK_RIGHT,
+}
 
 
 def make_cert(subject: str = "CN=localhost", **changes: Any) -> CertificateInfo:
@@ -113,8 +125,8 @@ def make_report(
         clock=ClockResult(ClockSource.HTTP_DATE, "localhost:443", 0.2, 0.5, NOW, NOW),
         findings=tuple(findings),
         stages=(
-            *(StageResult(s, StageStatus.OK, 1.0, "ok") for s in StageId if s != StageId.PROTOCOLS),
-            StageResult(StageId.PROTOCOLS, StageStatus.SKIPPED, 0.0, "skipped (--quick)"),
+            *(StageResult(s, StageStatus.OK, 1.0, o) for s, o in _DONE.items()),
+            StageResult(StageId.PROTOCOLS, StageStatus.SKIPPED, 0.0, StageOutcome.PROTOCOLS_QUICK),
         ),
     )
     return dataclasses.replace(report, **changes)

@@ -8,7 +8,8 @@ import itertools
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,13 @@ from pytestqt.qtbot import QtBot
 
 from core.catalogue import load_catalogue
 from core.models import FindingId, FixId, StageId, StageStatus
+from core.render.json_out import report_dict
+from core.render.report_html import build_report_html
 from core.render.summary import ticket_summary
+from core.render.text import render_text
 from core.request import RequestSpec
 from core.untrusted import visible
+from gui.models import STAGE_ORDER
 from gui.window import MainWindow
 from tests.pki import DAY, NOW, Pki, make_self_signed
 from tests.timing import within
@@ -30,28 +35,11 @@ from tests.tls_servers import TlsConfig, raw_server, silent, tls_server
 CHECK_TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("pki"))
-
-
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
-    win = MainWindow(settings=settings, initial=initial)
-    win.fixit.open_uri = lambda uri: False  # never open a real settings page from a test
-    win.fixit.start_command = lambda argv: False
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) -> MainWindow:
+    return open_window(
+        RequestSpec(ca_file=str(root_file), no_network_time=True, quick=True, timeout=2.0)
+    )
 
 
 def type_and_check(qtbot: QtBot, win: MainWindow, host: str, connect: str) -> str:
@@ -709,3 +697,63 @@ def test_open_options_keep_their_rows_apart_in_a_short_window(
     assert win.form.height() >= win.form.sizeHint().height()
     assert win.results_area.verticalScrollBar().maximum() > 0  # the results scroll instead
     win.close()
+
+
+# --------------------------------------------------------------------------- one wording
+
+
+class _StageCells(HTMLParser):
+    """The Summary column of the PDF's "What was checked" table, unescaped."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.section = False
+        self.row: list[str] = []
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "td" and self.section:
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self.cell is not None:
+            self.row.append("".join(self.cell))
+            self.cell = None
+        elif tag == "tr" and self.row:
+            self.rows.append(self.row)
+            self.row = []
+        elif tag == "table":
+            self.section = False
+
+    def handle_data(self, data: str) -> None:
+        if data == "What was checked":
+            self.section = True
+        elif self.cell is not None:
+            self.cell.append(data)
+
+
+def test_stage_lines_are_the_same_in_the_terminal_the_pdf_and_the_window(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    """One renderer words the steps: what the window lists is what the terminal prints and
+    what the PDF tabulates, word for word (here for a connect address, a handshake and an
+    expired chain)."""
+    leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        assert type_and_check(qtbot, window, "localhost", server.address) == "report"
+    report = window.report
+    assert report is not None
+    model = window.stage_model
+    in_window = [model.index(STAGE_ORDER.index(s.stage), 2).data() for s in report.stages]
+    steps = render_text(report).split("Steps:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    in_terminal = [line.split(" ms  ", 1)[1] for line in steps]
+    cells = _StageCells()
+    cells.feed(build_report_html(report).html)
+    in_pdf = [row[3] for row in cells.rows]
+    in_json = [s["summary"] for s in report_dict(report)["stages"]]
+    assert in_window == in_terminal == in_pdf == in_json
+    lines = dict(zip((s.stage for s in report.stages), in_window, strict=True))
+    assert lines[StageId.RESOLVE] == "not needed: connecting to 127.0.0.1, the address given"
+    assert lines[StageId.CERTIFICATES] == "2 received; not valid: the certificate has expired"
+    assert lines[StageId.PROTOCOLS] == "skipped: a quick check"

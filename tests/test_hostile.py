@@ -38,16 +38,6 @@ from tests.tls_servers import (
 TIMEOUT = 2.0
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
 # --------------------------------------------------------------------------- leak guard
 
 

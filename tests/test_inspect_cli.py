@@ -15,11 +15,6 @@ from core.cli import main
 from tests.pki import DAY, NOW, Pki
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
 def inspect(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     code = main(["inspect", *args, "--json"])
     out = capsys.readouterr()

@@ -32,16 +32,6 @@ pytestmark = pytest.mark.skipif(
 EVIL_CN = "<b>bold</b> <img src=x> </table> \x1b[31mred"
 
 
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
 def pdf_text(
     path: Path, first: int | None = None, last: int | None = None, *, layout: bool = False
 ) -> str:
@@ -561,7 +551,7 @@ def test_table_rows_are_never_cut_across_pages(
     must instead sit whole on one page (under the repeated header row)."""
     import dataclasses
 
-    from core.models import ClientResult
+    from core.models import ClientMismatch, ClientResult, evidence
     from gui.pdf import export_report
 
     clients = tuple(
@@ -570,7 +560,11 @@ def test_table_rows_are_never_cut_across_pages(
             False,
             None,
             None,
-            f"a reason for client {i} long enough to wrap onto a second line ROWEND{i}",
+            ClientMismatch.PROTOCOL,
+            evidence(
+                server_versions=f"versions of client {i} long enough to wrap ROWEND{i}",
+                client_versions="TLS 1.3",
+            ),
         )
         for i in range(120)
     )

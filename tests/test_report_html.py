@@ -28,11 +28,13 @@ from core.models import (
     HandshakeStepKind,
     Severity,
     StageId,
+    StageOutcome,
     StageResult,
     StageStatus,
     Target,
     TrustResult,
     evidence,
+    stage_facts,
 )
 from core.models import Finding as F
 from core.redact import PEM_WITHHELD, Redactor, address_kind, is_internal_name, redact_report
@@ -102,7 +104,15 @@ def make_report(
         else (ClientResult("Chrome 137 (Windows 11)", True, "TLSv1.3", "TLS_AES_128_GCM_SHA256"),),
         clock=ClockResult(ClockSource.NTP, "pool.ntp.org", 0.2, 0.01, T0, T0),
         findings=findings,
-        stages=(StageResult(StageId.CONNECT, StageStatus.OK, 1.0, f"connected to {host}"),),
+        stages=(
+            StageResult(
+                StageId.CONNECT,
+                StageStatus.OK,
+                1.0,
+                StageOutcome.CONNECTED,
+                stage_facts(address=host, port=443),
+            ),
+        ),
     )
 
 
@@ -291,7 +301,7 @@ def test_redact_report_covers_every_field() -> None:
     assert redacted.certificates[1] == public  # nothing internal: kept whole, PEM included
     assert redacted.findings[0].evidence["names"] == ("host-2", "private-address-2")
     assert redacted.findings[0].evidence["host"] == "host-1"
-    assert redacted.stages[0].summary == "connected to host-1"
+    assert redacted.stages[0].facts["address"] == "host-1"
     assert set(redactor.replaced) == {"wiki", "192.168.7.7", "wiki.corp", "10.20.30.40"}
     html = build_report_html(redacted, redacted=True).html
     for secret in ("wiki", "192.168", "10.20.30.40"):

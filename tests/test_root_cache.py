@@ -35,11 +35,6 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
 def others() -> list[x509.Certificate]:
     return [make_ca(f"Unrelated Root {n}").cert for n in range(6)]
 

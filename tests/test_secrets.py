@@ -75,11 +75,6 @@ def _key_block(pem: bytes) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
 def secrets(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Secrets:
     folder = tmp_path_factory.mktemp("secrets")
     client = pki.leaf(["alice"], client=True)

@@ -43,16 +43,6 @@ MAIL = "mail.example"
 
 
 @pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
-
-
-@pytest.fixture(scope="module")
 def time_server() -> Iterator[SntpServer]:
     with SntpServer(lifetime=300) as server:
         yield server

@@ -11,18 +11,26 @@ when the server imposes its order, else the client's first that the server accep
 
 from __future__ import annotations
 
-import enum
 import functools
 import json
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
 from core.ciphers import CipherSuite, Strength, code_for_name, suite, suite_name
-from core.models import ClientResult, Finding, FindingId, FixId, Severity, evidence
+from core.models import (
+    ClientMismatch,
+    ClientResult,
+    EvidenceValue,
+    Finding,
+    FindingId,
+    FixId,
+    Severity,
+    evidence,
+)
 from core.observations import ServerEnumeration
 from core.wire.hello import group_code
 from core.wire.records import CIPHER_ALERTS, VERSION_ALERTS, VERSION_LABELS, TlsVersion
@@ -78,15 +86,8 @@ class ClientProfile:
         return tuple(usable)
 
 
-class Mismatch(enum.StrEnum):
-    """Why a simulated client does not connect."""
-
-    NONE = "none"
-    PROTOCOL = "no-shared-protocol"
-    CIPHER = "no-shared-cipher"
-    GROUP = "no-shared-group"
-    #: The server's side was not (fully) measured.
-    UNKNOWN = "unknown"
+#: Why a simulated client does not connect (the name the analysis has always used).
+Mismatch = ClientMismatch
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ class Simulation:
     mismatch: Mismatch
     version: str | None = None
     cipher: int | None = None
-    reason: str = ""
+    #: What the catalogue's words for the mismatch are filled from.
+    facts: Mapping[str, EvidenceValue] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def connects(self) -> bool:
@@ -109,7 +111,8 @@ class Simulation:
             connects=self.connects,
             protocol=self.version if self.connects else None,
             cipher=suite_name(self.cipher) if self.connects and self.cipher is not None else None,
-            reason=self.reason,
+            mismatch=self.mismatch,
+            facts=self.facts,
         )
 
 
@@ -232,29 +235,29 @@ def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
     """Would ``profile`` connect to the enumerated server, and with what?"""
     server_versions = [v for v in VERSION_LABELS if enum.versions.get(v)]
     if not server_versions:
-        return Simulation(profile, Mismatch.UNKNOWN, reason="the server's versions are not known")
+        return Simulation(profile, Mismatch.UNKNOWN)
     shared = [v for v in profile.versions if v in server_versions]
     if not shared:
         return Simulation(
             profile,
             Mismatch.PROTOCOL,
-            reason=(
-                f"no shared version (server: {_human_versions(server_versions)}; "
-                f"client: {_human_versions(profile.versions)})"
+            facts=evidence(
+                server_versions=_human_list(server_versions),
+                client_versions=_human_list(profile.versions),
             ),
         )
     version = max(shared, key=VERSION_LABELS.index)
     server_suites = enum.cipher_codes.get(version)
     if not server_suites:
         return Simulation(
-            profile, Mismatch.UNKNOWN, version, reason=f"the server's {version} suites are unknown"
+            profile, Mismatch.UNKNOWN, version, facts=evidence(version=_human_version(version))
         )
     client_suites = profile.suites_for(version)
     server_groups = set(enum.groups)
     client_groups = set(profile.groups)
     groups_known = bool(server_groups) and bool(client_groups)
     if version == "TLSv1.3" and groups_known and not server_groups & client_groups:
-        return Simulation(profile, Mismatch.GROUP, version, reason="no shared key-exchange group")
+        return Simulation(profile, Mismatch.GROUP, version)
     ec_shared = {g for g in server_groups & client_groups if _is_curve(g)}
 
     def usable(code: int) -> bool:
@@ -270,7 +273,7 @@ def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
         chosen = next((c for c in client_suites if c in accepted and usable(c)), None)
     if chosen is None:
         return Simulation(
-            profile, Mismatch.CIPHER, version, reason=f"no shared cipher suite in {version}"
+            profile, Mismatch.CIPHER, version, facts=evidence(version=_human_version(version))
         )
     return Simulation(profile, Mismatch.NONE, version, chosen)
 
@@ -486,7 +489,3 @@ def _human_version(label: str) -> str:
 
 def _human_list(labels: Iterable[str]) -> tuple[str, ...]:
     return tuple(_human_version(v) for v in labels)
-
-
-def _human_versions(labels: Iterable[str]) -> str:
-    return ", ".join(_human_list(labels)) or "none"

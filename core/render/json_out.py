@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from core.models import CheckReport, EvidenceValue, Finding
+from core.models import CheckReport, EvidenceValue, Finding, StageFact
+from core.render.stages import stage_line
 from core.route import AddressAttempt
 
 if TYPE_CHECKING:
@@ -14,6 +16,16 @@ if TYPE_CHECKING:
 
 def _evidence(values: Any) -> dict[str, EvidenceValue | list[str]]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+
+
+def _facts(facts: Mapping[str, StageFact]) -> dict[str, Any]:
+    """A stage's facts as JSON: tuples as lists, a list of items as a list of objects."""
+    return {
+        key: [dict(v) if isinstance(v, Mapping) else v for v in value]
+        if isinstance(value, tuple)
+        else value
+        for key, value in facts.items()
+    }
 
 
 def finding_dict(finding: Finding, catalogue: Catalogue) -> dict[str, Any]:
@@ -103,7 +115,9 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
                 "stage": s.stage.value,
                 "status": s.status.value,
                 "duration_ms": round(s.duration_ms, 3),
-                "summary": s.summary,
+                "summary": stage_line(s),
+                "outcome": s.outcome.value,
+                "facts": _facts(s.facts),
             }
             for s in report.stages
         ],

@@ -43,6 +43,7 @@ from core.models import (
     StageStatus,
     Verdict,
 )
+from core.render.stages import stage_line, stage_name
 from core.target import PROTOCOL_NAMES
 from core.untrusted import for_html, visible
 
@@ -544,10 +545,10 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
     if report.stages:
         stages = [
             (
-                e(stage.stage.value),
+                e(stage_name(stage.stage)),
                 e(_STATUS_WORDS.get(stage.status, stage.status.value)),
                 _duration(stage.duration_ms),
-                e(stage.summary, limit=300),
+                e(stage_line(stage), limit=300),
             )
             for stage in report.stages
         ]
@@ -658,7 +659,7 @@ def _chain(report: CheckReport) -> str:
 # --------------------------------------------------------------------------- protocols
 
 
-def _protocols(report: CheckReport) -> str:
+def _protocols(report: CheckReport, cat: Catalogue) -> str:
     out = [_h2("Protocols, cipher suites and client profiles")]
     quick = report.options.quick
     if quick:
@@ -697,7 +698,9 @@ def _protocols(report: CheckReport) -> str:
                 e(c.name),
                 "connects" if c.connects else "<b>fails</b>",
                 e(c.protocol or "—"),
-                f'<span class="mono">{e(c.cipher)}</span>' if c.cipher else e(c.reason or "—"),
+                f'<span class="mono">{e(c.cipher)}</span>'
+                if c.cipher
+                else e("—" if c.connects else cat.client_reason(c)),
             )
             for c in report.clients
         ]
@@ -828,7 +831,7 @@ def build_report_html(
             _fixes(report, cat, os_choice),
             _handshake(report, ladder),
             _chain(report),
-            _protocols(report),
+            _protocols(report, cat),
             _clock(report, local_tz),
             _environment(report, environment),
             _appendix(report),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from core.catalogue import current_os, load_catalogue
-from core.models import CheckReport, Severity, StageStatus, Verdict
+from core.models import CheckReport, Severity, Verdict
+from core.render.stages import STATUS_MARKS, stage_line
 from core.target import PROTOCOL_NAMES
 from core.untrusted import for_terminal as t
 
@@ -20,13 +21,6 @@ _VERDICT_COLOURS = {
     Verdict.CRITICAL: "\x1b[1;31m",
 }
 _RESET = "\x1b[0m"
-_MARKS = {
-    StageStatus.OK: "✓",
-    StageStatus.FAILED: "✗",
-    StageStatus.SKIPPED: "—",
-    StageStatus.RUNNING: "…",
-    StageStatus.PENDING: " ",
-}
 
 
 def render_text(report: CheckReport, *, colour: bool = False) -> str:
@@ -57,8 +51,8 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     lines.append("")
     lines.append("Steps:")
     for stage in report.stages:
-        mark = _MARKS[stage.status]
-        summary = t(stage.summary, limit=160)
+        mark = STATUS_MARKS[stage.status]
+        summary = t(stage_line(stage), limit=160)
         lines.append(f"  {mark} {stage.stage.value:<13} {stage.duration_ms:7.1f} ms  {summary}")
     if report.findings:
         lines.append("")
