@@ -628,8 +628,13 @@ def _starttls_findings(obs: Observations) -> list[Finding]:
                     address=address,
                     port=target.dial_port,
                     timeout_s=obs.timeout_s,
-                    detail=f"{protocol}: {seen.detail} (a server that expects TLS at once "
-                    "says nothing until it gets a ClientHello)",
+                    detail=f"{protocol}: {seen.detail}"
+                    + (
+                        ""
+                        if any(line.direction is Direction.SERVER for line in seen.lines)
+                        else " (a server that expects TLS at once says nothing until it gets "
+                        "a ClientHello)"
+                    ),
                 ),
             )
         ]

@@ -357,7 +357,8 @@ def test_silent_greeting_ends_within_the_timeout(
     assert took < within(3.5)
     assert code == 1
     assert ids(report) == ["handshake-timeout"]
-    assert "no greeting" in report["findings"][0]["evidence"]["detail"]
+    detail = report["findings"][0]["evidence"]["detail"]
+    assert detail.startswith("SMTP: no greeting (a server that expects TLS at once")
 
 
 @pytest.mark.parametrize(
@@ -626,3 +627,33 @@ def test_old_protocol_mail_server_is_named_like_an_old_web_server(
     assert ids(smtp_report) == ids(https_report)
     assert smtp_report["protocols"] == https_report["protocols"]
     assert smtp_report["protocols"]["TLSv1.0"] is True
+
+
+def _dripping_greeting(conn: Any, counter: Any) -> bool:
+    """A multi-line greeting that never ends, a line every 50 ms: bytes keep coming, so only a
+    deadline for the whole exchange (not one per read) ends it."""
+    conn.settimeout(0.2)
+    for _ in range(400):
+        try:
+            conn.sendall(b"220-still greeting\r\n")
+        except OSError:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def test_a_greeting_that_never_ends_is_bounded(
+    capsys: pytest.CaptureFixture[str], root_file: Path
+) -> None:
+    with dialog_server(_dripping_greeting, None) as server:
+        started = time.monotonic()
+        code, report = check(
+            capsys, f"smtp://{MAIL}:{server.port}", root_file, "--no-network-time", "--timeout", "1"
+        )
+        took = time.monotonic() - started
+    assert took < within(3)
+    assert code == 1
+    assert ids(report) == ["handshake-timeout"]
+    assert report["service"]["starttls"]["failure"] == "silent"
+    detail = report["findings"][0]["evidence"]["detail"]
+    assert detail == "SMTP: the server's reply did not end"

@@ -450,7 +450,11 @@ def upgrade(
 def _stream_detail(exc: StreamError, dialog: _Dialog) -> str:
     heard = any(line.direction is Direction.SERVER for line in dialog.lines)
     if exc.problem is StreamProblem.TIMED_OUT:
-        return "no answer" if heard else "no greeting"
+        if not heard:
+            return "no greeting"
+        # Still inside the server's reply (a line came last), or waiting after our command.
+        last = dialog.lines[-1].direction
+        return "the server's reply did not end" if last is Direction.SERVER else "no answer"
     if exc.problem is StreamProblem.TOO_LONG:
         return f"a line longer than {MAX_LINE} bytes"
     return exc.detail
