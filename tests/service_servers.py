@@ -83,9 +83,14 @@ class RunningService:
 
 @contextlib.contextmanager
 def smtp_server(
-    ctx: ssl.SSLContext | None, *, refuse: bool = False, lifetime: float = 60.0
+    ctx: ssl.SSLContext | None,
+    *,
+    refuse: bool = False,
+    lifetime: float = 60.0,
+    host: str = "127.0.0.1",
 ) -> Iterator[RunningService]:
-    """aiosmtpd on 127.0.0.1:0; STARTTLS offered when ``ctx`` is given."""
+    """aiosmtpd on ``host`` (127.0.0.1 or ::1), port 0; STARTTLS offered when ``ctx`` is
+    given."""
     counter = Counter()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -98,7 +103,7 @@ def smtp_server(
         return server
 
     async def start() -> None:
-        holder["server"] = await loop.create_server(factory, "127.0.0.1", 0)
+        holder["server"] = await loop.create_server(factory, host, 0)
         ready.set()
 
     def run() -> None:

@@ -657,3 +657,19 @@ def test_a_greeting_that_never_ends_is_bounded(
     assert report["service"]["starttls"]["failure"] == "silent"
     detail = report["findings"][0]["evidence"]["detail"]
     assert detail == "SMTP: the server's reply did not end"
+
+
+def test_smtp_over_ipv6_loopback(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
+    """An IPv6 address typed as the server: no SNI, and the certificate checked for the
+    address (its IP SAN), the STARTTLS exchange the same."""
+    leaf = pki.leaf(["::1"])
+    args = ["--json", "--ca-file", str(root_file), "--no-network-time", "--portal-url", "none"]
+    with smtp_server(context_for([leaf, pki.intermediate], leaf), host="::1") as smtp:
+        code = main(["check", f"smtp://[::1]:{smtp.port}", *args, "--timeout", "3", "--quick"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0, ids(report)
+    assert report["target"]["sni"] == "" and report["target"]["host"] == "::1"
+    assert report["path"]["starttls"] == "smtp"
+    assert report["handshake"]["ok"] and report["certificates"][0]["san"] == ["::1"]
