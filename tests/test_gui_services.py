@@ -144,3 +144,19 @@ def test_hostile_server_lines_stay_text_in_the_ladder(window: MainWindow, pki: P
     row = ladder_rows(hostile)[0]
     assert "\x1b" not in row.detail and "\u202e" not in row.detail
     assert "<b>bold</b>" in row.detail  # drawn with drawText: markup is just characters
+
+
+def test_a_well_known_port_alone_says_so_in_the_window(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    """``mail.example:587`` typed without a scheme: SMTP is inferred from the port, and the
+    handshake pane says so in the catalogue's words."""
+    leaf = pki.leaf([MAIL])
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = make_server_context(TlsConfig([leaf, pki.intermediate], leaf), Path(tmp))
+    with smtp_server(ctx) as smtp:
+        window.form.build_options()
+        window.form.connect_to.setText(f"127.0.0.1:{smtp.port}")
+        assert run(qtbot, window, f"{MAIL}:587") == "report"
+    assert window.stage_model.status(StageId.STARTTLS) is StageStatus.OK
+    assert window.handshake.facts.text().startswith("Port 587 is the usual port of SMTP")
