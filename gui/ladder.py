@@ -467,6 +467,9 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
     lanes_top = rect.top() + m.header_h
     rows = ladder_rows(report)
     bottom = lanes_top + max(len(rows), 2) * m.row_h + _PAD
+    plain = sum(1 for row in rows if row.key == "starttls")
+    if plain and report.starttls is not None:  # under the lanes, so they run through it
+        _plain_text_band(painter, rect, m, lanes_top, plain, report, palette, soft)
     bottom = min(bottom, rect.bottom())
     painter.setPen(lane_pen)
     painter.drawLine(QPointF(client_x, lanes_top), QPointF(client_x, bottom))
@@ -505,10 +508,6 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
             _no_handshake_text(report),
         )
         return
-
-    plain = sum(1 for row in rows if row.key == "starttls")
-    if plain and report.starttls is not None:
-        _plain_text_band(painter, rect, m, lanes_top, plain, report, palette, soft)
 
     span = server_x - client_x
     for i, row in enumerate(rows):
