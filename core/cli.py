@@ -30,6 +30,16 @@ __all__ = [
 
 
 def _run_check(args: argparse.Namespace) -> int:
+    from core import batch_cli
+
+    if args.hosts is not None:
+        return batch_cli.run_hosts(args)
+    batch_cli.refuse_without_hosts(args)
+    if args.host is None:
+        raise UsageError(
+            "the following arguments are required: HOST[:PORT] (or --hosts FILE for many; "
+            f"see {PROG} check --help)"
+        )
     from core.diagnose import run_check
 
     target, options = usage.options_from_args(args)

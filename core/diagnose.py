@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import re
 import socket
+import sys
 import time
 import traceback
 import warnings
@@ -1050,6 +1051,8 @@ def _certificates(
                 ),
                 RevocationStatus(False, False, display_url(ocsp_urls[0]), "an internal error"),
             )
+    if stores.os is not None and sys.platform in ("win32", "darwin"):
+        chain = _with_os_verdict(chain, source.chain_der, host, options.timeout, errors)
     if chain.valid:
         stages.end(
             StageId.CERTIFICATES, StageStatus.OK, StageOutcome.CHAIN_VALID, received=len(sent)
@@ -1063,6 +1066,24 @@ def _certificates(
             finding=_chain_problem(chain, verify_at),
         )
     return chain, None, revocation
+
+
+def _with_os_verdict(
+    chain: ChainAnalysis,
+    chain_der: tuple[bytes, ...],
+    host: str,
+    timeout: float,
+    errors: list[tuple[str, str]],
+) -> ChainAnalysis:
+    """The chain with the OS verifier's own verdict beside the stores' (core/os_verifier.py)."""
+    from core.os_verifier import ask_os
+
+    verdict = _guarded(
+        "os-verifier", errors, lambda: ask_os(chain_der, host, timeout=timeout), None
+    )
+    if verdict is None:
+        return chain
+    return replace(chain, trust=replace(chain.trust, os_verifier=verdict))
 
 
 def _read_chain(chain_der: tuple[bytes, ...]) -> tuple[list[x509.Certificate], str | None]:

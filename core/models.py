@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # core.route and the portal analysis build on these models
     from core.analyze.portal import PortalResult
+    from core.os_verifier import OsVerdict
     from core.route import AddressAttempt, Route, SniRetry
 
 SCHEMA_VERSION = 1
@@ -440,6 +441,9 @@ class TrustResult:
     mozilla: bool | None
     os: bool | None
     custom: bool | None
+    #: The OS's own verifier on the chain (Windows, macOS); None where there is none to ask
+    #: (Linux: "os" above is already what its programs decide) or it was not asked.
+    os_verifier: OsVerdict | None = None
 
     @property
     def any(self) -> bool:

@@ -64,6 +64,23 @@ def write_output(text: str) -> None:
         raise OutputError(reason) from None
 
 
+def write_file(path: str, text: str) -> None:
+    """Write ``text`` to the file ``path`` (``-``: standard output), whole or not at all said to
+    be written: a full disk, a folder or a missing directory raise OutputError with the reason,
+    the same one line that a failed standard output gives."""
+    if path == "-":
+        write_output(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    except OSError as exc:
+        from core.untrusted import visible
+
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise OutputError(f"{visible(path, limit=200)}: {reason}") from None
+
+
 def report_output_error(prog: str, exc: OutputError) -> None:
     if sys.stderr is not None:
         with contextlib.suppress(OSError):

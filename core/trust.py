@@ -10,32 +10,23 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
-import ssl
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.certs import CertificateFileError, load_certificates, read_certificate_file
+from core.certs import CertificateFileError, read_certificate_file
 from core.root_cache import BundleIndex, certificate_names, load_bundle, tbs_names
 
 if TYPE_CHECKING:
     from cryptography import x509
 
+    from core.os_store import StoreCertificate
+
 MOZILLA = "mozilla"
 OS = "os"
 CUSTOM = "custom"
-
-_LINUX_BUNDLES = (
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-)
 
 
 def _der(cert: x509.Certificate) -> bytes:
@@ -246,75 +237,18 @@ def mozilla_roots() -> Roots:
 
 @functools.cache
 def os_roots() -> Roots:
-    """This machine's trust store. On Linux that is what OpenSSL would use (it honours
-    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``); on Windows the ROOT store; on macOS the system
-    keychains."""
-    if sys.platform == "win32":
-        return Roots.from_certificates(_windows_roots())
-    if sys.platform == "darwin":
-        return Roots.from_certificates(_macos_roots())
-    return _openssl_roots()
+    """This machine's trust anchors for TLS, as core/os_store.py reads them on each OS (its
+    intermediates and distrusted certificates are not anchors). Read on first use only."""
+    from core.os_store import os_store
+
+    return roots_of(os_store().anchors)
 
 
-def _openssl_roots() -> Roots:
-    paths = ssl.get_default_verify_paths()
-    candidates: list[str] = []
-    if paths.cafile:
-        candidates.append(paths.cafile)
-    env_file = os.environ.get(paths.openssl_cafile_env)
-    if env_file:
-        candidates.insert(0, env_file)
-    if not env_file:
-        candidates += [p for p in _LINUX_BUNDLES if p not in candidates]
-    for candidate in candidates:
-        try:
-            return Roots.from_index(load_bundle(Path(candidate)))
-        except CertificateFileError:
-            continue
-    capath = os.environ.get(paths.openssl_capath_env) or paths.capath
-    if capath and os.path.isdir(capath):
-        found: list[x509.Certificate] = []
-        for entry in sorted(os.listdir(capath)):
-            try:
-                found += read_certificate_file(Path(capath) / entry)
-            except CertificateFileError:
-                continue
-        return Roots.from_certificates(found)
-    return Roots.from_certificates(())
-
-
-def _windows_roots() -> tuple[x509.Certificate, ...]:
-    found: list[x509.Certificate] = []
-    for store in ("ROOT", "CA"):
-        for der, encoding, _trust in ssl.enum_certificates(store):  # type: ignore[attr-defined]
-            if encoding == "x509_asn":
-                try:
-                    found += load_certificates(der)
-                except CertificateFileError:
-                    continue
-    return tuple(found)
-
-
-def _macos_roots() -> tuple[x509.Certificate, ...]:
-    import subprocess
-
-    keychains = (
-        "/System/Library/Keychains/SystemRootCertificates.keychain",
-        "/Library/Keychains/System.keychain",
-    )
-    found: list[x509.Certificate] = []
-    for keychain in keychains:
-        try:
-            pem = subprocess.run(
-                ["/usr/bin/security", "find-certificate", "-a", "-p", keychain],
-                capture_output=True,
-                timeout=10,
-                check=False,
-            ).stdout
-            found += load_certificates(pem)
-        except (OSError, subprocess.TimeoutExpired, CertificateFileError):
-            continue
-    return tuple(found)
+def roots_of(certs: Sequence[StoreCertificate]) -> Roots:
+    """Roots made from certificates as an OS store gives them: found by raw subject name and
+    parsed only when a chain names them, like a bundle's."""
+    certs = tuple(certs)
+    return Roots([c.subject for c in certs], lambda number: certs[number].der)
 
 
 def build_stores(

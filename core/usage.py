@@ -173,8 +173,29 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    check = sub.add_parser("check", help="check a server without the window")
-    add_check_options(check)
+    check = sub.add_parser(
+        "check",
+        help="check a server without the window",
+        epilog=(
+            "Many servers: --hosts FILE holds one target a line (TARGET [ADDR[:PORT]], the "
+            "second word that line's connect address; '#' starts a comment); every other "
+            "option applies to each line. The table comes at the end (with --json: one JSON "
+            "object a line as each check ends). Exit status: the worst of the run: 0 all work, "
+            "1 a problem was found, 2 bad usage or a bad line (the rest are still checked), "
+            "130 interrupted."
+        ),
+    )
+    # The target is optional here only: ``check --hosts FILE`` names its targets in FILE.
+    check.add_argument(
+        "host",
+        nargs="?",
+        metavar="HOST[:PORT]",
+        help="host name, host:port or a pasted https:// URL (or --hosts FILE for many)",
+    )
+    add_check_options(check, with_host=False)
+    from core.batch_cli import add_hosts_options
+
+    add_hosts_options(check)
     out = check.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the report as JSON")
     out.add_argument("--summary", action="store_true", help="print the short ticket summary")

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, QMarginsF, QRectF, QSizeF, Qt, QUrl, qVersion
@@ -46,7 +47,14 @@ from core.models import CheckReport
 from core.redact import redact_report
 from core.render.report_html import LADDER_URL, ImageSlot, ReportDocument, build_report_html
 
-__all__ = ["ExportError", "export_report", "page_size_for_locale", "render_document"]
+__all__ = [
+    "ExportError",
+    "export_report",
+    "export_reports",
+    "page_size_for_locale",
+    "render_document",
+    "render_documents",
+]
 
 #: Territories that use US Letter paper; the rest of the world uses A4.
 _LETTER = frozenset(
@@ -86,6 +94,14 @@ _RULE = QColor("#c8ccd0")
 
 class ExportError(OSError):
     """The PDF could not be written (a folder that does not exist, no permission, ...)."""
+
+
+class ExportCancelled(ExportError):
+    """The person stopped a long export; nothing was written."""
+
+
+#: ``progress(done, total)``: False stops the export.
+Progress = Callable[[int, int], bool]
 
 
 def page_size_for_locale(locale: QLocale | None = None) -> QPageSize.PageSizeId:
@@ -314,9 +330,31 @@ def render_document(
     are then written to ``path`` by Python, whose errors are real, so a report that was not
     written is never announced as written.
     """
+    return render_documents(
+        [report], path, redacted=redacted, environment=environment, page_size=page_size
+    )
+
+
+def render_documents(
+    reports: Sequence[CheckReport],
+    path: Path,
+    *,
+    cover: ReportDocument | None = None,
+    redacted: bool = False,
+    environment: Environment | None = None,
+    page_size: QPageSize.PageSizeId | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Several reports in one PDF: the ``cover`` first (the many-hosts table), then each report
+    from a new page, with its own running header and the page numbers counted over the whole
+    file. Returns the pages written; written as ``render_document`` writes one.
+
+    ``progress(done, total)`` is called as each report is laid out; when it returns False the
+    export stops (ExportCancelled) and ``path`` is left as it was. Needs no GUI thread: Qt lays
+    out and paints text on a QPrinter from any thread."""
     with tempfile.TemporaryDirectory(prefix="hd-pdf-") as scratch:
         printed = Path(scratch) / "report.pdf"
-        pages = _print(report, printed, path, redacted, environment, page_size)
+        pages = _print(reports, cover, printed, path, redacted, environment, page_size, progress)
         try:
             data = printed.read_bytes()
         except OSError as exc:
@@ -343,15 +381,26 @@ def _write_exactly(path: Path, data: bytes) -> None:
         raise ExportError(f"cannot write {path}: only part of the report was written")
 
 
-def _print(
-    report: CheckReport,
-    printed: Path,
-    path: Path,
-    redacted: bool,
-    environment: Environment | None,
-    page_size: QPageSize.PageSizeId | None,
-) -> int:
-    _require_app()
+@dataclass(frozen=True)
+class _Page:
+    """The printable area of the printer's page, in its device pixels."""
+
+    dpi: float
+    width: float
+    height: float
+    header_h: float
+    footer_h: float
+
+    @property
+    def body_h(self) -> float:
+        return self.height - self.header_h - self.footer_h
+
+    @property
+    def width_css(self) -> int:
+        return int(self.width * _CSS_DPI / self.dpi)
+
+
+def _printer(printed: Path, page_size: QPageSize.PageSizeId | None) -> tuple[QPrinter, _Page]:
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(printed))
@@ -364,15 +413,19 @@ def _print(
         )
     )
     printer.setCreator("Handshake Doctor")
-
     dpi = float(printer.resolution())
     paint = printer.pageRect(QPrinter.Unit.DevicePixel)
-    width, height = paint.width(), paint.height()
-    header_h = _HEADER_MM / _MM_PER_INCH * dpi
-    footer_h = _FOOTER_MM / _MM_PER_INCH * dpi
-    body_h = height - header_h - footer_h
-    width_css = int(width * _CSS_DPI / dpi)
+    page = _Page(
+        dpi,
+        paint.width(),
+        paint.height(),
+        _HEADER_MM / _MM_PER_INCH * dpi,
+        _FOOTER_MM / _MM_PER_INCH * dpi,
+    )
+    return printer, page
 
+
+def _laid_out(printer: QPrinter, page: _Page) -> QTextDocument:
     doc = QTextDocument()
     # Lay out in the printer's units: fonts, paddings and images at their printed size.
     doc.documentLayout().setPaintDevice(printer)
@@ -381,40 +434,108 @@ def _print(
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     doc.setDefaultTextOption(option)
-    doc.setPageSize(QSizeF(width, body_h))
+    doc.setPageSize(QSizeF(page.width, page.body_h))
+    return doc
 
-    ladder = _ladder_image(report, width_css)
+
+def _report_document(
+    report: CheckReport,
+    printer: QPrinter,
+    page: _Page,
+    redacted: bool,
+    env: Environment,
+) -> tuple[QTextDocument, ReportDocument]:
+    doc = _laid_out(printer, page)
+    ladder = _ladder_image(report, page.width_css)
     slot = None
     if ladder is not None:
         ratio = ladder.devicePixelRatio() or 1.0
         slot = ImageSlot(LADDER_URL, int(ladder.width() / ratio), int(ladder.height() / ratio))
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(LADDER_URL), ladder)
-    env = environment or collect_environment(qt_version=qVersion())
     built = build_report_html(report, environment=env, ladder=slot, redacted=redacted)
-    printer.setDocName(built.title)
     doc.setHtml(built.html)
-    _keep_together(doc, body_h, dpi)
-    pages = max(1, doc.pageCount())
+    _keep_together(doc, page.body_h, page.dpi)
+    return doc, built
+
+
+def _print(
+    reports: Sequence[CheckReport],
+    cover: ReportDocument | None,
+    printed: Path,
+    path: Path,
+    redacted: bool,
+    environment: Environment | None,
+    page_size: QPageSize.PageSizeId | None,
+    progress: Progress | None = None,
+) -> int:
+    _require_app()
+    printer, page = _printer(printed, page_size)
+    env = environment or collect_environment(qt_version=qVersion())
+    parts: list[tuple[QTextDocument, ReportDocument]] = []
+    if cover is not None:
+        doc = _laid_out(printer, page)
+        doc.setHtml(cover.html)
+        _keep_together(doc, page.body_h, page.dpi)
+        parts.append((doc, cover))
+    for done, report in enumerate(reports, start=1):
+        parts.append(_report_document(report, printer, page, redacted, env))
+        if progress is not None and not progress(done, len(reports)):
+            raise ExportCancelled("the export was cancelled")
+    printer.setDocName(parts[0][1].title if len(parts) == 1 else (cover or parts[0][1]).title)
+    counts = [max(1, doc.pageCount()) for doc, _ in parts]
+    pages = sum(counts)
 
     painter = QPainter()
     if not painter.begin(printer):
         raise ExportError(f"cannot write {path}")
+    number = 0
     try:
-        for index in range(pages):
-            if index:
-                printer.newPage()
-            _draw_chrome(
-                painter, width, height, header_h, footer_h, built, index + 1, pages, redacted
-            )
-            painter.save()
-            painter.translate(0, header_h - index * body_h)
-            doc.drawContents(painter, QRectF(0, index * body_h, width, body_h))
-            painter.restore()
+        for (doc, built), count in zip(parts, counts, strict=True):
+            for index in range(count):
+                if number:
+                    printer.newPage()
+                number += 1
+                _draw_chrome(
+                    painter,
+                    page.width,
+                    page.height,
+                    page.header_h,
+                    page.footer_h,
+                    built,
+                    number,
+                    pages,
+                    redacted,
+                )
+                painter.save()
+                painter.translate(0, page.header_h - index * page.body_h)
+                doc.drawContents(painter, QRectF(0, index * page.body_h, page.width, page.body_h))
+                painter.restore()
     finally:
         painter.end()
     if printer.printerState() == QPrinter.PrinterState.Error:
         raise ExportError(f"cannot write {path}")
     return pages
+
+
+def export_reports(
+    reports: Sequence[CheckReport],
+    path: Path,
+    *,
+    redact: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    """Several reports (the many-hosts dialog's selection) in one PDF: a first page with their
+    table (from the redacted reports when ``redact``), then each report from a new page."""
+    from core.batch import report_row
+    from core.render.table import cover_document
+
+    if not reports:
+        raise ValueError("no reports to export")
+    if redact:
+        reports = [redact_report(r)[0] for r in reports]
+    rows = [report_row(r, number) for number, r in enumerate(reports, start=1)]
+    cover = cover_document(rows, min(r.started_at for r in reports))
+    return render_documents(reports, Path(path), cover=cover, redacted=redact, progress=progress)
 
 
 def export_report(report: CheckReport, path: Path, *, redact: bool = False) -> int:

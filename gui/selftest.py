@@ -4,8 +4,9 @@ Meant for the frozen bundle (CI runs it after every build, and a user can run it
 misbehaves), but it works from source too. In order, it:
 
 1. loads the data files (findings catalogue, cipher suites, reference clients) through
-   importlib.resources, Mozilla's roots through certifi and the app icons, and checks that Qt
-   finds the plugins the window needs;
+   importlib.resources, Mozilla's roots through certifi, this computer's own trust store (which
+   store, how many anchors: core/os_store.py) and the app icons, and checks that Qt finds the
+   plugins the window needs;
 2. starts a TLS server on 127.0.0.1 with a CA and a certificate it makes, and checks it end to
    end with the engine (no network time, quick), expecting no error;
 3. writes the PDF report of that check into a temporary folder.
@@ -95,6 +96,18 @@ def _roots(ctx: Context) -> str:
     if len(roots) < 100:
         raise StepFailed(f"only {len(roots)} roots in {where}; Mozilla's store has over 100")
     return f"{len(roots)} Mozilla roots (certifi {certifi.__version__})"
+
+
+def _os_store(ctx: Context) -> str:
+    """Which store of this computer the app reads, and how many trust anchors it gave: on
+    Windows and macOS this is the only run of the platform's own reader outside a user's
+    check (CI runs it on each platform's runner)."""
+    from core.os_store import os_store
+
+    store = os_store()
+    if not store.anchors:
+        raise StepFailed(f"no trust anchor read from this computer's store ({store.summary()})")
+    return store.summary()
 
 
 # --------------------------------------------------------------------------- Qt
@@ -349,6 +362,32 @@ def _check(ctx: Context) -> str:
     return f"{hs.protocol}, {hs.cipher}, verdict {report.verdict}"
 
 
+def _os_verifier(ctx: Context) -> str:
+    """Windows and macOS: the OS's own verifier, asked about a chain from a root it cannot
+    know (made here), must refuse it: proof that the bundle can ask it at all."""
+    from core.os_verifier import ask_os, platform_verify
+
+    verifier = platform_verify()
+    if verifier is None:
+        if sys.platform in ("win32", "darwin"):
+            raise StepFailed("truststore, which asks the OS verifier, is missing from the bundle")
+        raise StepSkipped(
+            "on Linux programs verify with OpenSSL and this computer's store (the os store line)"
+        )
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    pki = TestPki.make()
+    chain = [
+        pki.leaf.cert.public_bytes(Encoding.DER),
+        pki.intermediate.cert.public_bytes(Encoding.DER),
+    ]
+    verdict = ask_os(chain, "localhost", timeout=ctx.timeout, verifier=verifier)
+    if verdict is None or verdict.trusted is not False:
+        said = "no verdict" if verdict is None else f"{verdict.trusted} ({verdict.detail})"
+        raise StepFailed(f"{verifier[0]} did not refuse a chain from an unknown root: {said}")
+    return f"{verdict.verifier} refuses an unknown root: {verdict.detail}"
+
+
 def _pdf(ctx: Context) -> str:
     if ctx.report is None:
         raise StepSkipped("no report to write (the check did not run)")
@@ -374,9 +413,11 @@ STEPS: tuple[tuple[str, Callable[[Context], str]], ...] = (
     ("ciphers", _ciphers),
     ("clients", _clients),
     ("roots", _roots),
+    ("os store", _os_store),
     ("icons", _icons),
     ("qt plugins", _plugins),
     ("tls check", _check),
+    ("os verifier", _os_verifier),
     ("pdf", _pdf),
 )
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from core.catalogue import Catalogue
     from core.models import CheckReport, StageEvent, Target
     from core.request import RequestSpec
+    from gui.batch_dialog import BatchDialog
     from gui.request import Request
 
 APP_NAME = "Handshake Doctor"
@@ -244,6 +245,7 @@ class MainWindow(QMainWindow):
         self._check_at_start = False
         self._early: Request | None = None
         self._shortcuts: list[tuple[QAction, QKeySequence]] = []
+        self._batch: BatchDialog | None = None
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -470,6 +472,9 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("C&ancel", self.cancel_check, "Esc")
         for action in (self.focus_action, self.check_action, self.again_action, self.cancel_action):
             check_menu.addAction(action)
+        check_menu.addSeparator()
+        self.several_action = self._action("Check &several…", self.open_batch_dialog)
+        check_menu.addAction(self.several_action)
 
         help_menu = bar.addMenu("&Help")
         self.help_action = self._action(
@@ -695,6 +700,40 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(1, f"Fix it ({fixes})" if fixes else "Fix it")
         self._update_actions()
 
+    # -- many hosts
+
+    def open_batch_dialog(self) -> BatchDialog:
+        """The "Check several…" dialog (one per window, kept while the window lives); the
+        form's Options apply to every line of its list."""
+        from gui.batch_dialog import BatchDialog
+
+        self.ensure_ready()
+        if self._batch is None:
+            self._batch = BatchDialog(self.form.state, self)
+            self._batch.reportChosen.connect(self.show_report_from_list)
+        if self._batch.isVisible():
+            self._batch.raise_()
+            self._batch.activateWindow()
+        else:
+            self._batch.show()
+        return self._batch
+
+    def show_report_from_list(self, report: CheckReport) -> None:
+        """A row of the list, in the main panes, as if it had been checked here."""
+        from core.untrusted import visible
+
+        if self.runner.running:
+            self.show_status("A check is running here: cancel it to show the list's result.")
+            return
+        self.stage_model.reset()
+        self.stage_model.set_results(report.stages)
+        self.offline_name = ""
+        self._check_again_from = None
+        self._show_report(report)
+        self.setWindowTitle(f"{visible(report.target.display(), limit=80)} — {APP_NAME}")
+        self.show_status(f"Showing {visible(report.target.display(), limit=80)} from the list.")
+        self.reportShown.emit(report)
+
     # -- file menu
 
     def open_certificate_dialog(self) -> None:
@@ -831,7 +870,8 @@ class MainWindow(QMainWindow):
             "clock with the correct time.\n\n"
             "Options: a different port, an address to connect to, your company's CA file, a "
             "client certificate, and a timeout. File → Open certificate file checks a certificate "
-            "without a connection (you can also drop a file on the window).\n\n"
+            "without a connection (you can also drop a file on the window). Check → Check several… "
+            "checks a list of servers at once and shows them in one table.\n\n"
             "Shortcuts: Ctrl+L host field · Ctrl+R check again · Esc cancel · Ctrl+E export · "
             "F1 this help.",
         )
@@ -908,6 +948,8 @@ class MainWindow(QMainWindow):
         rather than keep the window frozen."""
         self.settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self.settings.sync()
+        if self._batch is not None:
+            self._batch.close()  # cancels its checks, waiting a little as below
         if self._ready:
             self.runner.shutdown(2000)
         QThreadPool.globalInstance().waitForDone(5000)

@@ -4,7 +4,8 @@
     python packaging/smoke.py dist/HandshakeDoctor/HandshakeDoctor      (make package-check)
 
 Starts loopback TLS servers with the tests' own PKI (tests/pki.py, tests/tls_servers.py) and runs
-the frozen binary against them: ``--version``, ``--self-test``, ``check --json`` on a good and an
+the frozen binary against them: ``--version``, ``--self-test`` (which must name this platform's
+own trust store and a number of roots above zero), ``check --json`` on a good and an
 expired server, ``check`` as text, ``inspect``, ``report`` (PDF), and the window itself (offscreen,
 and on a real X server when xvfb-run is installed). Each step prints one line; the first failure
 ends the run with exit status 1 and the frozen program's output.
@@ -36,6 +37,37 @@ from tests.pki import DAY, NOW, Pki  # noqa: E402 - after the path is set
 from tests.tls_servers import TlsConfig, tls_server  # noqa: E402
 
 SHOWN_TIMEOUT = 30.0
+#: The self-test's line for this computer's own trust store (gui/selftest.py, _os_store).
+OS_STORE_LINE = re.compile(r"^ok +os store: (windows|macos|linux): (\d+) trust anchors", re.M)
+
+
+def expected_platform() -> str:
+    return {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
+
+
+def os_verifier_line(output: str) -> str:
+    """Windows and macOS: the self-test asked the OS's own verifier and it refused an unknown
+    root; Linux has none to ask, and says so."""
+    if expected_platform() == "linux":
+        wanted = "skipped os verifier: on Linux"
+    else:
+        wanted = "ok      os verifier: "
+    for line in output.splitlines():
+        if line.startswith(wanted):
+            return line.split(":", 1)[1].strip()
+    raise SmokeFailure(f"--self-test printed no `{wanted.strip()}` line:\n{output[-2000:]}")
+
+
+def os_store_line(output: str) -> str:
+    """The self-test's os store line, checked: the platform's own store, with anchors."""
+    match = OS_STORE_LINE.search(output)
+    if match is None:
+        raise SmokeFailure(f"--self-test printed no `os store` line:\n{output[-2000:]}")
+    if match.group(1) != expected_platform():
+        raise SmokeFailure(f"--self-test read the {match.group(1)} store on {sys.platform}")
+    if int(match.group(2)) == 0:
+        raise SmokeFailure(f"--self-test found no trust anchor: {match.group(0)}")
+    return output[match.start() :].splitlines()[0].removeprefix("ok").strip()
 
 
 class SmokeFailure(Exception):
@@ -108,7 +140,10 @@ def window_shows(exe: Path, env: dict[str, str], wrapper: Sequence[str] = ()) ->
             out, err = proc.communicate(timeout=SHOWN_TIMEOUT if _has_hook() else 5)
             detail = f"shown and ready, exited after {time.monotonic() - started:.2f} s"
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)
+            if hasattr(os, "killpg"):
+                os.killpg(proc.pid, signal.SIGTERM)
+            else:  # Windows: no process groups here; the app has no children to leave behind
+                proc.kill()
             out, err = proc.communicate(timeout=10)
             if _has_hook():
                 said = " then ".join(out.split()) or "nothing"
@@ -163,7 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # No QT_QPA_PLATFORM and no DISPLAY: the self-test must manage on its own.
             env = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
             result = run(exe, ["--self-test"], timeout=120, **env)
-            return result.stdout.strip().splitlines()[-1]
+            store = os_store_line(result.stdout)
+            verifier = os_verifier_line(result.stdout)
+            return f"{result.stdout.strip().splitlines()[-1]}; {store}; os verifier: {verifier}"
 
         def check_good() -> str:
             with tls_server(TlsConfig([good_leaf, pki.intermediate], good_leaf)) as server:

@@ -183,6 +183,36 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(config))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
+    def inspection(stack: ExitStack, tmp: Path) -> dict[str, object]:
+        """A company's TLS-inspection root that this computer's store holds (an admin put it
+        there) and Mozilla's list does not: the trust line and the interception finding."""
+        from core import os_store, trust
+        from tests.pki import make_ca, make_leaf
+
+        company = make_ca("Example Corp Inspection Root", "Example Corp")
+        issuing = make_ca("Example Corp Inspection CA", "Example Corp", issuer=company)
+        leaf = make_leaf(issuing, ("news.example.com",))
+        bundle = tmp / "this-computer.pem"
+        bundle.write_bytes(company.pem)
+        saved = {k: os.environ.get(k) for k in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+
+        def restore() -> None:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            os_store.os_store.cache_clear()
+            trust.os_roots.cache_clear()
+
+        os.environ["SSL_CERT_FILE"] = str(bundle)
+        os.environ["SSL_CERT_DIR"] = str(tmp)
+        os_store.os_store.cache_clear()
+        trust.os_roots.cache_clear()
+        stack.callback(restore)
+        server = enter(stack, tls_server(TlsConfig([leaf, issuing], leaf)))
+        return {"connect": server.address, "ca_file": ""}  # type: ignore[attr-defined]
+
     def mail_server(stack: ExitStack, _tmp: Path) -> dict[str, object]:
         # Mail submission on port 587 (a real aiosmtpd server): SMTP's greeting and STARTTLS,
         # then the handshake; the clock from a time server, as for every service but the web.
@@ -208,6 +238,13 @@ def main(argv: list[str]) -> int:
 
     shots = [
         Shot("good-site", "www.example.com", "Handshake", good, ("Certificates",)),
+        Shot(
+            "inspection-root",
+            "news.example.com",
+            "Summary",
+            inspection,
+            ("Certificates", "Fix it"),
+        ),
         Shot(
             "expired-certificate",
             "shop.example.com",
@@ -258,7 +295,7 @@ def main(argv: list[str]) -> int:
             overrides = shot.server(stack, work)
             state = RequestSpec(
                 host="",
-                ca_file=str(root),
+                ca_file=str(overrides.get("ca_file", root)),
                 no_network_time=bool(overrides.get("no_network_time", True)),
                 quick=bool(overrides.get("quick", False)),
                 timeout=3.0,
@@ -299,9 +336,72 @@ def main(argv: list[str]) -> int:
             window.close()
             window.deleteLater()
             _settle(app)
+    if not args.only or args.only == "many-hosts":
+        written.append(_many_hosts(app, pki, root, work, args.outdir / f"{prefix}many-hosts.png"))
     for path in written:
         print(path)
     return 0
+
+
+def _many_hosts(app: object, pki: object, root: Path, work: Path, path: Path) -> Path:
+    """The "Check several…" dialog after a mixed list: each name reaches its own loopback
+    server through the line's connect address."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from core.request import RequestSpec
+    from gui.window import MainWindow
+    from tests.batch_servers import closed_port, not_tls, reset
+    from tests.pki import DAY, NOW, make_self_signed
+    from tests.tls_servers import TlsConfig, raw_server, tls_server
+
+    def leaf(name: str, **kw: object) -> object:
+        return pki.leaf((name,), **kw)  # type: ignore[attr-defined]
+
+    inter = pki.intermediate  # type: ignore[attr-defined]
+    with ExitStack() as stack:
+        lines = ["# the servers we run"]
+
+        def tls(name: str, cert: object, chain: list[object] | None = None) -> None:
+            config = TlsConfig(chain or [cert, inter], cert)  # type: ignore[list-item,arg-type]
+            server = stack.enter_context(tls_server(config))
+            lines.append(f"{name} 127.0.0.1:{server.port}")
+
+        tls("www.example.com", leaf("www.example.com"))
+        tls(
+            "shop.example.com",
+            leaf("shop.example.com", not_before=NOW - 400 * DAY, not_after=NOW - 12 * DAY),
+        )
+        tls("mail.example.com", leaf("mail.example.com", not_after=NOW + 9 * DAY))
+        tls("api.example.com", leaf("www.example.com"))
+        self_signed = make_self_signed(("nas.example.com",))
+        tls("nas.example.com", self_signed, [self_signed])
+        tls("wiki.example.com", leaf("wiki.example.com", not_after=NOW + 200 * DAY))
+        for name, handler in (("printer.example.com", not_tls), ("vpn.example.com", reset)):
+            server = stack.enter_context(raw_server(handler))
+            lines.append(f"{name} 127.0.0.1:{server.port}")
+        lines.append(f"old.example.com 127.0.0.1:{closed_port()}")
+        lines.append("files.example.com:99999")
+        tls("cdn.example.com", leaf("cdn.example.com"))
+        state = RequestSpec(ca_file=str(root), no_network_time=True, timeout=3.0, portal_url="none")
+        settings = QSettings(str(work / "many-hosts.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings, initial=state)
+        window.resize(WIDTH, HEIGHT)
+        window.show()
+        dialog = window.open_batch_dialog()
+        dialog.resize(900, 640)
+        dialog.set_list("\n".join(lines) + "\n")
+        loop = QEventLoop()
+        dialog.runEnded.connect(loop.quit)
+        QTimer.singleShot(60_000, loop.quit)
+        dialog.start()
+        loop.exec()
+        dialog.table.selectRow(1)
+        _settle(app)
+        dialog.grab().save(str(path))
+        dialog.close()
+        window.close()
+        _settle(app)
+    return path
 
 
 _NETNS = "HANDSHAKE_DOCTOR_SHOTS_NETNS"

@@ -10,6 +10,7 @@ import ast
 import configparser
 import fnmatch
 import importlib.util
+import re
 import struct
 import sys
 import tomllib
@@ -314,6 +315,24 @@ def test_self_test_passes_from_source(qapp: object, capsys: pytest.CaptureFixtur
     assert code == 0, out.out + out.err
     assert "FAILED" not in out.out
     assert out.out.strip().splitlines()[-1].startswith("self-test passed")
+    # The line packaging/smoke.py checks in the frozen app: which OS store, how many roots.
+    store_line = smoke_module().os_store_line(out.out)
+    assert re.match(r"os store: linux: \d+ trust anchors .*from ", store_line), store_line
+    assert "OpenSSL" in smoke_module().os_verifier_line(out.out)
+
+
+def smoke_module() -> Any:
+    return load_script(REPO / "packaging" / "smoke.py")
+
+
+def test_smoke_refuses_a_self_test_without_the_os_store_line() -> None:
+    smoke = smoke_module()
+    with pytest.raises(smoke.SmokeFailure, match="no `os store` line"):
+        smoke.os_store_line("ok      roots: 117 Mozilla roots\nself-test passed in 0.8 s\n")
+    with pytest.raises(smoke.SmokeFailure, match="no trust anchor"):
+        smoke.os_store_line("ok      os store: linux: 0 trust anchors from nowhere (1 ms)\n")
+    with pytest.raises(smoke.SmokeFailure, match="read the windows store"):
+        smoke.os_store_line("ok      os store: windows: 60 trust anchors from ROOT (1 ms)\n")
 
 
 def test_self_test_names_what_is_missing(

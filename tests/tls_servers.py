@@ -23,11 +23,67 @@ from tests.pki import Issued
 Handler = Callable[[socket.socket, threading.Event], None]
 
 
-class LoopbackServer:
-    """Accepts on 127.0.0.1:0 and runs ``handler`` for each connection in its own thread."""
+_TCP_ESTABLISHED = 1  # tcp_info.tcpi_state (Linux)
 
-    def __init__(self, handler: Handler, *, lifetime: float = 60.0) -> None:
+
+def _established(sock: socket.socket) -> bool:
+    """Is the client still connected? The kernel's word (TCP_INFO), not the handler's: a client
+    that closed is in CLOSE_WAIT here the moment its FIN arrived, however late the handler's
+    thread notices."""
+    try:
+        return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] == _TCP_ESTABLISHED
+    except OSError:
+        return False
+
+
+class ConcurrencyGauge:
+    """Shared by many servers: the most of them that had a client connected at the same moment
+    (a list checked with ``--parallel N`` must never exceed N), and the most connections at
+    once on each one (a check's own politeness: 1 with ``--gentle``). Each open connection is
+    watched through a duplicate of its descriptor, so a handler that wraps (TLS) or closes its
+    socket cannot make the count read a reused descriptor."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[int, list[socket.socket]] = {}
+        self.max_servers = 0
+        self.max_per_server: dict[int, int] = {}
+
+    def opened(self, port: int, conn: socket.socket) -> socket.socket:
+        watch = conn.dup()
+        with self._lock:
+            self._open.setdefault(port, []).append(watch)
+            busy = 0
+            for server_port, conns in self._open.items():
+                live = sum(_established(c) for c in conns)
+                busy += live > 0
+                if server_port == port:
+                    self.max_per_server[port] = max(self.max_per_server.get(port, 0), live)
+            self.max_servers = max(self.max_servers, busy)
+        return watch
+
+    def closed(self, port: int, watch: socket.socket) -> None:
+        with self._lock:
+            conns = self._open.get(port, [])
+            if watch in conns:
+                conns.remove(watch)
+        with contextlib.suppress(OSError):
+            watch.close()
+
+
+class LoopbackServer:
+    """Accepts on 127.0.0.1:0 and runs ``handler`` for each connection in its own thread;
+    with a ``gauge``, it reports each connection's start and end there."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        lifetime: float = 60.0,
+        gauge: ConcurrencyGauge | None = None,
+    ) -> None:
         self._handler = handler
+        self._gauge = gauge
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -76,6 +132,7 @@ class LoopbackServer:
         self._stop.set()
 
     def _serve(self, conn: socket.socket) -> None:
+        watch = self._gauge.opened(self.port, conn) if self._gauge is not None else None
         try:
             conn.settimeout(5)
             self._handler(conn, self._stop)
@@ -84,6 +141,8 @@ class LoopbackServer:
         finally:
             with contextlib.suppress(OSError):
                 conn.close()
+            if watch is not None and self._gauge is not None:
+                self._gauge.closed(self.port, watch)
 
 
 def _read_request(stream: socket.socket | ssl.SSLSocket, limit: int = 16384) -> bytes:
@@ -144,7 +203,9 @@ def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
 
 
 @contextlib.contextmanager
-def tls_server(cfg: TlsConfig, *, lifetime: float = 60.0) -> Iterator[LoopbackServer]:
+def tls_server(
+    cfg: TlsConfig, *, lifetime: float = 60.0, gauge: ConcurrencyGauge | None = None
+) -> Iterator[LoopbackServer]:
     """A TLS server that answers one HTTP request per connection, with a ``Date:`` header."""
     with tempfile.TemporaryDirectory() as tmp:
         ctx = make_server_context(cfg, Path(tmp))
@@ -158,12 +219,14 @@ def tls_server(cfg: TlsConfig, *, lifetime: float = 60.0) -> Iterator[LoopbackSe
                 with contextlib.suppress(OSError, ssl.SSLError):
                     tls.unwrap()
 
-        with LoopbackServer(handle, lifetime=lifetime) as server:
+        with LoopbackServer(handle, lifetime=lifetime, gauge=gauge) as server:
             yield server
 
 
-def raw_server(handler: Handler, *, lifetime: float = 60.0) -> LoopbackServer:
-    return LoopbackServer(handler, lifetime=lifetime)
+def raw_server(
+    handler: Handler, *, lifetime: float = 60.0, gauge: ConcurrencyGauge | None = None
+) -> LoopbackServer:
+    return LoopbackServer(handler, lifetime=lifetime, gauge=gauge)
 
 
 def read_client_hello(conn: socket.socket) -> bytes:

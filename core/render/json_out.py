@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from core.models import CheckReport, EvidenceValue, Finding, StageFact
+from core.models import CheckReport, EvidenceValue, Finding, StageFact, TrustResult
 from core.render.stages import stage_line
 from core.route import AddressAttempt
 
@@ -89,6 +89,8 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             "mozilla": report.trust.mozilla,
             "os": report.trust.os,
             "custom": report.trust.custom,
+            # Only where the OS has a verifier of its own (Windows, macOS): Linux is unchanged.
+            **_os_verifier(report.trust),
         },
         "protocols": dict(report.protocols),
         "ciphers": {k: list(v) for k, v in report.ciphers.items()},
@@ -219,3 +221,16 @@ def _revocation(report: CheckReport) -> dict[str, Any] | None:
 def to_json(report: CheckReport) -> str:
     # ensure_ascii keeps every stranger's character as an escape: safe in any terminal or log.
     return json.dumps(report_dict(report), indent=2, ensure_ascii=True)
+
+
+def _os_verifier(trust: TrustResult) -> dict[str, object]:
+    verdict = trust.os_verifier
+    if verdict is None:
+        return {}
+    return {
+        "os_verifier": {
+            "verifier": verdict.verifier,
+            "trusted": verdict.trusted,
+            "detail": verdict.detail,
+        }
+    }

@@ -582,6 +582,10 @@ def _trust_line(report: CheckReport) -> str:
     for key, value in (("mozilla", trust.mozilla), ("os", trust.os), ("custom", trust.custom)):
         word = "not consulted" if value is None else ("trusts it" if value else "does not")
         parts.append(f"{_STORE_NAMES[key]}: {word}")
+    verdict = trust.os_verifier
+    if verdict is not None:  # Windows and macOS only (core/os_verifier.py)
+        word = {True: "trusts it", False: "does not", None: "gave no answer"}[verdict.trusted]
+        parts.append(f"{verdict.verifier.split(' (')[0]} itself: {word}")
     return "; ".join(parts)
 
 

@@ -99,6 +99,10 @@ def trust_summary(trust: TrustResult) -> str:
         if value is None:
             continue
         parts.append(f"{name} {'✓' if value else '✗'}")
+    verdict = trust.os_verifier
+    if verdict is not None:
+        said = {True: "✓", False: "✗", None: "no answer"}[verdict.trusted]
+        parts.append(f"{verdict.verifier.split(' (')[0]} itself {said}")
     return "Chain accepted by: " + (", ".join(parts) if parts else "no store was consulted")
 
 

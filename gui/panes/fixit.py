@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from core.catalogue import Actor, Catalogue, FixAction, FixText, OsName, current_os
 from core.models import CheckReport, Finding, Severity
 from core.untrusted import visible
+from gui.launch import plan
 from gui.widgets import Badge, heading, plain_label
 
 _ACTOR_LEVEL = {
@@ -124,7 +125,9 @@ class FixCard(QFrame):
             self.checks.append(check)
         layout.addLayout(grid)
 
-        actions = fix.actions
+        # An action with nothing to open on this OS is not shown at all (a Linux desktop has no
+        # certificate manager of its own, for one); a button must open the right place.
+        actions = fix.actions_for(os_name)
         if actions:
             row = QHBoxLayout()
             for action in actions:
@@ -320,13 +323,12 @@ class FixItPane(QWidget):
         self.status.emit(f"Copied {what[:1].lower() + what[1:]}.")
 
     def run_action(self, action: FixAction, os_name: OsName) -> None:
-        uri = action.uri_for(os_name)
-        command = action.command_for(os_name)
+        launch = plan(action, os_name)
         ok = False
-        if uri is not None:
-            ok = self.open_uri(uri)
-        elif command is not None:
-            ok = self.start_command(command)
+        if launch is not None and launch.how == "uri":
+            ok = self.open_uri(str(launch.target))
+        elif launch is not None:
+            ok = self.start_command(tuple(launch.target))
         if ok:
             self.status.emit(f"Opened: {action.label}.")
         else:
