@@ -36,7 +36,9 @@ from core.models import (
     Finding,
     FindingId,
     FixId,
+    ServiceSource,
     Severity,
+    Target,
 )
 from core.request import RequestProblem
 from core.stage_words import (
@@ -45,7 +47,7 @@ from core.stage_words import (
     parse_choices,
     parse_stage_words,
 )
-from core.target import TargetProblem
+from core.target import PROTOCOL_NAMES, SERVICES, TargetProblem
 from core.templates import (
     UNKNOWN,
     CatalogueError,
@@ -222,8 +224,10 @@ class Catalogue:
         clients: Mapping[ClientMismatch, tuple[str, ...]] | None = None,
         certificate_files: Mapping[CertificateFileProblem, tuple[str, ...]] | None = None,
         apps: AppTexts | None = None,
+        services: ServiceWords | None = None,
     ) -> None:
         self._certificate_files = MappingProxyType(dict(certificate_files or {}))
+        self._services = services or ServiceWords()
         self._clients = MappingProxyType(dict(clients or {}))
         self._apps = apps or AppTexts()
         self._findings = MappingProxyType(dict(findings))
@@ -293,6 +297,25 @@ class Catalogue:
     def app_sentence(self, key: str, **values: EvidenceValue) -> str:
         """One of the ``apps.verdicts`` sentences, filled."""
         return fill(self._apps.verdicts[key], values)
+
+    def service_name(self, service: str) -> str:
+        return self._services.names.get(service, service)
+
+    def service_note(self, target: Target) -> str | None:
+        """Why the check spoke a service's protocol (the scheme, --starttls, or the port that
+        inferred it); None for the web."""
+        if target.service is None or target.service_source is None:
+            return None
+        template = self._services.sources.get(target.service_source.value)
+        if template is None:
+            return None
+        facts: dict[str, EvidenceValue] = {
+            "service": self.service_name(target.service),
+            "protocol": PROTOCOL_NAMES[target.starttls] if target.starttls else target.service,
+            "port": target.port,
+            "host": target.host,
+        }
+        return fill(template, facts)
 
     def title(self, finding: Finding) -> str:
         return self._findings[finding.id].title
@@ -407,6 +430,7 @@ def parse_catalogue(data: object) -> Catalogue:
             "apps",
             "findings",
             "fixes",
+            "services",
         },
     )
     if root.get("schema") != 1:
@@ -435,7 +459,32 @@ def parse_catalogue(data: object) -> Catalogue:
         root.get("certificate_files"), "certificate_files", CertificateFileProblem
     )
     apps = _parse_apps(root["apps"]) if "apps" in root else AppTexts()
-    return Catalogue(findings, fixes, labels, requests, targets, clients, files, apps)
+    services = _parse_services(root.get("services"))
+    return Catalogue(findings, fixes, labels, requests, targets, clients, files, apps, services)
+
+
+@dataclass(frozen=True)
+class ServiceWords:
+    """The words for services beyond the web: each one's name, and why the check spoke it (by
+    ``ServiceSource``). The STARTTLS step's own line is the ``stages`` section's."""
+
+    names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def _parse_services(raw: object) -> ServiceWords:
+    item = read_mapping(raw, "services")
+    known_keys(item, "services", {"names", "sources"})
+    names = read_mapping(item.get("names"), "services.names")
+    same_ids("services.names", names, set(SERVICES) - {"postgresql"})
+    sources = read_mapping(item.get("sources"), "services.sources")
+    same_ids("services.sources", sources, {s.value for s in ServiceSource})
+    return ServiceWords(
+        MappingProxyType({k: read_text(v, f"services.names.{k}") for k, v in names.items()}),
+        MappingProxyType(
+            {k: read_template(v, f"services.sources.{k}") for k, v in sources.items()}
+        ),
+    )
 
 
 def _parse_requests(raw: object) -> dict[RequestProblem, RequestText]:

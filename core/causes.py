@@ -30,6 +30,7 @@ from core.models import (
     EvidenceValue,
     Finding,
     FindingId,
+    FixId,
     HandshakeObservation,
     NetworkFailure,
     ProxyFailure,
@@ -37,6 +38,8 @@ from core.models import (
     ResolveResult,
     RevocationStatus,
     Severity,
+    StarttlsFailure,
+    StarttlsObservation,
     Target,
     evidence,
 )
@@ -109,6 +112,8 @@ class Observations:
     dh_bits: int | None = None
     #: ``--client``: the app that showed the error; None: "I don't know".
     chosen_client: str | None = None
+    #: The exchange before TLS (STARTTLS services only).
+    starttls: StarttlsObservation | None = None
 
 
 def _looks_like(first: bytes) -> str:
@@ -121,6 +126,8 @@ def _looks_like(first: bytes) -> str:
         return "SSH"
     if head.startswith((b"* OK", b"+OK")):
         return "IMAP or POP3"
+    if head.startswith((b"<?xml", b"<stream")):
+        return "XMPP"
     return "unknown"
 
 
@@ -629,11 +636,106 @@ def _handshake_completed(obs: Observations) -> bool:
     return any(hs is not None and hs.ok for hs in (obs.handshake, obs.legacy))
 
 
+def _starttls_findings(obs: Observations) -> list[Finding]:
+    """The exchange before TLS failed: the server does not offer the upgrade, refuses it, or
+    is not this protocol (or says nothing, or hangs up), each as the cause it is."""
+    seen = obs.starttls
+    if seen is None or seen.ok or seen.failure is None:
+        return []
+    from core.target import PROTOCOL_NAMES
+
+    target = obs.target
+    protocol = PROTOCOL_NAMES[seen.protocol]
+    where: dict[str, EvidenceValue] = {
+        "protocol": protocol,
+        "host": target.host_ascii,
+        "port": target.port,
+        "detail": seen.detail,
+        "banner": seen.banner or None,
+        "capabilities": seen.capabilities,
+        "reply": seen.reply or None,
+    }
+    if seen.failure is StarttlsFailure.UNSUPPORTED:
+        from core.target import IMPLICIT_TLS_SIBLING, SERVICES
+
+        sibling = IMPLICIT_TLS_SIBLING.get(seen.protocol.value)
+        where["try_instead"] = (
+            f"{sibling}://{target.host_ascii}:{SERVICES[sibling].port}" if sibling else None
+        )
+        return [Finding(FindingId.STARTTLS_UNSUPPORTED, Severity.ERROR, evidence(**where))]
+    if seen.failure is StarttlsFailure.REFUSED:
+        return [Finding(FindingId.STARTTLS_REFUSED, Severity.ERROR, evidence(**where))]
+    address = obs.connect_address
+    if seen.failure is StarttlsFailure.SILENT:
+        return [
+            Finding(
+                FindingId.HANDSHAKE_TIMEOUT,
+                Severity.ERROR,
+                evidence(
+                    address=address,
+                    port=target.dial_port,
+                    timeout_s=obs.timeout_s,
+                    detail=f"{protocol}: {seen.detail}"
+                    + (
+                        ""
+                        if any(line.direction is Direction.SERVER for line in seen.lines)
+                        else " (a server that expects TLS at once says nothing until it gets "
+                        "a ClientHello)"
+                    ),
+                ),
+            )
+        ]
+    if seen.failure is StarttlsFailure.CLOSED:
+        return [
+            Finding(
+                FindingId.CONNECTION_RESET,
+                Severity.ERROR,
+                evidence(
+                    address=address,
+                    port=target.dial_port,
+                    stage=f"during the {protocol} exchange before STARTTLS",
+                    detail=seen.detail,
+                ),
+            )
+        ]
+    said = (seen.banner or seen.reply or "").encode("utf-8", "replace")
+    return [
+        Finding(
+            FindingId.NOT_TLS,
+            Severity.ERROR,
+            evidence(first_bytes=printable_preview(said), looks_like=_looks_like(said)),
+        )
+    ]
+
+
+#: The findings where a mail app's settings (name, port, security) are the likely fix. Not
+#: starttls-refused: a server that lists STARTTLS and refuses it is its owner's to fix.
+_MAIL_SETTINGS_FINDINGS = frozenset(
+    {
+        FindingId.STARTTLS_UNSUPPORTED,
+        FindingId.HOSTNAME_MISMATCH,
+        FindingId.NOT_TLS,
+        FindingId.HANDSHAKE_TIMEOUT,
+    }
+)
+
+
+def _with_mail_fix(target: Target, finding: Finding) -> Finding:
+    """For a mail server, the app's settings come first among the fixes where they can help."""
+    from core.target import MAIL_SERVICES
+
+    if target.service not in MAIL_SERVICES or finding.id not in _MAIL_SETTINGS_FINDINGS:
+        return finding
+    rest = tuple(f for f in finding.fixes if f is not FixId.CONFIGURE_MAIL_CLIENT)
+    return replace(finding, fixes=(FixId.CONFIGURE_MAIL_CLIENT, *rest))
+
+
 def decide(obs: Observations) -> tuple[Finding, ...]:
     """All findings of a check, causes only, most severe first, each with its fixes."""
     findings: list[Finding] = []
     findings += _proxy_findings(obs)
     findings += _network_findings(obs)
+    findings += _starttls_findings(obs)
     findings += _ipv6_findings(obs)
     findings += _handshake_findings(obs)
     chain_findings, clock_out = _chain_findings(obs)
@@ -651,7 +753,10 @@ def decide(obs: Observations) -> tuple[Finding, ...]:
     findings = _for_clients(obs, findings)
     findings += [internal_error_finding(check, error) for check, error in obs.internal_errors]
     return tuple(
-        sorted((_with_fixes(f) for f in _dedupe(findings)), key=lambda f: -f.severity.rank)
+        sorted(
+            (_with_mail_fix(obs.target, _with_fixes(f)) for f in _dedupe(findings)),
+            key=lambda f: -f.severity.rank,
+        )
     )
 
 

@@ -63,6 +63,7 @@ from core.models import (
     StageOutcome,
     StageResult,
     StageStatus,
+    StarttlsObservation,
     Target,
     TrustResult,
     stage_facts,
@@ -295,6 +296,7 @@ def run_check(
         chain_facts=facts,
         dh_bits=overlap.dh_bits if overlap else None,
         chosen_client=options.client,
+        starttls=obs.starttls,
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
     if findings is None:
@@ -329,6 +331,7 @@ def run_check(
         attempts=obs.attempts,
         sni_retries=obs.sni_retries,
         portal=portal,
+        starttls=obs.starttls,
     )
 
 
@@ -497,6 +500,7 @@ def _finish_clock(
             sntp_tried=() if options.no_network_time else tuple(options.time_servers),
             network_time_disabled=options.no_network_time,
             http_source=target.host_ascii,
+            http_date_asked=target.is_web,
         )
 
     result = _guarded("clock", errors, measure, ClockResult(ClockSource.NONE, None, None, None))
@@ -540,6 +544,8 @@ class _NetworkObs:
     sni_retries: tuple[SniRetry, ...] = ()
     #: The proxy the check went through, credentials included: every later probe dials it too.
     proxy: ProxyEndpoint | None = None
+    #: The exchange before TLS, for services that upgrade a plain connection.
+    starttls: StarttlsObservation | None = None
 
 
 #: An unrelated name for the comparison handshake: reserved by IANA, so no filter lists it.
@@ -640,15 +646,22 @@ def _connect_and_handshake(
         port=target.dial_port,
     )
     try:
+        obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
+        if obs.starttls is not None and not obs.starttls.ok:
+            obs.attempts = _attempts(race.finish())
+            return obs
         hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     except BaseException:
         race.abandon()  # a cancel: the attempts still under way close what they connect
         raise
     obs.handshake = hs
+    dial = _service_dial(target, None)
     if _cut_after_hello(hs) and target.sni is not None:
-        obs.sni_retries = _sni_retries(target, budget, outcome.address, outcome.duration_ms, hs)
+        obs.sni_retries = _sni_retries(
+            target, budget, outcome.address, outcome.duration_ms, hs, dial=dial or net.connect_one
+        )
     if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
-        obs.legacy = _legacy_handshake(target, budget, outcome.address)
+        obs.legacy = _legacy_handshake(target, budget, outcome.address, dial=dial)
     obs.attempts = _attempts(race.finish())
     if len(obs.attempts) > 1:
         stages.amend(
@@ -769,10 +782,14 @@ def _through_proxy(
         port=target.dial_port,
         proxy=proxy.display,
     )
+    obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
+    if obs.starttls is not None and not obs.starttls.ok:
+        return obs
     hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     # The socket's peer is the proxy; the server's own address is known only to the proxy.
     obs.handshake = hs = replace(hs, address=None)
-    dial = proxy_dialer(proxy)
+    dial = _service_dial(target, proxy_dialer(proxy))
+    assert dial is not None
     if _cut_after_hello(hs) and target.sni is not None:
         obs.sni_retries = _sni_retries(
             target, budget, target.dial_host, outcome.duration_ms, hs, dial=dial
@@ -829,6 +846,17 @@ def _direct_try(
     race.finish()
     if outcome.sock is None:
         return _DirectTry(f"{outcome.address}: {outcome.detail}")
+    if target.starttls is not None:
+        from core.probe.starttls import upgrade
+
+        try:
+            seen = upgrade(outcome.sock, target.starttls, target.host_ascii, step)
+        except BaseException:  # a cancel: never leave the socket open
+            outcome.sock.close()
+            raise
+        if not seen.ok:
+            outcome.sock.close()
+            return _DirectTry(f"{outcome.address}: STARTTLS {seen.failure}: {seen.detail}")
     hs = tls.handshake(outcome.sock, target.sni, step, fetch_http_date=False)
     issuer = _leaf_issuer(hs)
     if hs.ok or any(s.direction is Direction.SERVER for s in hs.steps):
@@ -865,6 +893,8 @@ def _handshake_stage(
         budget,
         credentials=options.client_credentials,
         host_header=target.host_ascii,
+        # HEAD / is HTTP: a mail or database server would wait on it, or take it for a command.
+        fetch_http_date=target.is_web,
     )
     if hs.ok:
         hs = _with_iana(hs)
@@ -895,6 +925,58 @@ def _handshake_outcome(
         return failed, StageOutcome.HANDSHAKE_NOT_TLS, stage_facts()
     detail = hs.failure_detail or (hs.failure.value if hs.failure else None)
     return failed, StageOutcome.HANDSHAKE_FAILED, stage_facts(detail=detail)
+
+
+def _starttls_stage(
+    sock: socket.socket, target: Target, budget: Budget, stages: _Stages
+) -> StarttlsObservation | None:
+    """The exchange that asks a service for TLS, a stage of its own; None for TLS at once. On
+    failure the socket is closed and the handshake is not reached."""
+    if target.starttls is None:
+        return None
+    from core.probe.starttls import upgrade
+
+    stages.start(StageId.STARTTLS)
+    try:
+        seen = upgrade(sock, target.starttls, target.host_ascii, budget)
+    except BaseException:
+        sock.close()
+        raise
+    status, outcome, facts = _starttls_outcome(seen)
+    stages.end(StageId.STARTTLS, status, outcome, **facts)
+    if seen.ok:
+        return seen
+    sock.close()
+    stages.skip(StageId.HANDSHAKE)
+    return seen
+
+
+def _starttls_outcome(
+    seen: StarttlsObservation,
+) -> tuple[StageStatus, StageOutcome, Mapping[str, StageFact]]:
+    """The STARTTLS step as an outcome with its facts (the catalogue's stages section words it):
+    accepted, or how the exchange broke off, in the probe's few words."""
+    from core.target import PROTOCOL_NAMES
+
+    protocol = PROTOCOL_NAMES[seen.protocol]
+    if seen.ok:
+        return StageStatus.OK, StageOutcome.STARTTLS_ACCEPTED, stage_facts(protocol=protocol)
+    detail = seen.detail or (seen.failure.value if seen.failure else None)
+    return (
+        StageStatus.FAILED,
+        StageOutcome.STARTTLS_FAILED,
+        stage_facts(protocol=protocol, detail=detail),
+    )
+
+
+def _service_dial(target: Target, dial: net.Dialer | None) -> net.Dialer | None:
+    """The dialer every further connection of the check uses: for a STARTTLS service, each one
+    (prober, retries, the permissive handshake) does its own exchange before its ClientHello."""
+    if target.starttls is None:
+        return dial
+    from core.probe.starttls import starttls_dialer
+
+    return starttls_dialer(target.starttls, target.host_ascii, dial or net.connect_one)
 
 
 def _attempts(
@@ -971,7 +1053,14 @@ def _legacy_handshake(
         outcome = net.connect([address], target.dial_port, budget)
     if outcome.sock is None:
         return None
-    hs = tls.handshake(outcome.sock, target.sni, budget, legacy=True, host_header=target.host_ascii)
+    hs = tls.handshake(
+        outcome.sock,
+        target.sni,
+        budget,
+        legacy=True,
+        host_header=target.host_ascii,
+        fetch_http_date=target.is_web,
+    )
     return _with_iana(hs) if hs.ok else hs
 
 
@@ -1178,11 +1267,12 @@ def _protocols(
 
     stages.start(StageId.PROTOCOLS, StageOutcome.PROTOCOLS_PROBING)
     address = obs.connect_address or target.dial_host
-    dial = None
+    dial: net.Dialer | None = None
     if obs.proxy is not None:
         from core.probe.tunnel import proxy_dialer
 
         dial = proxy_dialer(obs.proxy)
+    dial = _service_dial(target, dial)
 
     def work() -> _Overlap:
         scan_budget = Budget(

@@ -90,6 +90,9 @@ class FindingId(enum.StrEnum):
     CHAIN_TOO_LONG = "chain-too-long"
     CT_MISSING = "ct-missing"
     LIFETIME_TOO_LONG = "lifetime-too-long"
+    # Services (contract: "Services"): the STARTTLS exchange before the handshake.
+    STARTTLS_UNSUPPORTED = "starttls-unsupported"
+    STARTTLS_REFUSED = "starttls-refused"
     # Beyond the contract: the path validator refused the chain for a reason none of the
     # structured checks above names (e.g. a name-constraint or key-usage violation).
     CHAIN_INVALID = "chain-invalid"
@@ -120,6 +123,7 @@ class FixId(enum.StrEnum):
     CHECK_DNS_FILTER = "check-dns-filter"
     FIX_IPV6 = "fix-ipv6"
     RECONNECT_NETWORK = "reconnect-network"
+    CONFIGURE_MAIL_CLIENT = "configure-mail-client"
 
 
 EvidenceValue = str | int | float | bool | None | tuple[str, ...]
@@ -155,6 +159,28 @@ class Finding:
 # --------------------------------------------------------------------------- the request
 
 
+class StarttlsProtocol(enum.StrEnum):
+    """The plain-text protocols a check can upgrade to TLS before the handshake (``--starttls``
+    and the URL schemes). Values are the contract's ``--starttls`` names and ``path.starttls``."""
+
+    SMTP = "smtp"
+    IMAP = "imap"
+    POP3 = "pop3"
+    FTP = "ftp"
+    XMPP = "xmpp"
+    LDAP = "ldap"
+    POSTGRES = "postgres"
+
+
+class ServiceSource(enum.StrEnum):
+    """How the check came to speak a service's protocol: the catalogue words each for the
+    report ("port 587 is mail submission: the check asked for STARTTLS first")."""
+
+    SCHEME = "scheme"  # the URL said so: smtp://, imaps://
+    OPTION = "option"  # --starttls PROTO
+    PORT = "port"  # a well-known port, typed without either
+
+
 @dataclass(frozen=True)
 class Target:
     """Where to connect. ``host`` is what the user typed (Unicode allowed); ``sni`` is what goes
@@ -165,6 +191,17 @@ class Target:
     connect_address: str | None = None
     connect_port: int | None = None
     sni: str | None = None
+    #: The service on this port when it is not a web site: a URL scheme's name (``smtp``,
+    #: ``imaps``, ...), None for HTTPS. Only HTTPS gets the HTTP ``Date:`` probe.
+    service: str | None = None
+    #: Speak this protocol and ask it for TLS before the handshake; None: TLS at once.
+    starttls: StarttlsProtocol | None = None
+    #: Where ``service`` came from; None for HTTPS.
+    service_source: ServiceSource | None = None
+
+    @property
+    def is_web(self) -> bool:
+        return self.service is None
 
     @property
     def is_ip(self) -> bool:
@@ -308,6 +345,8 @@ class NetworkFailure(enum.StrEnum):
     NOT_TLS = "not-tls"
     TLS_ALERT = "tls-alert"
     TLS_ERROR = "tls-error"
+    #: The plain-text exchange before TLS (STARTTLS) did not give a TLS channel.
+    STARTTLS_FAILED = "starttls-failed"
     CANCELLED = "cancelled"
 
 
@@ -350,6 +389,44 @@ class HandshakeObservation:
     http_date: HttpDateSample | None = None
     duration_ms: float = 0.0
     legacy_retry: bool = False
+
+
+class StarttlsFailure(enum.StrEnum):
+    """How the exchange before TLS failed; ``core.causes`` names the cause of each."""
+
+    UNSUPPORTED = "unsupported"  # the server does not offer STARTTLS
+    REFUSED = "refused"  # it offers it, then refuses the command
+    NOT_PROTOCOL = "not-protocol"  # the greeting is not this protocol at all
+    SILENT = "silent"  # no greeting (or no answer) within the step timeout
+    CLOSED = "closed"  # the server closed or reset the connection during the exchange
+    TOO_LONG = "too-long"  # more text than any real greeting or capability list
+
+
+@dataclass(frozen=True)
+class StarttlsLine:
+    """One line (or message) of the exchange before TLS, as the ladder shows it. What the server
+    sent is a stranger's text: kept as data, shown escaped, never interpreted beyond parsing."""
+
+    direction: Direction
+    text: str
+    t_ms: float
+
+
+@dataclass(frozen=True)
+class StarttlsObservation:
+    """The plain-text exchange that asked the server for TLS, and how it ended."""
+
+    protocol: StarttlsProtocol
+    ok: bool
+    failure: StarttlsFailure | None = None
+    #: The server's greeting (banner) and its capability lines: untrusted text.
+    banner: str = ""
+    capabilities: tuple[str, ...] = ()
+    #: The server's answer to the STARTTLS command (or to what came instead): untrusted text.
+    reply: str = ""
+    lines: tuple[StarttlsLine, ...] = ()
+    detail: str = ""
+    duration_ms: float = 0.0
 
 
 # --------------------------------------------------------------------------- analysis results
@@ -470,6 +547,8 @@ class StageId(enum.StrEnum):
     #: Only when the check goes through a proxy: reaching it and opening the tunnel.
     PROXY = "proxy"
     CONNECT = "connect"
+    #: Only for services that upgrade a plain connection: the greeting and the STARTTLS exchange.
+    STARTTLS = "starttls"
     HANDSHAKE = "handshake"
     CERTIFICATES = "certificates"
     CLOCK = "clock"
@@ -503,6 +582,8 @@ class StageOutcome(enum.StrEnum):
     CONNECTED_AFTER_TRIES = "connected-after-tries"  # attempts
     CONNECT_FAILED = "connect-failed"  # attempts
     CONNECTED_THROUGH_PROXY = "connected-through-proxy"  # host, port, proxy
+    STARTTLS_ACCEPTED = "starttls-accepted"  # protocol
+    STARTTLS_FAILED = "starttls-failed"  # protocol, detail
     HANDSHAKE_DONE = "handshake-done"  # protocol, cipher
     HANDSHAKE_ALERT = "handshake-alert"  # alert
     HANDSHAKE_TIMEOUT = "handshake-timeout"  # timeout_s
@@ -657,6 +738,8 @@ class CheckReport:
     #: Every app's verdict, a quick check's too (``clients`` is the contract's: only where the
     #: versions and suites were probed, so that ``connects`` is a yes or a no).
     app_verdicts: tuple[ClientResult, ...] = ()
+    #: The exchange before TLS (STARTTLS services only).
+    starttls: StarttlsObservation | None = None
     schema: int = SCHEMA_VERSION
 
     @property

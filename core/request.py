@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from core.models import DEFAULT_TIME_SERVERS, CheckOptions, ClientCredentials, Target
-from core.target import TargetError, parse_target, with_connect
+from core.target import TargetError, TargetProblem, parse_target, with_connect
 
 if TYPE_CHECKING:
     from core.trust import TrustStores
@@ -123,6 +123,8 @@ class RequestSpec:
     #: ``--client``: the app that showed the error, an id of ``client_ids()``; None or ""
     #: is "I don't know".
     client: str | None = None
+    #: ``--starttls PROTO``: empty lets the address's scheme or well-known port decide.
+    starttls: str = ""
 
     def with_host(self, host: str) -> RequestSpec:
         return replace(self, host=host)
@@ -135,6 +137,9 @@ def client_ids() -> tuple[str, ...]:
     return app_ids()
 
 
+_STARTTLS_PROBLEMS = frozenset({TargetProblem.UNKNOWN_STARTTLS, TargetProblem.STARTTLS_CONFLICT})
+
+
 def path_of(text: str) -> Path | None:
     """A typed path ("~" expanded), or None for an empty field."""
     return Path(os.path.expanduser(text)) if text.strip() else None
@@ -144,9 +149,10 @@ def validate(spec: RequestSpec) -> tuple[Target, CheckOptions]:
     """The engine's request, without the client credentials (see ``load_credentials``).
     Raises RequestError."""
     try:
-        target = parse_target(spec.host, spec.port)
+        target = parse_target(spec.host, spec.port, spec.starttls or None)
     except TargetError as exc:
-        raise RequestError("host", RequestProblem.TARGET, reason=str(exc)) from None
+        about = "starttls" if exc.kind in _STARTTLS_PROBLEMS else "host"
+        raise RequestError(about, RequestProblem.TARGET, reason=str(exc)) from None
     if spec.connect is not None:
         if not spec.connect.strip():
             raise RequestError("connect", RequestProblem.CONNECT_EMPTY)

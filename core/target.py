@@ -2,6 +2,9 @@
 
 Accepted: ``host``, ``host:port``, ``[v6]:port``, bare IPv6, IDN names (sent as punycode), and
 pasted URLs such as ``https://host:8443/path?q#frag`` (path, query and fragment are ignored).
+Services beyond the web come as URLs (``smtp://mail.example:587``, ``imaps://``, ``ldap://``...,
+see ``SERVICES``), as ``--starttls PROTO`` with a plain ``host:port``, or from a well-known port
+alone (``mail.example:587``); the Target says which service and where that came from.
 """
 
 from __future__ import annotations
@@ -11,11 +14,78 @@ import ipaddress
 import re
 import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from core.models import Target
+from core.models import ServiceSource, StarttlsProtocol, Target
 
 _SCHEME_PORTS = {"https": 443, "wss": 443, "ldaps": 636, "imaps": 993, "pop3s": 995, "smtps": 465}
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service a URL scheme names: its usual port, and the protocol that asks it for TLS
+    (None: TLS from the first byte, "implicit TLS")."""
+
+    port: int
+    starttls: StarttlsProtocol | None
+
+
+#: The services beyond the web (issue 17), by URL scheme. ``postgresql://`` is libpq's spelling.
+SERVICES: Mapping[str, Service] = MappingProxyType(
+    {
+        "smtp": Service(25, StarttlsProtocol.SMTP),
+        "smtps": Service(465, None),
+        "imap": Service(143, StarttlsProtocol.IMAP),
+        "imaps": Service(993, None),
+        "pop3": Service(110, StarttlsProtocol.POP3),
+        "pop3s": Service(995, None),
+        "ftp": Service(21, StarttlsProtocol.FTP),
+        "xmpp": Service(5222, StarttlsProtocol.XMPP),
+        "ldap": Service(389, StarttlsProtocol.LDAP),
+        "ldaps": Service(636, None),
+        "postgres": Service(5432, StarttlsProtocol.POSTGRES),
+        "postgresql": Service(5432, StarttlsProtocol.POSTGRES),
+    }
+)
+#: Each protocol's own name, as its users write it (for evidence and the stage line).
+PROTOCOL_NAMES: Mapping[StarttlsProtocol, str] = MappingProxyType(
+    {
+        StarttlsProtocol.SMTP: "SMTP",
+        StarttlsProtocol.IMAP: "IMAP",
+        StarttlsProtocol.POP3: "POP3",
+        StarttlsProtocol.FTP: "FTP",
+        StarttlsProtocol.XMPP: "XMPP",
+        StarttlsProtocol.LDAP: "LDAP",
+        StarttlsProtocol.POSTGRES: "PostgreSQL",
+    }
+)
+#: A STARTTLS service's sibling with TLS from the first byte, where there is one: what to try
+#: when a server does not offer STARTTLS on the usual port.
+IMPLICIT_TLS_SIBLING: Mapping[str, str] = MappingProxyType(
+    {"smtp": "smtps", "imap": "imaps", "pop3": "pop3s", "ldap": "ldaps"}
+)
+#: Services a mail app uses: their findings offer the mail-app settings first.
+MAIL_SERVICES = frozenset({"smtp", "smtps", "imap", "imaps", "pop3", "pop3s"})
+
+#: Well-known ports that name their service when the user types only ``host:port`` (sslyze's
+#: automatic choice, plus 587, mail submission): the report says the protocol was inferred.
+PORT_SERVICES: Mapping[int, str] = MappingProxyType(
+    {
+        25: "smtp",
+        587: "smtp",
+        465: "smtps",
+        143: "imap",
+        993: "imaps",
+        110: "pop3",
+        995: "pop3s",
+        21: "ftp",
+        5222: "xmpp",
+        389: "ldap",
+        636: "ldaps",
+        5432: "postgres",
+    }
+)
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 MAX_INPUT = 2048
 _IDEOGRAPHIC_DOTS = re.compile("[\u3002\uff0e\uff61]")
@@ -48,6 +118,8 @@ class TargetProblem(enum.StrEnum):
     TWO_PORTS = "two_ports"
     CONNECT_EMPTY = "connect_empty"
     URL_UNREADABLE = "url_unreadable"
+    UNKNOWN_STARTTLS = "unknown_starttls"
+    STARTTLS_CONFLICT = "starttls_conflict"
 
 
 class TargetError(ValueError):
@@ -154,8 +226,68 @@ def _normalise_host(host: str) -> tuple[str, str | None]:
     return display, ascii_name
 
 
-def parse_target(text: str, port: int | None = None) -> Target:
-    """Parse the user's input; ``port`` (from --port) applies when the input names none."""
+def parse_target(text: str, port: int | None = None, starttls: str | None = None) -> Target:
+    """Parse the user's input; ``port`` (from --port) applies when the input names none, and
+    ``starttls`` (``--starttls PROTO``) asks for that protocol's upgrade first. Without either, a
+    service scheme (``smtp://``) or a well-known port (587) chooses the service."""
+    default_port = 443
+    if starttls is not None and starttls.strip():
+        default_port = SERVICES[parse_starttls(starttls).value].port
+    target = _parse_address(text, port, default_port)
+    return _with_service(target, _scheme_of(text), starttls)
+
+
+def _scheme_of(text: str) -> str | None:
+    raw = text.strip()
+    return raw.split("://", 1)[0].lower() if "://" in raw else None
+
+
+def parse_starttls(text: str) -> StarttlsProtocol:
+    name = text.strip().lower()
+    name = "postgres" if name == "postgresql" else name
+    try:
+        return StarttlsProtocol(name)
+    except ValueError:
+        known = ", ".join(p.value for p in StarttlsProtocol)
+        raise TargetError(TargetProblem.UNKNOWN_STARTTLS, shown=_show(text), known=known) from None
+
+
+def _with_service(target: Target, scheme: str | None, starttls: str | None) -> Target:
+    if starttls is not None and starttls.strip():
+        protocol = parse_starttls(starttls)
+        if scheme is not None and scheme not in ("https", "wss"):
+            named = SERVICES[scheme].starttls if scheme in SERVICES else None
+            if named is not protocol:
+                raise TargetError(
+                    TargetProblem.STARTTLS_CONFLICT, scheme=f"{scheme}://", protocol=protocol.value
+                )
+        elif scheme is not None:
+            raise TargetError(
+                TargetProblem.STARTTLS_CONFLICT, scheme=f"{scheme}://", protocol=protocol.value
+            )
+        return replace(
+            target, service=protocol.value, starttls=protocol, service_source=ServiceSource.OPTION
+        )
+    if scheme is not None:
+        service = SERVICES.get(scheme)
+        if service is None:
+            return target  # https:// and wss://: the web
+        name = "postgres" if scheme == "postgresql" else scheme
+        return replace(
+            target, service=name, starttls=service.starttls, service_source=ServiceSource.SCHEME
+        )
+    inferred = PORT_SERVICES.get(target.port)
+    if inferred is None:
+        return target
+    return replace(
+        target,
+        service=inferred,
+        starttls=SERVICES[inferred].starttls,
+        service_source=ServiceSource.PORT,
+    )
+
+
+def _parse_address(text: str, port: int | None, default_port: int) -> Target:
     if len(text) > MAX_INPUT:
         raise TargetError(TargetProblem.INPUT_TOO_LONG)
     raw = text.strip()
@@ -166,10 +298,10 @@ def parse_target(text: str, port: int | None = None) -> Target:
     if raw.startswith("-"):
         raise TargetError(TargetProblem.LEADING_DASH, shown=_show(raw))
     url_port: int | None = None
-    scheme_port = 443
+    scheme_port = default_port
     if "://" in raw:
         scheme = raw.split("://", 1)[0].lower()
-        if scheme not in _SCHEME_PORTS:
+        if scheme not in _SCHEME_PORTS and scheme not in SERVICES:
             if scheme == "http":
                 raise TargetError(TargetProblem.PLAIN_HTTP)
             raise TargetError(TargetProblem.UNSUPPORTED_SCHEME, scheme=f"{scheme}://")
@@ -184,7 +316,7 @@ def parse_target(text: str, port: int | None = None) -> Target:
         if not netloc:
             raise TargetError(TargetProblem.URL_WITHOUT_HOST, shown=_show(raw))
         host, url_port = _split_host_port(netloc)
-        scheme_port = _SCHEME_PORTS[scheme]
+        scheme_port = SERVICES[scheme].port if scheme in SERVICES else _SCHEME_PORTS[scheme]
     else:
         # Forgive a pasted "host/path" without a scheme.
         host_part = re.split(r"[/?#]", raw, maxsplit=1)[0]
@@ -212,10 +344,4 @@ def with_connect(target: Target, connect: str | None) -> Target:
     if connect is None:
         return target
     address, port = parse_connect(connect, target.port)
-    return Target(
-        host=target.host,
-        port=target.port,
-        connect_address=address,
-        connect_port=port,
-        sni=target.sni,
-    )
+    return replace(target, connect_address=address, connect_port=port)

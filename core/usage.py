@@ -96,7 +96,9 @@ def _port(text: str) -> int:
 def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True) -> None:
     if with_host:
         parser.add_argument(
-            "host", metavar="HOST[:PORT]", help="host name, host:port or a pasted https:// URL"
+            "host",
+            metavar="HOST[:PORT]",
+            help="host name, host:port or a pasted URL: https://, smtp://, imaps://, ldap://, ...",
         )
     parser.add_argument("--port", type=_port, help="TCP port (default 443)")
     parser.add_argument(
@@ -161,6 +163,12 @@ def add_check_options(parser: argparse.ArgumentParser, *, with_host: bool = True
         "--quick", action="store_true", help="skip the protocol and cipher enumeration"
     )
     parser.add_argument("--gentle", action="store_true", help="one connection at a time, paced")
+    parser.add_argument(
+        "--starttls",
+        metavar="PROTO",
+        help="upgrade a plain connection first: smtp, imap, pop3, ftp, xmpp, ldap, postgres "
+        "(also from URLs such as smtp://host:587 or imaps://host, and from well-known ports)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,6 +248,7 @@ def spec_from_args(args: argparse.Namespace) -> RequestSpec:
         no_network_time=bool(args.no_network_time),
         quick=bool(args.quick),
         gentle=bool(args.gentle),
+        starttls=getattr(args, "starttls", None) or "",
     )
 
 

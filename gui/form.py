@@ -25,7 +25,10 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from core.request import RequestSpec
 
-PLACEHOLDER = "Host to check: example.com, example.com:8443 or a pasted https:// address"
+PLACEHOLDER = (
+    "Host to check: example.com, example.com:8443, a pasted https:// address, "
+    "or a mail or other service: smtp://mail.example.com:587, imaps://…, ldap://…"
+)
 #: The Options toggle's text with its disclosure triangle: text, so the first paint needs no
 #: Qt enum (QToolButton.setArrowType takes only Qt.ArrowType).
 OPTIONS_CLOSED, OPTIONS_OPEN = "▸ Options", "▾ Options"
@@ -394,7 +397,7 @@ class CheckForm(QWidget):
         from core.request import DEFAULT_TIMEOUT
 
         self.build_options()
-        self.host.setText(state.host)
+        self.host.setText(_with_starttls_scheme(state.host, state.starttls))
         self.port.setValue(state.port or 0)
         self.connect_to.setText(state.connect or "")
         self.ca_file.setText(state.ca_file)
@@ -489,6 +492,16 @@ class CheckForm(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, title, target.text(), filters)
         if path:
             target.setText(path)
+
+
+def _with_starttls_scheme(host: str, starttls: str) -> str:
+    """``handshake-doctor HOST --starttls PROTO`` in the address field, as the URL that means the
+    same (``smtp://HOST``): the field is where the window keeps what the check speaks, so the
+    protocol shows, stays while it is the same server, and goes when another is typed."""
+    host, protocol = host.strip(), starttls.strip().lower()
+    if not host or not protocol or "://" in host:
+        return host  # a scheme already there: validate() says whether the two agree
+    return f"{protocol}://{host}"
 
 
 def _proxy_placeholder() -> str:

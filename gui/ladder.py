@@ -39,8 +39,10 @@ from core.models import (
     HandshakeStepKind,
     NetworkFailure,
     StageStatus,
+    StarttlsLine,
 )
 from core.render.stages import stage_line
+from core.target import PROTOCOL_NAMES
 from core.untrusted import visible
 from core.wire.records import human_version
 from gui.theme import failure_colour, light_palette, muted
@@ -54,6 +56,7 @@ __all__ = [
     "ladder_text",
     "paint_ladder",
     "render_ladder_image",
+    "starttls_rows",
 ]
 
 
@@ -192,11 +195,91 @@ def _failure_text(hs: HandshakeObservation, timeout: float) -> str:
     return detail or "the handshake failed here"
 
 
+def starttls_rows(report: CheckReport) -> list[LadderRow]:
+    """The plain-text exchange before TLS, as the ladder's first rows: each command of ours one
+    row, the server's lines after it one row (its first line, the rest below). The server's
+    words are drawn as text (``visible``), never as markup; the last row of a failed exchange is
+    marked where it broke off."""
+    seen = report.starttls
+    if seen is None:
+        return []
+    protocol = PROTOCOL_NAMES[seen.protocol]
+    groups: list[list[StarttlsLine]] = []
+    for line in seen.lines:
+        if groups and groups[-1][0].direction is line.direction is Direction.SERVER:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    rows: list[LadderRow] = []
+    for index, group in enumerate(groups):
+        first = group[0]
+        if first.direction is Direction.CLIENT:
+            title = visible(first.text, limit=80)
+            detail = f"{protocol}, before TLS"
+            messages: tuple[str, ...] = ()
+        else:
+            title = "Greeting" if index == 0 else "Reply"
+            detail = visible(first.text, limit=160)
+            messages = tuple(visible(line.text, limit=60) for line in group[1:])
+        rows.append(
+            LadderRow(
+                "starttls", title, first.direction, first.t_ms, messages, detail, RowState.DONE
+            )
+        )
+    if not seen.ok:
+        why = visible(seen.detail, limit=120) or "the exchange broke off"
+        last = rows[-1] if rows else None
+        if last is not None and last.direction is Direction.SERVER:
+            rows[-1] = LadderRow(
+                last.key,
+                "✗ " + last.title,
+                last.direction,
+                last.t_ms,
+                last.messages,
+                f"{last.detail} — {why}",
+                RowState.FAILED,
+            )
+        else:
+            rows.append(
+                LadderRow(
+                    "starttls",
+                    "Greeting" if last is None else "Reply",
+                    Direction.SERVER,
+                    None,
+                    (),
+                    why,
+                    RowState.FAILED,
+                )
+            )
+    return rows
+
+
 def ladder_rows(report: CheckReport) -> list[LadderRow]:
-    """The steps to draw, in the order they happened; steps never seen come last."""
+    """The steps to draw, in the order they happened; steps never seen come last. A STARTTLS
+    service's exchange comes first, and the handshake's times then count from its start."""
+    before = starttls_rows(report)
     hs = report.handshake
     if hs is None:
-        return []
+        return before
+    rows = _handshake_rows(report, hs)
+    if report.starttls is not None:
+        shift = report.starttls.duration_ms
+        rows = [
+            LadderRow(
+                r.key,
+                r.title,
+                r.direction,
+                None if r.t_ms is None else round(r.t_ms + shift, 3),
+                r.messages,
+                r.detail,
+                r.state,
+            )
+            for r in rows
+        ]
+    return before + rows
+
+
+def _handshake_rows(report: CheckReport, hs: HandshakeObservation) -> list[LadderRow]:
     by_group: dict[str, list[HandshakeStep]] = {}
     alerts: list[HandshakeStep] = []
     for step in hs.steps:
@@ -431,6 +514,9 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
     lanes_top = layout.lanes_top
     rows = [arrow.row for arrow in layout.arrows]
     bottom = lanes_top + max(len(rows), 2) * m.row_h + _PAD
+    plain = sum(1 for row in rows if row.key == "starttls")
+    if plain and report.starttls is not None:  # under the lanes, so they run through it
+        _plain_text_band(painter, rect, m, lanes_top, plain, report, palette, soft)
     bottom = min(bottom, rect.bottom())
     painter.setPen(lane_pen)
     painter.drawLine(QPointF(client_x, lanes_top), QPointF(client_x, bottom))
@@ -526,6 +612,45 @@ def _paint(painter: QPainter, rect: QRectF, report: CheckReport, palette: QPalet
             ),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             when,
+        )
+
+
+def _plain_text_band(
+    painter: QPainter,
+    rect: QRectF,
+    m: _Metrics,
+    lanes_top: float,
+    rows: int,
+    report: CheckReport,
+    palette: QPalette,
+    soft: QColor,
+) -> None:
+    """The exchange before TLS on a tinted band, named at its top, with a line where TLS
+    begins: as the proxy is a hop of its own, the plain-text part is a phase of its own."""
+    assert report.starttls is not None
+    band = QRectF(rect.left() + 1, lanes_top, rect.width() - 2, rows * m.row_h)
+    tint = QColor(palette.color(QPalette.ColorRole.AlternateBase))
+    tint.setAlpha(200)
+    painter.fillRect(band, tint)
+    painter.setFont(m.small)
+    painter.setPen(soft)
+    fm_small = QFontMetricsF(m.small, painter.device())
+    name = PROTOCOL_NAMES[report.starttls.protocol]
+    painter.drawText(
+        QRectF(band.left() + _PAD * 0.5, band.top() + 2, m.time_w * 3, fm_small.height()),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        f"{name}, plain text",
+    )
+    if report.handshake is not None:
+        pen = QPen(palette.color(QPalette.ColorRole.Mid), 1.0)
+        pen.setStyle(Qt.PenStyle.DotLine)
+        painter.setPen(pen)
+        painter.drawLine(QPointF(band.left(), band.bottom()), QPointF(band.right(), band.bottom()))
+        painter.setPen(soft)
+        painter.drawText(
+            QRectF(band.left() + _PAD * 0.5, band.bottom() + 2, m.time_w * 3, fm_small.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            "TLS",
         )
 
 

@@ -21,9 +21,10 @@ from gui.widgets import app_palette
 
 #: The rows, in the order a check takes its steps (StageId's own order, as the report's).
 STAGE_ORDER: tuple[StageId, ...] = tuple(StageId)
-#: Steps only some checks have (the Proxy step, through a proxy): pending means "not part of
-#: this check", and the window hides them.
-OPTIONAL_STAGES = frozenset({StageId.PROXY})
+#: Steps only some checks have (the Proxy step, through a proxy; STARTTLS, for a mail or other
+#: service that upgrades a plain connection): pending means "not part of this check", and the
+#: window hides them.
+OPTIONAL_STAGES = frozenset({StageId.PROXY, StageId.STARTTLS})
 
 
 @dataclass

@@ -544,15 +544,19 @@ class MainWindow(QMainWindow):
         )
 
     def _sync_stage_rows(self, *_args: object) -> None:
-        from core.models import StageId, StageStatus
-        from gui.stage_model import STAGE_ORDER
+        from core.models import StageStatus
+        from gui.stage_model import OPTIONAL_STAGES, STAGE_ORDER
 
-        row = STAGE_ORDER.index(StageId.PROXY)
-        hidden = self.stage_model.status(StageId.PROXY) is StageStatus.PENDING
-        if self.stages.isRowHidden(row) != hidden:
-            self.stages.setRowHidden(row, hidden)
-            if not hidden:
-                self.stages.resizeRowToContents(row)
+        changed = False
+        for stage in sorted(OPTIONAL_STAGES):
+            row = STAGE_ORDER.index(stage)
+            hidden = self.stage_model.status(stage) is StageStatus.PENDING
+            if self.stages.isRowHidden(row) != hidden:
+                self.stages.setRowHidden(row, hidden)
+                if not hidden:
+                    self.stages.resizeRowToContents(row)
+                changed = True
+        if changed:
             self._fit_stages()
 
     def _on_progress(self, event: StageEvent) -> None:

@@ -257,6 +257,29 @@ def main(argv: list[str]) -> int:
         server = enter(stack, tls_server(TlsConfig([leaf, issuing], leaf)))
         return {"connect": server.address, "ca_file": ""}  # type: ignore[attr-defined]
 
+    def mail_server(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # Mail submission on port 587 (a real aiosmtpd server): SMTP's greeting and STARTTLS,
+        # then the handshake; the clock from a time server, as for every service but the web.
+        from tests.service_servers import smtp_server
+        from tests.tls_servers import make_server_context
+
+        leaf = pki.leaf(("mail.example.com",))
+        ctx = make_server_context(TlsConfig([leaf, pki.intermediate], leaf), _tmp)
+        smtp = enter(stack, smtp_server(ctx))
+        sntp = enter(stack, SntpServer())
+        return {
+            "connect": smtp.address,  # type: ignore[attr-defined]
+            "time_server": sntp.address,  # type: ignore[attr-defined]
+            "no_network_time": False,
+        }
+
+    def mail_no_starttls(stack: ExitStack, _tmp: Path) -> dict[str, object]:
+        # An IMAP port whose server does not offer STARTTLS: the mail app's settings come first.
+        from tests.service_servers import dialog_server
+
+        imap = enter(stack, dialog_server(_imap_without_starttls, None))
+        return {"connect": imap.address}  # type: ignore[attr-defined]
+
     shots = [
         Shot("chrome-fails-java-works", "erp.example.com", "Summary", dh_1024, client="chrome"),
         Shot("long-chain-firefox", "localhost", "Summary", long_chain, client="firefox"),
@@ -303,6 +326,16 @@ def main(argv: list[str]) -> int:
         Shot("offline", "www.example.com", "Fix it", offline, ("Summary",)),
         Shot("proxy-refused", "jobs.example.com", "Fix it", proxy_refused, ("Summary",)),
         Shot("captive-portal", "www.example.com", "Fix it", portal, ("Summary",)),
+        Shot(
+            "mail-server",
+            "smtp://mail.example.com:587",
+            "Handshake",
+            mail_server,
+            ("Certificates",),
+        ),
+        Shot(
+            "mail-no-starttls", "imap://mail.example.com", "Fix it", mail_no_starttls, ("Summary",)
+        ),
     ]
     args.outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -437,6 +470,25 @@ def _many_hosts(app: object, pki: object, root: Path, work: Path, path: Path) ->
 
 
 _NETNS = "HANDSHAKE_DOCTOR_SHOTS_NETNS"
+
+
+def _imap_without_starttls(conn: object, counter: object) -> bool:
+    """An IMAP server (as dovecot with ``ssl = no`` answers) that lists no STARTTLS."""
+    import socket
+
+    assert isinstance(conn, socket.socket)
+    conn.sendall(
+        b"* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
+        b"AUTH=PLAIN] Mail server ready.\r\n"
+    )
+    data = conn.recv(1024)
+    if data.startswith(b"a001 CAPABILITY"):
+        conn.sendall(
+            b"* CAPABILITY IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE "
+            b"AUTH=PLAIN\r\na001 OK Pre-login capabilities listed.\r\n"
+        )
+        conn.recv(1024)
+    return False
 
 
 def _offline_in_a_namespace(argv: list[str], outdir: Path) -> list[Path]:

@@ -15,8 +15,11 @@ libxcb-shape.so.0:libxcb-shape0 libxcb-xkb.so.1:libxcb-xkb1 libxkbcommon-x11.so.
 # command -> Debian package, needed only by the tests and `make screenshots`.
 # dnsmasq-base is the DNS server binary alone: the tests run it on a loopback port, and the
 # `dnsmasq` package would also start a system service on port 53.
+# The STARTTLS tests run dovecot (imapd, pop3d) and PostgreSQL from configurations they write, on
+# loopback ports: the helpers are looked for where Debian puts them.
 TEST_CMDS="pdftotext:poppler-utils pdftoppm:poppler-utils faketime:faketime Xvfb:xvfb xauth:xauth \
-openssl:openssl tinyproxy:tinyproxy microsocks:microsocks dnsmasq:dnsmasq-base unshare:util-linux"
+openssl:openssl tinyproxy:tinyproxy microsocks:microsocks dnsmasq:dnsmasq-base unshare:util-linux \
+dovecot:dovecot-core /usr/lib/dovecot/imap:dovecot-imapd /usr/lib/dovecot/pop3:dovecot-pop3d"
 
 missing=""
 have_lib() { ldconfig -p 2>/dev/null | grep -q "$1" ; }
@@ -30,6 +33,8 @@ if [ "$purpose" = "test" ]; then
     cmd="${pair%%:*}"; pkg="${pair##*:}"
     command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing="$missing $pkg"
   done
+  # Any version: Debian 12 has 15, Ubuntu 24.04 16.
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$missing postgresql"
 fi
 # python3 -m venv needs python3-venv on Debian's own Python
 if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then missing="$missing python3-venv"; fi
@@ -40,6 +45,11 @@ missing=$(echo "$missing" | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/^ *//;s
 line="apt-get install -y --no-install-recommends $missing"
 if [ "$(uname -s)" = "Linux" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing system packages: $missing"
+  case " $missing " in
+    *" postgresql "*)  # the tests start their own servers: no system cluster on port 5432
+      mkdir -p /etc/postgresql-common/createcluster.d
+      echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.d/handshake-doctor.conf ;;
+  esac
   DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
   # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null

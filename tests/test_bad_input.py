@@ -145,7 +145,7 @@ ROWS = [
     ),
     Row("leading-dash-after-ddash", [*CHECK, "--", "-example.com"], USAGE, "starts with a dash"),
     Row("space", [*CHECK, "exa mple.com"], USAGE, "spaces"),
-    Row("ftp-url", [*CHECK, "ftp://example.com/file"], USAGE, "ftp:// addresses"),
+    Row("gopher-url", [*CHECK, "gopher://example.com/file"], USAGE, "gopher:// addresses"),
     Row("http-url", [*CHECK, "http://example.com/"], USAGE, "does not use TLS"),
     Row("url-without-host", [*CHECK, "https://"], USAGE, "no host name"),
     Row("bad-ipv4", [*CHECK, "256.256.256.256"], USAGE, "not a valid one"),

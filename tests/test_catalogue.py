@@ -129,6 +129,7 @@ def test_every_request_problem_has_words_for_both_readers(raw: dict[str, Any]) -
 def test_every_target_problem_has_a_sentence(raw: dict[str, Any]) -> None:
     cat = parse_catalogue(raw)
     facts = {"shown": "'x'", "port": "0", "scheme": "ftp://", "first": "1", "second": "2"}
+    facts |= {"known": "smtp, imap", "protocol": "smtp"}  # --starttls's facts
     for kind in TargetProblem:
         text = cat.target_text(kind, facts)
         assert text.endswith(".") and "{" not in text and UNKNOWN not in text, kind

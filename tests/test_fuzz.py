@@ -44,6 +44,7 @@ from core.models import (
     ClientCredentials,
     HandshakeObservation,
     HttpDateSample,
+    StarttlsProtocol,
     Target,
 )
 from core.probe import hello as hello_probe
@@ -535,7 +536,18 @@ def test_key_exchange_group_from_any_server_message(hello: bytes, key_exchange: 
 # --------------------------------------------------------------------------- typed and pasted text
 
 _TARGET_ALPHABET = st.sampled_from(
-    [*"abcxyz019-._:/[]@%?#&= \t", "::", "https://", "ftp://", "ü", "。", "\u202e", "\x1b"]
+    [
+        *"abcxyz019-._:/[]@%?#&= \t",
+        "::",
+        "https://",
+        "ftp://",
+        "smtp://",
+        "imaps://",
+        "ü",
+        "。",
+        "\u202e",
+        "\x1b",
+    ]
 )
 
 
@@ -592,3 +604,66 @@ def test_strangers_text_is_made_visible(text: str, limit: int) -> None:
     assert len(shown) <= 6 * limit + 40
     html = for_html(text, limit=limit)
     assert "<" not in html and ">" not in html and '"' not in html
+
+
+# --------------------------------------------------------------------------- STARTTLS dialogs
+
+_GREETINGS = st.one_of(
+    st.binary(max_size=300),
+    st.lists(
+        st.sampled_from(
+            [
+                b"220 ",
+                b"220-",
+                b"250-STARTTLS",
+                b"250 ",
+                b"* OK ",
+                b"a001 OK",
+                b"a002 NO",
+                b"+OK",
+                b"-ERR",
+                b".",
+                b"211-",
+                b"211 End",
+                b"234 ",
+                b"<stream:features>",
+                b"</stream:features>",
+                b"<starttls",
+                b"<proceed/>",
+                b"\x30\x0c\x02\x01\x01\x78",
+                b"\x0a\x01\x00",
+                b"S",
+                b"N",
+                b"\r\n",
+                b"\n",
+                b"\x1b[2J",
+                b"\xff",
+            ]
+        ),
+        max_size=20,
+    ).map(b"".join),
+)
+
+
+@fuzz(60)
+@given(st.sampled_from(list(StarttlsProtocol)), _GREETINGS)
+def test_any_greeting_is_an_observation_in_bounded_time(
+    protocol: StarttlsProtocol, greeting: bytes
+) -> None:
+    """Whatever a server says before TLS (then hanging up), the exchange ends with an
+    observation, never an exception, within the step's time."""
+    from core.probe.starttls import upgrade
+
+    ours, theirs = socket.socketpair()
+    try:
+        theirs.sendall(greeting)
+        theirs.shutdown(socket.SHUT_WR)
+        started = time.monotonic()
+        seen = upgrade(ours, protocol, "mail.example", Budget(0.5))
+        assert time.monotonic() - started < 2.0
+        assert seen.protocol is protocol
+        assert seen.ok or seen.failure is not None
+        assert len(seen.banner) <= 1200 and len(seen.lines) <= 400
+    finally:
+        ours.close()
+        theirs.close()

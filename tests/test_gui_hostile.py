@@ -41,7 +41,7 @@ BAD_HOSTS = [
     "\u202egoogle.com",
     "..",
     "-example.com",
-    "ftp://example.com/",
+    "gopher://example.com/",
     "http://example.com/",
     "exa mple.com",
     "x" * 3000,

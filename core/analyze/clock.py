@@ -52,14 +52,16 @@ def measure_clock(
     sntp_tried: tuple[str, ...],
     network_time_disabled: bool,
     http_source: str | None = None,
+    http_date_asked: bool = True,
 ) -> ClockResult:
     """Fold the clock probes into one :class:`ClockResult`, preferring NTP over HTTP ``Date:``.
 
     ``local_now`` is the local time the result speaks about (the time the chain is checked at);
     ``reference_time`` is then ``local_now − offset``. ``sntp_tried`` names the NTP servers asked
     (empty when none were); ``http_source`` names where the ``Date:`` came from (e.g. the target
-    as ``host:port``), for the record. ``notes`` lists what was tried and how it went, in words
-    short enough for the ``clock-unverified`` evidence.
+    as ``host:port``), for the record; ``http_date_asked`` is False for services that are not web
+    servers (mail, directories), which are never sent HTTP. ``notes`` lists what was tried and
+    how it went, in words short enough for the ``clock-unverified`` evidence.
     """
     local_now = _aware(local_now)
     notes: list[str] = []
@@ -72,7 +74,9 @@ def measure_clock(
             notes.append("NTP: no server to ask")
 
     http_bounds = _http_bounds(http)
-    if http is None:
+    if http is None and not http_date_asked:
+        notes.append("HTTP Date: not asked (not a web server)")
+    elif http is None:
         notes.append("HTTP Date: not received")
     elif http_bounds is None:
         notes.append(f"HTTP Date: unusable header {http.date_header[:40]!r}")

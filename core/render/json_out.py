@@ -119,6 +119,7 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             "uncertainty_s": report.clock.uncertainty_s,
         },
         "revocation": _revocation(report),
+        "service": service_dict(report),
         "path": path_dict(report),
         "findings": [finding_dict(f, catalogue) for f in report.findings]
         if catalogue is not None
@@ -139,8 +140,8 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
 
 def path_dict(report: CheckReport) -> dict[str, Any]:
     """The route taken: the proxy (never its credentials) and where that setting came from, the
-    resolver and its answers, every address tried, the captive-portal probe. STARTTLS is null
-    until the issue that adds it."""
+    resolver and its answers, every address tried, the captive-portal probe, and the protocol
+    whose STARTTLS opened the way to TLS (null: TLS from the first byte)."""
     route = report.route
     proxy = route.proxy if route is not None else None
     portal = report.portal
@@ -184,7 +185,35 @@ def path_dict(report: CheckReport) -> dict[str, Any]:
         "sni_retries": [
             {"sni": r.sni, "got_server_hello": r.got_server_hello} for r in report.sni_retries
         ],
-        "starttls": None,
+        "starttls": report.target.starttls.value if report.target.starttls else None,
+    }
+
+
+def service_dict(report: CheckReport) -> dict[str, Any] | None:
+    """The service beyond the web (null for HTTPS): which, how the check chose it, and the
+    exchange before TLS with the server's own lines (untrusted text, as it sent them)."""
+    target = report.target
+    if target.service is None:
+        return None
+    seen = report.starttls
+    return {
+        "name": target.service,
+        "source": target.service_source.value if target.service_source else None,
+        "starttls": None
+        if seen is None
+        else {
+            "protocol": seen.protocol.value,
+            "ok": seen.ok,
+            "failure": seen.failure.value if seen.failure else None,
+            "detail": seen.detail,
+            "banner": seen.banner,
+            "capabilities": list(seen.capabilities),
+            "reply": seen.reply,
+            "steps": [
+                {"direction": line.direction.value, "text": line.text, "t_ms": line.t_ms}
+                for line in seen.lines
+            ],
+        },
     }
 
 

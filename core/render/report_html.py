@@ -22,7 +22,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from core.catalogue import Catalogue, OsName, current_os, load_catalogue, render_value
+from core.catalogue import (
+    Actor,
+    Catalogue,
+    OsName,
+    current_os,
+    load_catalogue,
+    render_value,
+)
 from core.environment import Environment
 from core.models import (
     CertificateInfo,
@@ -38,6 +45,7 @@ from core.models import (
 )
 from core.render.for_client import THIS_APP, app_words, why_not
 from core.render.stages import stage_line, stage_name
+from core.target import PROTOCOL_NAMES
 from core.untrusted import for_html, visible
 from core.wire.records import VERSION_LABELS, human_version
 
@@ -499,7 +507,8 @@ def _fixes(report: CheckReport, cat: Catalogue, os_name: OsName) -> str:
         if steps:
             out.append("<ol>" + "".join(f"<li>{e(step)}</li>" for step in steps) + "</ol>")
         for software, variant in fix.variants.items():
-            out.append(f"<h4>On {e(software)}</h4>")
+            where = "In" if fix.who is Actor.USER else "On"  # an app, or server software
+            out.append(f"<h4>{where} {e(software)}</h4>")
             out.append("<ol>" + "".join(f"<li>{e(step)}</li>" for step in variant) + "</ol>")
     return "".join(out)
 
@@ -509,6 +518,10 @@ def _fixes(report: CheckReport, cat: Catalogue, os_name: OsName) -> str:
 
 def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
     out = [_h2("The handshake")]
+    note = load_catalogue().service_note(report.target)
+    if note:
+        out.append(f"<p>{e(note, limit=400)}</p>")
+    out.append(_starttls_exchange(report))
     hs = report.handshake
     if hs is None:
         out.append("<p>No handshake took place: the connection failed before TLS could start.</p>")
@@ -566,6 +579,22 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
         out.append("<h3>What was checked</h3>")
         out.append(_table(("Step", "Result", "Time", "Summary"), stages, (21, 11, 9, 59)))
     return "".join(out)
+
+
+def _starttls_exchange(report: CheckReport) -> str:
+    """The plain-text exchange before TLS, line by line: the server's lines are a stranger's
+    text, escaped like every other."""
+    seen = report.starttls
+    if seen is None or not seen.lines:
+        return ""
+    rows = [
+        [f"+{line.t_ms:.1f} ms", e(_DIRECTION_ARROWS[line.direction]), e(line.text, limit=300)]
+        for line in seen.lines[:60]
+    ]
+    name = PROTOCOL_NAMES[seen.protocol]
+    return f"<h3>{e(name)} before TLS, as the server sent it</h3>" + _table(
+        ("Time", "Direction", "Line"), rows, (14, 18, 68)
+    )
 
 
 # --------------------------------------------------------------------------- certificates

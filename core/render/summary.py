@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from core.catalogue import load_catalogue
-from core.models import CheckReport, StageStatus
+from core.models import CheckReport, StageId, StageStatus
 from core.render.for_client import app_words
+from core.render.stages import stage_line
 from core.untrusted import visible
 
 MAX_LINES = 15
@@ -40,6 +41,9 @@ def ticket_summary(report: CheckReport) -> str:
             f"Path: through the proxy {visible(proxy.proxy, limit=200)} "
             f"(from {visible(proxy.setting, limit=80)})"
         )
+    starttls = next((s for s in report.stages if s.stage is StageId.STARTTLS), None)
+    if starttls is not None:  # the exchange before TLS: how it ended, as the step list says
+        lines.append(f"Service: {visible(stage_line(starttls), limit=200)}")
     hs = report.handshake
     if hs is not None and hs.ok:
         lines.append(f"Handshake: {hs.protocol}, {hs.cipher}")

@@ -8,6 +8,7 @@ from core.catalogue import Catalogue, current_os, load_catalogue
 from core.models import CheckReport, Severity, Verdict
 from core.render.for_client import THIS_APP, app_words, why_not
 from core.render.stages import STATUS_MARKS, stage_line
+from core.target import PROTOCOL_NAMES
 from core.untrusted import for_terminal as t
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
         lines.append(paint(f"{verdict.value.upper()}: {t(headline)}", _VERDICT_COLOURS[verdict]))
         if app.others:
             lines.append(f"  {t(app.others)}")
+    note = cat.service_note(target)
+    if note:
+        lines.append(t(note, limit=300))
     lines.append("")
     lines.append("Steps:")
     for stage in report.stages:
@@ -75,6 +79,15 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
             tag = paint(f"[{finding.severity.value}]", _COLOURS[finding.severity])
             lines.append(f"  {tag} {t(cat.title(finding))}  ({finding.id.value})")
             lines.append(f"      {t(cat.detail(finding), limit=600)}")
+    seen = report.starttls
+    if seen is not None and seen.lines:
+        lines.append("")
+        lines.append(
+            f"{PROTOCOL_NAMES[seen.protocol]} before TLS (the server's lines as it sent them):"
+        )
+        for said in seen.lines[:40]:
+            who = "C:" if said.direction.value == "client" else "S:"
+            lines.append(f"  {who} {t(said.text, limit=200)}")
     hs = report.handshake
     if hs is not None and hs.ok:
         lines.append("")

@@ -163,18 +163,21 @@ class FixCard(QFrame):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 6, 0, 0)
         row = QHBoxLayout()
-        row.addWidget(plain_label("On the server:", box, wrap=False))
+        # A site owner's variants are server software; a user's are the apps they use.
+        for_user = fix.who is Actor.USER
+        where = "In your app:" if for_user else "On the server:"
+        row.addWidget(plain_label(where, box, wrap=False))
         combo = QComboBox(box)
-        combo.setAccessibleName("Server software")
+        combo.setAccessibleName("Your app" if for_user else "Server software")
         combo.addItems(list(fix.variants))
         row.addWidget(combo)
         copy = QPushButton("Copy these steps", box)
-        copy.setAccessibleName("Copy the server steps")
+        copy.setAccessibleName("Copy the app's steps" if for_user else "Copy the server steps")
         row.addWidget(copy)
         row.addStretch(1)
         layout.addLayout(row)
         text = plain_label("", box, selectable=True)
-        text.setAccessibleName("Steps for the server software")
+        text.setAccessibleName("Steps for the app" if for_user else "Steps for the server software")
         layout.addWidget(text)
 
         def show(name: str) -> None:

@@ -13,6 +13,16 @@ from gui.widgets import plain_label
 
 
 def handshake_facts(report: CheckReport) -> str:
+    """The pane's line: for a service, first how the check came to speak it (the catalogue's
+    words: which scheme, --starttls, or which well-known port), then the handshake's facts."""
+    from core.catalogue import load_catalogue
+
+    note = load_catalogue().service_note(report.target)
+    facts = _tls_facts(report)
+    return f"{visible(note, limit=300)} {facts}" if note else facts
+
+
+def _tls_facts(report: CheckReport) -> str:
     hs = report.handshake
     if hs is None:
         return "No handshake took place."
