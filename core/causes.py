@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from core.analyze.chain import ChainAnalysis, validity_findings
@@ -35,21 +35,16 @@ from core.models import (
     NetworkFailure,
     ProxyFailure,
     ProxyObservation,
-    ResolveResult,
     RevocationStatus,
     Severity,
     StarttlsFailure,
-    StarttlsObservation,
     Target,
     evidence,
 )
-from core.observations import CLIENT_CERT_ALERTS
+from core.observations import CLIENT_CERT_ALERTS, NetworkObservation
 from core.route import (
-    AddressAttempt,
     DnsObservation,
     DnsOutcome,
-    Route,
-    SniRetry,
     blocking_answers,
 )
 
@@ -77,25 +72,16 @@ CHAIN_ERRORS = frozenset(
 class Observations:
     target: Target
     local_now: dt.datetime
-    resolve: ResolveResult | None = None
-    connect_failure: NetworkFailure | None = None
-    connect_detail: str = ""
-    connect_address: str | None = None
-    handshake: HandshakeObservation | None = None
-    legacy: HandshakeObservation | None = None
+    #: The name, the connection and the handshakes.
+    network: NetworkObservation = field(default_factory=NetworkObservation)
     chain: ChainAnalysis | None = None
     chain_unreadable: str | None = None
     clock: ClockResult | None = None
     revocation: RevocationStatus | None = None
     overlap_findings: tuple[Finding, ...] = ()
-    route: Route | None = None
-    attempts: tuple[AddressAttempt, ...] = ()
-    sni_retries: tuple[SniRetry, ...] = ()
     credentials_given: bool = False
     timeout_s: float = 10.0
     internal_errors: tuple[tuple[str, str], ...] = ()
-    #: The proxy the check went through (None: direct), and what it answered.
-    proxy: ProxyObservation | None = None
     #: Why the direct route failed where the proxy worked (None: not tried, or it worked too).
     direct_failure: str | None = None
     #: The issuer of the leaf each route was given: they differ where the proxy inspects TLS.
@@ -112,8 +98,12 @@ class Observations:
     dh_bits: int | None = None
     #: ``--client``: the app that showed the error; None: "I don't know".
     chosen_client: str | None = None
-    #: The exchange before TLS (STARTTLS services only).
-    starttls: StarttlsObservation | None = None
+
+    @property
+    def proxy(self) -> ProxyObservation | None:
+        """The proxy the check went through (None: direct), and what it answered."""
+        route = self.network.route
+        return route.proxy if route is not None else None
 
 
 def _looks_like(first: bytes) -> str:
@@ -147,7 +137,7 @@ _NAME_FACTS = frozenset({DnsOutcome.NXDOMAIN, DnsOutcome.NO_ADDRESSES, DnsOutcom
 def _path_findings(obs: Observations) -> list[Finding] | None:
     """Offline, a DNS filter, or the name's own failure: None when resolution is not the
     cause (it worked, or was skipped)."""
-    route = obs.route
+    route = obs.network.route
     dns = route.dns if route is not None else None
     if dns is None:
         return None
@@ -203,7 +193,7 @@ def _network_findings(obs: Observations) -> list[Finding]:
     path = _path_findings(obs)
     if path is not None:
         return path
-    if obs.resolve is not None and obs.resolve.error:
+    if obs.network.resolve is not None and obs.network.resolve.error:
         return [
             Finding(
                 FindingId.DNS_FAILURE,
@@ -211,7 +201,7 @@ def _network_findings(obs: Observations) -> list[Finding]:
                 # The system resolver's own words: which server said what, it does not tell.
                 evidence(
                     host=target.host_ascii,
-                    error=obs.resolve.error,
+                    error=obs.network.resolve.error,
                     kind="system-error",
                     resolver="this computer's resolver",
                     answered_by=None,
@@ -220,30 +210,30 @@ def _network_findings(obs: Observations) -> list[Finding]:
                 ),
             )
         ]
-    reach = obs.route.reach if obs.route is not None else None
-    tried = [a for a in obs.attempts if a.connects is False]
+    reach = obs.network.route.reach if obs.network.route is not None else None
+    tried = [a for a in obs.network.attempts if a.connects is False]
     if (
-        obs.connect_failure is NetworkFailure.UNREACHABLE
+        obs.network.connect_failure is NetworkFailure.UNREACHABLE
         and reach is not None
         and tried
         and not any(getattr(reach, a.family) for a in tried)
     ):
-        return [_offline(None, obs.connect_detail, reach.ipv4, reach.ipv6)]
-    if obs.connect_failure is not None:
+        return [_offline(None, obs.network.connect_detail, reach.ipv4, reach.ipv6)]
+    if obs.network.connect_failure is not None:
         kind = {
             NetworkFailure.CONNECT_REFUSED: FindingId.CONNECT_REFUSED,
             NetworkFailure.UNREACHABLE: FindingId.CONNECT_REFUSED,
             NetworkFailure.CONNECT_TIMEOUT: FindingId.CONNECT_TIMEOUT,
             NetworkFailure.CONNECTION_RESET: FindingId.CONNECTION_RESET,
-        }.get(obs.connect_failure, FindingId.CONNECT_REFUSED)
+        }.get(obs.network.connect_failure, FindingId.CONNECT_REFUSED)
         return [
             Finding(
                 kind,
                 Severity.ERROR,
                 evidence(
-                    address=obs.connect_address,
+                    address=obs.network.connect_address,
                     port=target.dial_port,
-                    detail=obs.connect_detail,
+                    detail=obs.network.connect_detail,
                     stage="while connecting",
                 ),
             )
@@ -252,7 +242,7 @@ def _network_findings(obs: Observations) -> list[Finding]:
 
 
 def _handshake_findings(obs: Observations) -> list[Finding]:
-    hs = obs.handshake
+    hs = obs.network.handshake
     if hs is None:
         return []
     if hs.ok:
@@ -267,7 +257,7 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
         return [Finding(fid, Severity.ERROR, evidence(**where, **facts, detail=hs.failure_detail))]
 
     address = hs.address
-    through = [r for r in obs.sni_retries if r.got_server_hello]
+    through = [r for r in obs.network.sni_retries if r.got_server_hello]
     if through and failure in (NetworkFailure.CONNECTION_RESET, NetworkFailure.HANDSHAKE_TIMEOUT):
         return [
             Finding(
@@ -278,7 +268,7 @@ def _handshake_findings(obs: Observations) -> list[Finding]:
                     address=address,
                     how="reset" if failure is NetworkFailure.CONNECTION_RESET else "no answer",
                     got_through=[r.label for r in through],
-                    cut=[r.label for r in obs.sni_retries if not r.got_server_hello],
+                    cut=[r.label for r in obs.network.sni_retries if not r.got_server_hello],
                     detail=hs.failure_detail,
                 ),
             )
@@ -362,8 +352,8 @@ def _explained_by_overlap(obs: Observations) -> list[Finding]:
                 FindingId.WEAK_DH, Severity.ERROR, _client_evidence(obs, FindingId.WEAK_DH, refused)
             )
         ]
-    hs = obs.handshake
-    legacy = obs.legacy
+    hs = obs.network.handshake
+    legacy = obs.network.legacy
     if hs is None or legacy is None or not legacy.ok:
         return []
     local = obs.local_client
@@ -545,7 +535,7 @@ def _proxy_findings(obs: Observations) -> list[Finding]:
 
 
 def _direct_blocked(obs: Observations) -> list[Finding]:
-    hs = obs.handshake
+    hs = obs.network.handshake
     if obs.proxy is None or obs.direct_failure is None or hs is None or not hs.ok:
         return []
     return [
@@ -560,8 +550,8 @@ def _direct_blocked(obs: Observations) -> list[Finding]:
 def _ipv6_findings(obs: Observations) -> list[Finding]:
     """IPv6 addresses that fail while an IPv4 one connects: this check goes on over IPv4, but a
     browser may wait on IPv6 first. The failures are the evidence, not findings of their own."""
-    v6 = [a for a in obs.attempts if a.family == "ipv6"]
-    v4_ok = [a for a in obs.attempts if a.family == "ipv4" and a.connects]
+    v6 = [a for a in obs.network.attempts if a.family == "ipv6"]
+    v4_ok = [a for a in obs.network.attempts if a.family == "ipv4" and a.connects]
     failed = [a for a in v6 if a.connects is False]
     if not failed or any(a.connects for a in v6) or not v4_ok:
         return []
@@ -633,13 +623,13 @@ _SERVER_ACCEPTS = frozenset(
 
 
 def _handshake_completed(obs: Observations) -> bool:
-    return any(hs is not None and hs.ok for hs in (obs.handshake, obs.legacy))
+    return any(hs is not None and hs.ok for hs in (obs.network.handshake, obs.network.legacy))
 
 
 def _starttls_findings(obs: Observations) -> list[Finding]:
     """The exchange before TLS failed: the server does not offer the upgrade, refuses it, or
     is not this protocol (or says nothing, or hangs up), each as the cause it is."""
-    seen = obs.starttls
+    seen = obs.network.starttls
     if seen is None or seen.ok or seen.failure is None:
         return []
     from core.target import PROTOCOL_NAMES
@@ -665,7 +655,7 @@ def _starttls_findings(obs: Observations) -> list[Finding]:
         return [Finding(FindingId.STARTTLS_UNSUPPORTED, Severity.ERROR, evidence(**where))]
     if seen.failure is StarttlsFailure.REFUSED:
         return [Finding(FindingId.STARTTLS_REFUSED, Severity.ERROR, evidence(**where))]
-    address = obs.connect_address
+    address = obs.network.connect_address
     if seen.failure is StarttlsFailure.SILENT:
         return [
             Finding(

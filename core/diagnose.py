@@ -68,7 +68,7 @@ from core.models import (
     TrustResult,
     stage_facts,
 )
-from core.observations import SntpSample
+from core.observations import NetworkObservation, SntpSample
 from core.probe import dns, net, tls
 from core.proxy_settings import ProxyChoice, ProxySource
 from core.request import RequestError, RequestProblem
@@ -216,7 +216,7 @@ def run_check(
                     ),
                     None,
                 )
-                or _NetworkObs()
+                or NetworkObservation()
             )
             portal = _guarded(
                 "portal", errors, lambda: portal_future.result() if portal_future else None, None
@@ -232,8 +232,6 @@ def run_check(
             sntp_future.cancel()
             raise
     local_now = now()
-    route = obs.route
-    proxy_obs = route.proxy if route is not None else None
     chain, chain_unreadable, revocation = _guarded(
         "certificates",
         errors,
@@ -255,38 +253,29 @@ def run_check(
         _NO_CHAIN,
     )
     stages.fail_unfinished()
-    overlap = _protocols(target, options, budget, stages, obs, errors)
+    overlap = _protocols(target, options, budget, stages, obs, proxy, errors)
     stages.fail_unfinished()
     no_verdicts: tuple[tuple[ClientVerdict, ...], ChainFacts | None] = ((), None)
     verdicts, facts = _guarded(
         "clients",
         errors,
         lambda: _client_verdicts(
-            chain, ref_clock, local_now, revocation, overlap if _completed(obs) else None
+            chain, ref_clock, local_now, revocation, overlap if obs.completed else None
         ),
         no_verdicts,
     )
     observations = Observations(
         target=target,
         local_now=local_now,
-        resolve=obs.resolve,
-        connect_failure=obs.connect_failure,
-        connect_detail=obs.connect_detail,
-        connect_address=obs.connect_address,
-        handshake=hs,
-        legacy=obs.legacy,
+        network=obs,
         chain=chain,
         chain_unreadable=chain_unreadable,
         clock=ref_clock,
         revocation=revocation,
         overlap_findings=overlap.findings if overlap else (),
-        route=obs.route,
-        attempts=obs.attempts,
-        sni_retries=obs.sni_retries,
         credentials_given=options.client_credentials is not None,
         timeout_s=options.timeout,
         internal_errors=tuple(errors),
-        proxy=proxy_obs,
         direct_failure=direct.failure if direct is not None else None,
         direct_issuer=direct.leaf_issuer if direct is not None else None,
         proxied_issuer=_leaf_issuer(hs) if proxy is not None else None,
@@ -296,7 +285,6 @@ def run_check(
         chain_facts=facts,
         dh_bits=overlap.dh_bits if overlap else None,
         chosen_client=options.client,
-        starttls=obs.starttls,
     )
     findings = _guarded("findings", errors, lambda: decide(observations), None)
     if findings is None:
@@ -318,9 +306,7 @@ def run_check(
         ciphers=overlap.ciphers if overlap else {},
         groups=overlap.groups if overlap else ((hs.group,) if hs and hs.group else ()),
         server_preference=overlap.server_preference if overlap else None,
-        clients=_client_results(verdicts)
-        if overlap and overlap.clients and _completed(obs)
-        else (),
+        clients=_client_results(verdicts) if overlap and overlap.clients and obs.completed else (),
         app_verdicts=_client_results(verdicts, overlap),
         clock=ref_clock,
         findings=findings,
@@ -333,12 +319,6 @@ def run_check(
         portal=portal,
         starttls=obs.starttls,
     )
-
-
-def _completed(obs: _NetworkObs) -> bool:
-    """A handshake of ours completed: only then do the prober's ServerHellos say what a
-    client would get (a server may answer every hello and then hang up)."""
-    return any(hs is not None and hs.ok for hs in (obs.handshake, obs.legacy))
 
 
 def _client_verdicts(
@@ -530,24 +510,6 @@ def _finish_clock(
 # --------------------------------------------------------------------------- network
 
 
-@dataclass
-class _NetworkObs:
-    resolve: ResolveResult | None = None
-    connect_failure: NetworkFailure | None = None
-    connect_detail: str = ""
-    connect_address: str | None = None
-    handshake: HandshakeObservation | None = None
-    legacy: HandshakeObservation | None = None
-    addresses: tuple[str, ...] = ()
-    route: Route | None = None
-    attempts: tuple[AddressAttempt, ...] = ()
-    sni_retries: tuple[SniRetry, ...] = ()
-    #: The proxy the check went through, credentials included: every later probe dials it too.
-    proxy: ProxyEndpoint | None = None
-    #: The exchange before TLS, for services that upgrade a plain connection.
-    starttls: StarttlsObservation | None = None
-
-
 #: An unrelated name for the comparison handshake: reserved by IANA, so no filter lists it.
 CONTROL_SNI = "example.com"
 
@@ -580,15 +542,15 @@ def _connect_and_handshake(
     stages: _Stages,
     resolver: net.Resolver | None,
     choice: ProxyChoice | None = None,
-) -> _NetworkObs:
+) -> NetworkObservation:
     if choice is not None and choice.proxy is not None:
         return _through_proxy(target, options, budget, stages, choice)
     if choice is not None and choice.pac_failure is not None:
         return _pac_failed(stages, choice)
-    obs = _NetworkObs()
+    obs = NetworkObservation()
     stages.start(StageId.RESOLVE)
     route = decide_route(target, options, budget, resolver)
-    obs.route = route
+    obs = replace(obs, route=route)
     answer = route.dns
     if answer is None:
         addresses = route.addresses
@@ -599,7 +561,9 @@ def _connect_and_handshake(
         )
         stages.end(StageId.RESOLVE, StageStatus.OK, not_needed, address=addresses[0])
     else:
-        obs.resolve = ResolveResult(answer.addresses, answer.duration_ms, answer.error)
+        obs = replace(
+            obs, resolve=ResolveResult(answer.addresses, answer.duration_ms, answer.error)
+        )
         blocking = blocking_answers(answer, target.host_ascii)
         if answer.error or blocking:
             failed = StageOutcome.RESOLVE_BLOCKED if blocking else StageOutcome.RESOLVE_FAILED
@@ -607,11 +571,9 @@ def _connect_and_handshake(
             for stage in (StageId.CONNECT, StageId.HANDSHAKE):
                 stages.skip(stage)
             # Dialling 0.0.0.0 would reach this very computer: the answer is the finding.
-            obs.attempts = tuple(AddressAttempt(a, None) for a in blocking)
-            return obs
+            return replace(obs, attempts=tuple(AddressAttempt(a, None) for a in blocking))
         addresses = route.addresses
         stages.end(StageId.RESOLVE, StageStatus.OK, StageOutcome.RESOLVED, **dns_facts(answer))
-    obs.addresses = addresses
     budget.check()
     stages.start(StageId.CONNECT)
     race = net.Race(
@@ -621,15 +583,18 @@ def _connect_and_handshake(
         delay=None if options.gentle else net.HAPPY_EYEBALLS_DELAY_S,
     )
     outcome = race.run()
-    obs.connect_address = outcome.address
+    obs = replace(obs, connect_address=outcome.address)
     if outcome.sock is None:
-        obs.attempts = _attempts(race.finish())
-        obs.connect_failure = outcome.failure
-        obs.connect_detail = outcome.detail
+        obs = replace(
+            obs,
+            attempts=_attempts(race.finish()),
+            connect_failure=outcome.failure,
+            connect_detail=outcome.detail,
+        )
         if all(
             a.failure is NetworkFailure.UNREACHABLE for a in obs.attempts if a.connects is False
         ):
-            obs.route = replace(route, reach=dns.network_reach())
+            obs = replace(obs, route=replace(route, reach=dns.network_reach()))
         stages.end(
             StageId.CONNECT,
             StageStatus.FAILED,
@@ -646,23 +611,23 @@ def _connect_and_handshake(
         port=target.dial_port,
     )
     try:
-        obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
+        obs = replace(obs, starttls=_starttls_stage(outcome.sock, target, budget, stages))
         if obs.starttls is not None and not obs.starttls.ok:
-            obs.attempts = _attempts(race.finish())
-            return obs
+            return replace(obs, attempts=_attempts(race.finish()))
         hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     except BaseException:
         race.abandon()  # a cancel: the attempts still under way close what they connect
         raise
-    obs.handshake = hs
+    obs = replace(obs, handshake=hs)
     dial = _service_dial(target, None)
     if _cut_after_hello(hs) and target.sni is not None:
-        obs.sni_retries = _sni_retries(
+        retries = _sni_retries(
             target, budget, outcome.address, outcome.duration_ms, hs, dial=dial or net.connect_one
         )
+        obs = replace(obs, sni_retries=retries)
     if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
-        obs.legacy = _legacy_handshake(target, budget, outcome.address, dial=dial)
-    obs.attempts = _attempts(race.finish())
+        obs = replace(obs, legacy=_legacy_handshake(target, budget, outcome.address, dial=dial))
+    obs = replace(obs, attempts=_attempts(race.finish()))
     if len(obs.attempts) > 1:
         stages.amend(
             StageId.CONNECT,
@@ -737,14 +702,14 @@ def _through_proxy(
     budget: Budget,
     stages: _Stages,
     choice: ProxyChoice,
-) -> _NetworkObs:
+) -> NetworkObservation:
     """The path through the proxy: the proxy resolves the name and opens the connection; the
     handshake then runs inside the tunnel exactly as it would straight to the server."""
     from core.probe.tunnel import open_tunnel, proxy_dialer
 
     proxy = choice.proxy
     assert proxy is not None
-    obs = _NetworkObs(proxy=proxy)
+    obs = NetworkObservation()
     where = stage_facts(proxy=proxy.display, setting=choice.setting)
     stages.start(StageId.RESOLVE)
     stages.end(StageId.RESOLVE, StageStatus.OK, StageOutcome.RESOLVE_LEFT_TO_PROXY, **where)
@@ -760,7 +725,7 @@ def _through_proxy(
         outcome.auth_schemes,
         outcome.proxy_words,
     )
-    obs.route = Route(RouteKind.PROXY, None, (), proxy=observed)
+    obs = replace(obs, route=Route(RouteKind.PROXY, None, (), proxy=observed))
     if outcome.sock is None:
         stages.end(
             StageId.PROXY,
@@ -782,20 +747,20 @@ def _through_proxy(
         port=target.dial_port,
         proxy=proxy.display,
     )
-    obs.starttls = _starttls_stage(outcome.sock, target, budget, stages)
+    obs = replace(obs, starttls=_starttls_stage(outcome.sock, target, budget, stages))
     if obs.starttls is not None and not obs.starttls.ok:
         return obs
     hs = _handshake_stage(outcome.sock, target, options, budget, stages)
     # The socket's peer is the proxy; the server's own address is known only to the proxy.
-    obs.handshake = hs = replace(hs, address=None)
+    hs = replace(hs, address=None)
+    obs = replace(obs, handshake=hs)
     dial = _service_dial(target, proxy_dialer(proxy))
     assert dial is not None
     if _cut_after_hello(hs) and target.sni is not None:
-        obs.sni_retries = _sni_retries(
-            target, budget, target.dial_host, outcome.duration_ms, hs, dial=dial
-        )
+        retries = _sni_retries(target, budget, target.dial_host, outcome.duration_ms, hs, dial=dial)
+        obs = replace(obs, sni_retries=retries)
     if not hs.ok and hs.failure in _RETRY_LEGACY and not hs.certificate_requested:
-        obs.legacy = _legacy_handshake(target, budget, target.dial_host, dial=dial)
+        obs = replace(obs, legacy=_legacy_handshake(target, budget, target.dial_host, dial=dial))
     return obs
 
 
@@ -808,7 +773,7 @@ class _DirectTry:
     leaf_issuer: str | None = None
 
 
-def _pac_failed(stages: _Stages, choice: ProxyChoice) -> _NetworkObs:
+def _pac_failed(stages: _Stages, choice: ProxyChoice) -> NetworkObservation:
     """The settings point to a PAC file that gave no answer: the apps that follow them are
     stuck exactly as with a proxy that does not answer, so that is the finding."""
     observed = ProxyObservation(
@@ -818,7 +783,7 @@ def _pac_failed(stages: _Stages, choice: ProxyChoice) -> _NetworkObs:
         ProxyFailure.PROXY_UNREACHABLE,
         choice.pac_failure or "",
     )
-    obs = _NetworkObs(route=Route(RouteKind.PROXY, None, (), proxy=observed))
+    obs = NetworkObservation(route=Route(RouteKind.PROXY, None, (), proxy=observed))
     stages.start(StageId.RESOLVE)
     stages.skip(StageId.RESOLVE, StageOutcome.RESOLVE_LEFT_TO_PAC)
     stages.start(StageId.PROXY)
@@ -1250,7 +1215,8 @@ def _protocols(
     options: CheckOptions,
     budget: Budget,
     stages: _Stages,
-    obs: _NetworkObs,
+    obs: NetworkObservation,
+    proxy: ProxyEndpoint | None,
     errors: list[tuple[str, str]],
 ) -> _Overlap | None:
     if options.quick:
@@ -1268,10 +1234,10 @@ def _protocols(
     stages.start(StageId.PROTOCOLS, StageOutcome.PROTOCOLS_PROBING)
     address = obs.connect_address or target.dial_host
     dial: net.Dialer | None = None
-    if obs.proxy is not None:
+    if proxy is not None:
         from core.probe.tunnel import proxy_dialer
 
-        dial = proxy_dialer(obs.proxy)
+        dial = proxy_dialer(proxy)
     dial = _service_dial(target, dial)
 
     def work() -> _Overlap:

@@ -12,6 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.models import (
+    HandshakeObservation,
+    NetworkFailure,
+    ResolveResult,
+    StarttlsObservation,
+)
+from core.route import AddressAttempt, Route, SniRetry
 from core.wire.records import TlsVersion
 
 #: Alerts by which a server says "I wanted a (different) client certificate".
@@ -80,3 +87,30 @@ class ServerEnumeration:
     @property
     def total_hellos(self) -> int:
         return sum(self.hellos_sent.values())
+
+
+@dataclass(frozen=True)
+class NetworkObservation:
+    """The way to the server, as far as the check got: the name, the connection (the addresses
+    tried, the route and the proxy on it), the exchange before TLS and the handshakes. The
+    engine builds it step by step; ``core.causes`` reads it as the network part of its
+    observations, so a cause about the path never needs to know which probe saw it."""
+
+    resolve: ResolveResult | None = None
+    connect_failure: NetworkFailure | None = None
+    connect_detail: str = ""
+    connect_address: str | None = None
+    handshake: HandshakeObservation | None = None
+    #: The permissive retry after a failed handshake, which tells what the server does speak.
+    legacy: HandshakeObservation | None = None
+    route: Route | None = None
+    attempts: tuple[AddressAttempt, ...] = ()
+    sni_retries: tuple[SniRetry, ...] = ()
+    #: The exchange before TLS, for services that upgrade a plain connection.
+    starttls: StarttlsObservation | None = None
+
+    @property
+    def completed(self) -> bool:
+        """A handshake of ours completed: only then do the prober's ServerHellos say what a
+        client would get (a server may answer every hello and then hang up)."""
+        return any(hs is not None and hs.ok for hs in (self.handshake, self.legacy))

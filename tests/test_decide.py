@@ -32,6 +32,7 @@ from core.probe.ocsp import RevocationStatus
 from core.trust import TrustStores
 from core.wire.records import TlsVersion
 from tests.evidence import assert_documented
+from tests.observations import observations
 from tests.pki import DAY, NOW, Pki
 
 TARGET = Target("shop.example", 443, "127.0.0.1", 443, "shop.example")
@@ -69,7 +70,7 @@ def observe(**kw: object) -> Observations:
     from core.analyze.overlap import local_client_profile
 
     kw.setdefault("local_client", local_client_profile())
-    return Observations(target=TARGET, local_now=NOW, **kw)  # type: ignore[arg-type]
+    return observations(TARGET, NOW, **kw)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ ROWS = [
     ),
     Row(
         "a-clock-ahead-explains-the-expired-look-and-is-the-cause",
-        lambda: Observations(
+        lambda: observations(
             target=TARGET,
             local_now=AHEAD,
             handshake=ok_handshake(),
@@ -290,7 +291,7 @@ ROWS = [
     ),
     Row(
         "a-truly-expired-certificate-with-a-good-clock",
-        lambda: Observations(
+        lambda: observations(
             target=TARGET,
             local_now=AHEAD,
             handshake=ok_handshake(),

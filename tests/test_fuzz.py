@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from core.analyze.clock import clock_findings, measure_clock
 from core.budget import Budget
 from core.catalogue import load_catalogue
-from core.causes import Observations, decide, printable_preview
+from core.causes import decide, printable_preview
 from core.certs import CertificateFileError, describe, leaf_first, load_certificates
 from core.cli import main as cli_main
 from core.credentials import CredentialsError, load_client_credentials
@@ -55,6 +55,7 @@ from core.untrusted import BIDI_CONTROLS, for_html, visible
 from core.wire.hello import build_client_hello
 from core.wire.records import TlsVersion, encode_handshake, encode_record
 from tests.hostile_servers import server_hello_tls12
+from tests.observations import observations
 from tests.pki import Pki
 from tests.timing import within
 
@@ -496,7 +497,7 @@ def test_a_real_handshake_answered_with_fuzzed_bytes(reply: bytes) -> None:
     event(f"failure {hs.failure}")
     assert printable_preview(hs.first_bytes).isprintable()
     target = Target("localhost", 443, "127.0.0.1", 443, "localhost")
-    findings = decide(Observations(target=target, local_now=NOW, handshake=hs))
+    findings = decide(observations(target, NOW, handshake=hs))
     assert findings or hs.ok
     for finding in findings:
         text = CATALOGUE.headline(finding) + CATALOGUE.detail(finding)

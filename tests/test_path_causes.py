@@ -21,6 +21,7 @@ from core.models import (
 )
 from core.wire.records import TlsVersion
 from tests.evidence import assert_documented
+from tests.observations import observations
 
 NOW = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
 TARGET = Target("shop.example", 443, sni="shop.example")
@@ -55,13 +56,13 @@ def _ids(obs: Observations) -> list[FindingId]:
     ],
 )
 def test_a_proxy_that_gives_no_path_is_the_cause(failure: ProxyFailure, finding: FindingId) -> None:
-    obs = Observations(TARGET, NOW, proxy=_proxy(failure))
+    obs = observations(TARGET, NOW, proxy=_proxy(failure))
     assert _ids(obs) == [finding]
 
 
 def test_proxy_evidence_says_where_the_setting_came_from_and_what_it_said() -> None:
     auth = decide(
-        Observations(
+        observations(
             TARGET,
             NOW,
             proxy=_proxy(
@@ -80,7 +81,7 @@ def test_proxy_evidence_says_where_the_setting_came_from_and_what_it_said() -> N
     }
     assert FixId.CONFIGURE_PROXY in auth.fixes
     refused = decide(
-        Observations(
+        observations(
             TARGET,
             NOW,
             proxy=_proxy(ProxyFailure.REFUSED, status=403, proxy_words="Blocked by policy <b>"),
@@ -92,14 +93,14 @@ def test_proxy_evidence_says_where_the_setting_came_from_and_what_it_said() -> N
 
 def test_direct_blocked_only_when_the_proxy_worked() -> None:
     ok = HandshakeObservation("127.0.0.1", True, TlsVersion.TLS1_3)
-    proxied = Observations(
+    proxied = observations(
         TARGET, NOW, handshake=ok, proxy=_proxy(None), direct_failure="connection refused"
     )
     (finding,) = decide(proxied)
     assert finding.id is FindingId.DIRECT_BLOCKED and finding.severity is Severity.INFO
-    assert _ids(Observations(TARGET, NOW, handshake=ok, proxy=_proxy(None))) == []
+    assert _ids(observations(TARGET, NOW, handshake=ok, proxy=_proxy(None))) == []
     # No proxy: a direct failure is just the failure, never "direct-blocked".
-    assert _ids(Observations(TARGET, NOW, handshake=ok, direct_failure="refused")) == []
+    assert _ids(observations(TARGET, NOW, handshake=ok, direct_failure="refused")) == []
 
 
 def _portal(verdict: PortalVerdict = PortalVerdict.PORTAL) -> PortalResult:
@@ -109,7 +110,7 @@ def _portal(verdict: PortalVerdict = PortalVerdict.PORTAL) -> PortalResult:
 
 
 def test_a_portal_explains_the_failures_it_causes() -> None:
-    failed = Observations(
+    failed = observations(
         TARGET,
         NOW,
         connect_failure=NetworkFailure.CONNECT_TIMEOUT,
@@ -125,12 +126,12 @@ def test_a_portal_explains_the_failures_it_causes() -> None:
 
 def test_a_portal_verdict_without_a_failure_is_not_a_finding() -> None:
     ok = HandshakeObservation("127.0.0.1", True, TlsVersion.TLS1_3)
-    assert _ids(Observations(TARGET, NOW, handshake=ok, portal=_portal())) == []
+    assert _ids(observations(TARGET, NOW, handshake=ok, portal=_portal())) == []
 
 
 @pytest.mark.parametrize("verdict", [PortalVerdict.NONE, PortalVerdict.UNKNOWN])
 def test_no_portal_leaves_the_failure_as_it_is(verdict: PortalVerdict) -> None:
-    obs = Observations(
+    obs = observations(
         TARGET,
         NOW,
         connect_failure=NetworkFailure.CONNECT_TIMEOUT,
@@ -142,7 +143,7 @@ def test_no_portal_leaves_the_failure_as_it_is(verdict: PortalVerdict) -> None:
 
 def test_another_issuer_through_the_proxy_is_interception() -> None:
     ok = HandshakeObservation("127.0.0.1", True, TlsVersion.TLS1_3)
-    obs = Observations(
+    obs = observations(
         TARGET,
         NOW,
         handshake=ok,
@@ -155,7 +156,7 @@ def test_another_issuer_through_the_proxy_is_interception() -> None:
     assert finding.evidence["product"] == "the proxy http://proxy.corp:3128"
     assert "CN=Corp Inspection CA" in str(finding.evidence["reason"])
     assert "CN=Real CA" in str(finding.evidence["reason"])
-    same = Observations(
+    same = observations(
         TARGET,
         NOW,
         handshake=ok,
