@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
 
     from core.catalogue import Catalogue
+    from core.inspect import InspectReport
     from core.models import CheckReport, StageEvent, Target
     from core.request import RequestSpec
     from gui.batch_dialog import BatchDialog
@@ -98,16 +100,22 @@ def recent_entry(typed: str) -> str:
     return f"{parts.scheme}://{where}" if parts.scheme else where
 
 
-def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckReport:
-    """Offline validation of a certificate file, as the report the panes show."""
+def inspect_file(path: Path, host: str | None, password: bytes | None) -> InspectReport:
+    """Offline validation of a certificate file, judged now (run it off the GUI thread)."""
     import datetime as dt
-    import time
 
     from core import inspect
 
-    started = time.monotonic()
-    result = inspect.inspect_file(path, host=host, at=dt.datetime.now(dt.UTC), password=password)
-    return inspect.offline_report(result, path.name, (time.monotonic() - started) * 1000)
+    return inspect.inspect_file(path, host=host, at=dt.datetime.now(dt.UTC), password=password)
+
+
+@dataclass(frozen=True)
+class InspectedFile:
+    """The certificate file on show instead of a check: its name (as the user named it) and
+    what the offline validation found."""
+
+    name: str
+    result: InspectReport
 
 
 # --------------------------------------------------------------------------- the window
@@ -115,6 +123,8 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
 
 class MainWindow(QMainWindow):
     reportShown = Signal(object)
+    #: A certificate file was validated and is on show (its InspectReport).
+    fileShown = Signal(object)
     checkEnded = Signal(str)
     #: The whole window is built (see ``deferred``).
     ready = Signal()
@@ -134,7 +144,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.report: CheckReport | None = None
-        self.offline_name = ""
+        #: The certificate file on show, when the panes show one instead of a check.
+        self.inspected: InspectedFile | None = None
         self._check_again_from: CheckReport | None = None
         self._last_target: Target | None = None
         self._request: Request | None = None
@@ -401,8 +412,9 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         running = self.runner.running
         has_report = self.report is not None
-        self.export_action.setEnabled(has_report and not running and not self.offline_name)
-        self.copy_action.setEnabled(has_report and not self.offline_name)
+        # Nothing to export or copy for a certificate file: both are a check's report.
+        self.export_action.setEnabled(has_report and not running)
+        self.copy_action.setEnabled(has_report)
         self.again_action.setEnabled(not running and (self._last_target is not None))
         self.cancel_action.setEnabled(running)
         self.check_action.setEnabled(not running)
@@ -432,7 +444,7 @@ class MainWindow(QMainWindow):
         verdicts, weighed for that app; no new check)."""
         self.settings.setValue(CLIENT_KEY, client)
         report = self.report
-        if report is None or self.offline_name or not self._ready or self.runner.running:
+        if report is None or not self._ready or self.runner.running:
             return
         from core.causes import for_client
 
@@ -479,11 +491,11 @@ class MainWindow(QMainWindow):
         except RequestError as exc:
             self.form.show_error(exc.field, form_words(exc))
             return False
-        previous = self.report if again and not self.offline_name else None
+        previous = self.report if again else None
         self._check_again_from = previous
         if not again:
             self.fixit.clear_changes()
-        same_target = self._last_target == request.target and not self.offline_name
+        same_target = self._last_target == request.target and self.inspected is None
         if not same_target:
             self._show_report(None)
             for pane in (
@@ -497,7 +509,7 @@ class MainWindow(QMainWindow):
                 pane.show_waiting("Checking… the results appear here when the check ends.")
         self._last_target = request.target
         self._request = request
-        self.offline_name = ""
+        self.inspected = None
         self._remember(self.form.host.text())
         self.settings.setValue(CLIENT_KEY, self.form.client())
         self.stage_model.reset()
@@ -610,16 +622,35 @@ class MainWindow(QMainWindow):
         self.show_status("The check stopped because of an error in this app.")
         self.checkEnded.emit("failed")
 
-    def _show_report(self, report: CheckReport | None, *, offline: str = "") -> None:
+    def _show_report(self, report: CheckReport | None) -> None:
         self.report = report
+        self.inspected = None
         self.summary.set_report(report)
         self.fixit.set_report(report)
-        self.handshake.set_report(report, offline=bool(offline))
+        self.handshake.set_report(report)
         self.certificates.set_report(report)
-        self.protocols.set_report(report, offline=bool(offline))
-        self.clock.set_report(report, offline=bool(offline))
+        self.protocols.set_report(report)
+        self.clock.set_report(report)
         if report is not None:
-            self.banner.show_report(report, self.catalogue, offline=offline)
+            self.banner.show_report(report, self.catalogue)
+        self._after_shown()
+
+    def _show_inspected(self, file: InspectedFile) -> None:
+        """A certificate file in the panes: its chain and findings where they apply, and the
+        panes of the network steps saying that none ran (not a report with empty parts)."""
+        self.report = None
+        self.inspected = file
+        result = file.result
+        self.stage_model.show_offline()
+        self.summary.set_findings(result.findings)
+        self.fixit.set_findings(result.findings)
+        self.certificates.show_inspected(result)
+        for pane in (self.handshake, self.protocols, self.clock):
+            pane.show_offline()
+        self.banner.show_inspected(result, file.name, self.catalogue)
+        self._after_shown()
+
+    def _after_shown(self) -> None:
         fixes = len(self.fixit.fixes())
         self.tabs.setTabText(1, f"Fix it ({fixes})" if fixes else "Fix it")
         self._update_actions()
@@ -651,7 +682,6 @@ class MainWindow(QMainWindow):
             return
         self.stage_model.reset()
         self.stage_model.set_results(report.stages)
-        self.offline_name = ""
         self._check_again_from = None
         self._show_report(report)
         self.setWindowTitle(f"{visible(report.target.display(), limit=80)} — {APP_NAME}")
@@ -677,7 +707,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import Qt
 
         from core.certs import CertificateFileError
-        from core.models import CheckReport
+        from core.inspect import InspectReport
         from core.request import RequestError
         from core.untrusted import visible
         from gui.request import build_request
@@ -701,10 +731,10 @@ class MainWindow(QMainWindow):
         task = BackgroundTask(lambda: inspect_file(path, host, password))
         self._tasks.add(task)
 
-        def done(report: object) -> None:
+        def done(result: object) -> None:
             self._tasks.discard(task)
-            if isinstance(report, CheckReport):
-                self._show_offline(report, path.name)
+            if isinstance(result, InspectReport):
+                self._file_checked(InspectedFile(path.name, result))
 
         def error(exc: Exception) -> None:
             self._tasks.discard(task)
@@ -731,17 +761,15 @@ class MainWindow(QMainWindow):
         task.signals.error.connect(error, Qt.ConnectionType.QueuedConnection)
         QThreadPool.globalInstance().start(task)
 
-    def _show_offline(self, report: CheckReport, name: str) -> None:
+    def _file_checked(self, file: InspectedFile) -> None:
         from core.untrusted import visible
 
-        self.stage_model.reset()
-        self._show_report(report, offline=visible(name, limit=120))
-        self.offline_name = name
-        self._update_actions()
+        self._check_again_from = None
+        self._show_inspected(file)
         self.tabs.setCurrentWidget(self.certificates)
-        self.setWindowTitle(f"{visible(name, limit=80)} — {APP_NAME}")
-        self.show_status(f"Checked {visible(name, limit=120)} offline.")
-        self.reportShown.emit(report)
+        self.setWindowTitle(f"{visible(file.name, limit=80)} — {APP_NAME}")
+        self.show_status(f"Checked {visible(file.name, limit=120)} offline.")
+        self.fileShown.emit(file.result)
 
     def export_dialog(self) -> None:
         if self.report is None:
@@ -778,7 +806,7 @@ class MainWindow(QMainWindow):
     def copy_summary(self) -> None:
         from core.render.summary import ticket_summary
 
-        if self.report is None or self.offline_name:
+        if self.report is None:
             return
         QGuiApplication.clipboard().setText(ticket_summary(self.report))
         self.show_status("Copied a short summary for a support ticket.")
@@ -834,7 +862,10 @@ class MainWindow(QMainWindow):
         for badge in self.findChildren(Badge):
             badge.restyle()
         self.form.follow_palette()
-        self.clock.set_report(self.report, offline=bool(self.offline_name))
+        if self.inspected is not None:
+            self.clock.show_offline()
+        else:
+            self.clock.set_report(self.report)
         for view in self.findChildren(QAbstractItemView):
             view.viewport().update()
 

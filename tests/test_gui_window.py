@@ -373,17 +373,39 @@ def test_open_certificate_file_checks_it_offline(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:
     leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
-    path = tmp_path / "site.pem"
+    # A file name is a stranger's text: markup in it is shown as typed, never rendered.
+    path = tmp_path / "site <b>x.pem"
     path.write_bytes(leaf.pem + pki.intermediate.pem)
     window.form.host.setText("localhost")
-    with qtbot.waitSignal(window.reportShown, timeout=CHECK_TIMEOUT_MS):
+    with qtbot.waitSignal(window.fileShown, timeout=CHECK_TIMEOUT_MS) as shown:
         window.open_certificate_file(path)
     assert window.tabs.currentWidget() is window.certificates
     assert window.certificates.model.rowCount() >= 1
-    assert window.report is not None
-    assert FindingId.CERT_EXPIRED in {f.id for f in window.report.findings}
-    assert "offline" in window.banner.subline.text()
+    assert window.certificates.trust_line.text().startswith("Chain accepted by:")
+    # No fake report: the window holds the file's own result.
+    assert window.report is None
+    assert window.inspected is not None and window.inspected.name == path.name
+    assert shown.args == [window.inspected.result]
+    finding_ids = {f.id for f in window.inspected.result.findings}
+    assert FindingId.CERT_EXPIRED in finding_ids
+    assert window.summary.model.rowCount() >= 1
+    assert window.tabs.tabText(1).startswith("Fix it (")
+    assert window.banner.subline.text().endswith(f"checked {path.name} offline")
+    assert window.banner.subline.textFormat() == Qt.TextFormat.PlainText
+    assert window.statusBar().currentMessage() == f"Checked {path.name} offline."
+    # The panes of the network steps say that none ran.
+    assert window.handshake.facts.text().startswith("A certificate file has no handshake")
+    assert not window.handshake.copy.isEnabled()
+    assert window.protocols.note.text().startswith("A certificate file says nothing")
+    assert window.clock.verdict.text() == "A certificate file check does not look at the clock."
+    for stage in STAGE_ORDER:
+        if window.stages.isRowHidden(STAGE_ORDER.index(stage)):
+            continue
+        ran = stage is StageId.CERTIFICATES
+        assert window.stage_model.status(stage) is (StageStatus.OK if ran else StageStatus.SKIPPED)
+        assert "checked offline" in window.stage_model.summary(stage)
     assert not window.copy_action.isEnabled()
+    assert not window.export_action.isEnabled()
 
 
 def test_unreadable_certificate_file_is_one_sentence(
@@ -535,9 +557,9 @@ def test_dropping_a_certificate_file_checks_it(
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    with qtbot.waitSignal(window.reportShown, timeout=CHECK_TIMEOUT_MS):
+    with qtbot.waitSignal(window.fileShown, timeout=CHECK_TIMEOUT_MS):
         window.dropEvent(event)
-    assert window.offline_name == "dropped.pem"
+    assert window.inspected is not None and window.inspected.name == "dropped.pem"
 
 
 def test_about_names_the_versions(window: MainWindow) -> None:

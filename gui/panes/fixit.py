@@ -252,8 +252,13 @@ class FixItPane(QWidget):
     # -- content
 
     def set_report(self, report: CheckReport | None) -> None:
-        self.findings = report.findings if report is not None else ()
-        self.again.setEnabled(report is not None)
+        self.set_findings(report.findings if report is not None else None)
+
+    def set_findings(self, findings: Sequence[Finding] | None) -> None:
+        """The checklist for a check's or a certificate file's findings; None: nothing was
+        checked yet (and "Check again" has nothing to repeat)."""
+        self.findings = tuple(findings) if findings is not None else ()
+        self.again.setEnabled(findings is not None)
         self._rebuild()
 
     def show_waiting(self, text: str) -> None:

@@ -3,6 +3,8 @@ one, and its evidence on demand."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -113,14 +115,19 @@ class SummaryPane(QWidget):
         self.set_report(None)
 
     def set_report(self, report: CheckReport | None) -> None:
-        findings = report.findings if report is not None else ()
+        self.set_findings(report.findings if report is not None else None)
+
+    def set_findings(self, findings: Sequence[Finding] | None) -> None:
+        """The findings of a check or of a certificate file; None: nothing was checked yet."""
+        checked = findings is not None
+        findings = tuple(findings or ())
         self.model.set_findings(findings, self.catalogue)
         self._size_columns()
         self.tree.expandAll()
         has = bool(findings)
         self.splitter.setVisible(has)
         self.empty.setVisible(not has)
-        if report is None:
+        if not checked:
             self.empty.setText("Run a check to see what was found.")
         elif not has:
             self.empty.setText("Nothing to report: no problems and no warnings were found.")
