@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QThreadPool, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -46,7 +46,8 @@ from gui.batch_model import (
     VERDICT_COLUMN,
     BatchModel,
 )
-from gui.batch_workers import BatchWorker, PdfWorker, Runnable
+from gui.batch_workers import BatchWorker
+from gui.pdf_worker import PdfWorker
 
 __all__ = [
     "CAUSE_COLUMN",
@@ -405,13 +406,20 @@ class BatchDialog(QDialog):
             return False
         if self._pdf is not None or self.running:
             return False
-        worker = PdfWorker(reports, path, redact=redact)
+        from gui import pdf
+
+        count = f"{len(reports)} report" + ("s" if len(reports) != 1 else "")
+        worker = PdfWorker(
+            lambda progress: pdf.export_reports(reports, path, redact=redact, progress=progress),
+            failure="Could not export the reports",
+            saved=lambda pages: f"Saved {count} ({pages} pages) to {visible(str(path))}.",
+        )
         worker.progress.connect(self._on_pdf_progress)
         worker.ended.connect(self._on_pdf_ended)
         self._pdf = worker
         self.status.setText(f"Writing the PDF: 0 of {len(reports)} reports laid out…")
         self._set_running(True)
-        QThreadPool.globalInstance().start(Runnable(worker.run))
+        worker.start()
         return True
 
     def _on_pdf_progress(self, done: int, total: int) -> None:
@@ -430,13 +438,7 @@ class BatchDialog(QDialog):
     def _stop_pdf(self, timeout_s: float) -> None:
         if self._pdf is None:
             return
-        worker = self._pdf
-        worker.cancel_event.set()
-        worker.finished.wait(timeout_s)
-        with contextlib.suppress(RuntimeError, TypeError):
-            worker.progress.disconnect()
-        with contextlib.suppress(RuntimeError, TypeError):
-            worker.ended.disconnect()
+        self._pdf.stop(timeout_s)
         self._retire_pdf()
 
     def _retire_pdf(self) -> None:

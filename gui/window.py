@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLayout,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from core.models import CheckReport, StageEvent, Target
     from core.request import RequestSpec
     from gui.batch_dialog import BatchDialog
+    from gui.pdf_worker import PdfWorker
     from gui.request import Request
     from gui.tasks import BackgroundTask
 
@@ -125,6 +127,8 @@ class MainWindow(QMainWindow):
     reportShown = Signal(object)
     #: A certificate file was validated and is on show (its InspectReport).
     fileShown = Signal(object)
+    #: The PDF export ended: written or not (the status line says why).
+    exportEnded = Signal(bool)
     checkEnded = Signal(str)
     #: The whole window is built (see ``deferred``).
     ready = Signal()
@@ -158,6 +162,9 @@ class MainWindow(QMainWindow):
         self._early: Request | None = None
         self._shortcuts: list[tuple[QAction, QKeySequence]] = []
         self._batch: BatchDialog | None = None
+        self._pdf: PdfWorker | None = None
+        #: Ended or let-go PDF workers, referenced until their thread is over.
+        self._pdf_retired: list[PdfWorker] = []
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -181,6 +188,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.results_area, 1)
         self.setCentralWidget(central)
         self.statusBar().setSizeGripEnabled(True)
+        self._export_cancel = QPushButton("Cancel export", self)
+        self._export_cancel.setAccessibleName("Cancel the PDF export")
+        self._export_cancel.clicked.connect(self.cancel_export)
+        self.statusBar().addPermanentWidget(self._export_cancel)
+        self._export_cancel.hide()
         self._build_menus()
         for action in (self.export_action, self.copy_action, self.again_action):
             action.setEnabled(False)
@@ -413,7 +425,7 @@ class MainWindow(QMainWindow):
         running = self.runner.running
         has_report = self.report is not None
         # Nothing to export or copy for a certificate file: both are a check's report.
-        self.export_action.setEnabled(has_report and not running)
+        self.export_action.setEnabled(has_report and not running and self._pdf is None)
         self.copy_action.setEnabled(has_report)
         self.again_action.setEnabled(not running and (self._last_target is not None))
         self.cancel_action.setEnabled(running)
@@ -785,23 +797,58 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.path.text().strip():
             self.export_to(Path(dialog.path.text().strip()), redact=dialog.redact.isChecked())
 
-    def export_to(self, path: Path, *, redact: bool) -> bool:
-        from PySide6.QtCore import Qt
+    @property
+    def exporting(self) -> bool:
+        """A PDF report is being written in the background."""
+        return self._pdf is not None
 
-        if self.report is None:
+    def export_to(self, path: Path, *, redact: bool) -> bool:
+        """Start writing the PDF report of the check on show, in the background: the status
+        line shows that it runs, with a button to cancel it, and then how it ended
+        (``exportEnded``). False when there is no report or a PDF is being written already."""
+        if self.report is None or self._pdf is not None:
             return False
         from gui import pdf
+        from gui.pdf_worker import PdfWorker
 
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            pdf.export_report(self.report, path, redact=redact)
-        except Exception as exc:
-            self.show_status(f"Could not export the report: {exc}")
-            return False
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.show_status(f"Saved the report to {path}.")
+        report = self.report
+        worker = PdfWorker(
+            lambda progress: pdf.export_report(report, path, redact=redact, progress=progress),
+            failure="Could not export the report",
+            saved=lambda _pages: f"Saved the report to {path}.",
+        )
+        worker.ended.connect(self._on_export_ended)
+        self._pdf = worker
+        self._export_cancel.setEnabled(True)
+        self._export_cancel.show()
+        # No timeout: the line stays until the export ends (a long report takes seconds).
+        self.statusBar().showMessage("Writing the PDF report…")
+        self._update_actions()
+        worker.start()
         return True
+
+    def cancel_export(self) -> None:
+        if self._pdf is not None:
+            self._pdf.cancel_event.set()
+            self._export_cancel.setEnabled(False)
+            self.statusBar().showMessage("Cancelling the PDF…")
+
+    def _on_export_ended(self, text: str, written: bool) -> None:
+        if self._pdf is None or self.sender() is not self._pdf:
+            return
+        self._pdf.finished.wait(1.0)  # it has only returned left to do
+        self._retire_export()
+        self.show_status(text)
+        self.exportEnded.emit(written)
+
+    def _retire_export(self) -> None:
+        """Forget the PDF job, keeping the worker referenced until its thread is over."""
+        if self._pdf is not None:
+            self._pdf_retired = [w for w in self._pdf_retired if not w.finished.is_set()]
+            self._pdf_retired.append(self._pdf)
+        self._pdf = None
+        self._export_cancel.hide()
+        self._update_actions()
 
     def copy_summary(self) -> None:
         from core.render.summary import ticket_summary
@@ -895,6 +942,9 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self._batch is not None:
             self._batch.close()  # cancels its checks, waiting a little as below
+        if self._pdf is not None:
+            self._pdf.stop(2.0)
+            self._retire_export()
         if self._ready:
             self.runner.shutdown(2000)
         QThreadPool.globalInstance().waitForDone(5000)

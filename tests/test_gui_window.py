@@ -359,14 +359,76 @@ def test_export_says_when_the_disk_is_full(
         type_and_check(qtbot, window, "localhost", server.address)
     full = tmp_path / "full.pdf"
     full.symlink_to("/dev/full")
-    assert not window.export_to(full, redact=False)
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(full, redact=False)
+    assert ended.args == [False]
     assert window.statusBar().currentMessage() == (
         f"Could not export the report: cannot write {full}: no space left on device"
     )
+    unwritable = tmp_path / "no-such-folder" / "report.pdf"
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(unwritable, redact=False)
+    assert ended.args == [False]
+    assert window.statusBar().currentMessage() == (
+        f"Could not export the report: cannot write {unwritable}: no such file or directory"
+    )
     good = tmp_path / "good.pdf"
-    assert window.export_to(good, redact=False)
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(good, redact=False)
+    assert ended.args == [True]
     assert good.read_bytes().startswith(b"%PDF-")
     assert window.statusBar().currentMessage() == f"Saved the report to {good}."
+
+
+def test_export_runs_in_the_background_and_can_be_cancelled(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    """The window keeps handling events while the PDF is written (a timer ticks during the
+    export), the status line says so with a Cancel button, and the PDF reads back as text."""
+    import shutil
+    import subprocess
+
+    from PySide6.QtCore import QTimer
+
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+
+    cancelled = tmp_path / "cancelled.pdf"
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(cancelled, redact=False)
+        assert window.exporting and not window.export_action.isEnabled()
+        assert not window.export_to(tmp_path / "second.pdf", redact=False)  # one at a time
+        qtbot.mouseClick(window._export_cancel, Qt.MouseButton.LeftButton)
+    assert ended.args == [False]
+    assert window.statusBar().currentMessage() == "Cancelled: the PDF was not written."
+    assert not cancelled.exists()
+    assert window._export_cancel.isHidden()
+
+    ticks_during_export: list[bool] = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks_during_export.append(window.exporting))
+    out = tmp_path / "report.pdf"
+    timer.start()
+    try:
+        with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+            assert window.export_to(out, redact=False)
+            assert window.statusBar().currentMessage() == "Writing the PDF report…"
+            assert window._export_cancel.isVisible()
+    finally:
+        timer.stop()
+    assert ended.args == [True]
+    assert any(ticks_during_export), "the event loop stood still while the PDF was written"
+    assert window.export_action.isEnabled() and window._export_cancel.isHidden()
+    if shutil.which("pdftotext") is None:
+        assert out.read_bytes().startswith(b"%PDF-")
+        return
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Handshake Doctor report" in text
+    assert "localhost" in text
 
 
 def test_open_certificate_file_checks_it_offline(

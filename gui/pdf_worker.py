@@ -1,0 +1,89 @@
+"""Writing a PDF in the background, cancellably: the one way the window (one report) and the
+"Check several…" dialog (a selection, with a cover page) write theirs.
+
+The whole PDF is laid out and printed on a thread of Qt's pool: QTextDocument, QPrinter and
+QPainter on a QImage are usable outside the GUI thread (no QPixmap, no widget is touched), and
+laying out a long report takes long enough to freeze the window. Only starting the job and
+showing how it ended run on the GUI thread, through queued signals. A Qt thread, not a Python
+one: text layout starts Qt timers, which need the thread's own event dispatcher.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from gui import pdf
+
+#: ``write(progress)`` writes the PDF and returns its page count (see ``gui.pdf``).
+WritePdf = Callable[[pdf.Progress], int]
+
+
+class PdfWorker(QObject):
+    """One PDF written on Qt's pool. ``progress(done, total)`` counts the reports laid out;
+    ``ended(sentence, written)`` says how it ended, in words for the status line: never a
+    traceback, whatever went wrong (a full disk, a folder that cannot be written)."""
+
+    progress = Signal(int, int)  # reports laid out, reports in all
+    ended = Signal(str, bool)  # what to say, written or not
+
+    def __init__(self, write: WritePdf, *, failure: str, saved: Callable[[int], str]) -> None:
+        """``failure`` starts the sentence for an error ("Could not export the report");
+        ``saved(pages)`` is the sentence for a written PDF."""
+        super().__init__()
+        self._write_pdf = write
+        self._failure = failure
+        self._saved = saved
+        self.cancel_event = threading.Event()
+        self.finished = threading.Event()
+
+    def start(self) -> None:
+        """Queue the work on Qt's global thread pool."""
+        QThreadPool.globalInstance().start(_Runnable(self.run))
+
+    def _progress(self, done: int, total: int) -> bool:
+        self.progress.emit(done, total)
+        return not self.cancel_event.is_set()
+
+    def run(self) -> None:
+        try:
+            self._write()
+        finally:
+            self.finished.set()
+
+    def _write(self) -> None:
+        try:
+            pages = self._write_pdf(self._progress)
+        except pdf.ExportCancelled:
+            self.ended.emit("Cancelled: the PDF was not written.", False)
+        except OSError as exc:
+            self.ended.emit(f"{self._failure}: {exc}", False)
+        except Exception as exc:  # a bug of ours: said, never a dead thread
+            self.ended.emit(f"{self._failure} ({type(exc).__name__}).", False)
+        else:
+            self.ended.emit(self._saved(pages), True)
+
+    def stop(self, timeout_s: float) -> bool:
+        """Cancel, wait at most ``timeout_s`` for the thread, and disconnect the signals (the
+        receiver may be going away); True when the work has ended."""
+        import contextlib
+
+        self.cancel_event.set()
+        ended = self.finished.wait(timeout_s)
+        for signal in (self.progress, self.ended):
+            with contextlib.suppress(RuntimeError, TypeError):
+                signal.disconnect()
+        return ended
+
+
+class _Runnable(QRunnable):
+    """A callable for QThreadPool."""
+
+    def __init__(self, work: Callable[[], None]) -> None:
+        super().__init__()
+        self._work = work
+
+    def run(self) -> None:
+        self._work()
