@@ -695,10 +695,25 @@ class MainWindow(QMainWindow):
         self.stage_model.reset()
         self.stage_model.set_results(report.stages)
         self._check_again_from = None
+        self._fill_target(report.target)
         self._show_report(report)
         self.setWindowTitle(f"{visible(report.target.display(), limit=80)} — {APP_NAME}")
         self.show_status(f"Showing {visible(report.target.display(), limit=80)} from the list.")
         self.reportShown.emit(report)
+
+    def _fill_target(self, target: Target) -> None:
+        """The form names ``target`` (address, port, connect address), so that "Check again"
+        checks the server on show, not what was typed before; the other Options stay."""
+        from gui.request import target_fields
+
+        fields = target_fields(target)
+        self.form.clear_errors()
+        self.form.host.setText(fields.host)
+        self.form.port.setValue(0)  # "from the address": the address field names the port
+        self.form.connect_to.setText(fields.connect)
+        if fields.connect:
+            self.form.show_options(True)  # where it connects is part of what is checked
+        self._last_target = target
 
     # -- file menu
 
