@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.catalogue import Catalogue
@@ -14,7 +14,7 @@ from core.models import CheckReport, Finding, Severity, Verdict
 from core.render.for_client import AppWords, app_words
 from core.untrusted import visible
 from gui import theme
-from gui.widgets import app_palette, plain_label
+from gui.widgets import RestylesWithPalette, app_palette, plain_label, set_style_sheet
 
 if TYPE_CHECKING:
     from core.inspect import InspectReport
@@ -30,7 +30,7 @@ _ICONS = {
 }
 
 
-class VerdictBanner(QFrame):
+class VerdictBanner(RestylesWithPalette, QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("verdictBanner")
@@ -176,20 +176,9 @@ class VerdictBanner(QFrame):
         else:
             tone = theme.tone(self._level if isinstance(self._level, Severity) else None, palette)
             fg, bg, border = tone.foreground.name(), tone.background.name(), tone.border.name()
-        sheet = (
+        set_style_sheet(
+            self,
             f"QFrame#verdictBanner {{ background: {bg}; border: 1px solid {border};"
             f" border-radius: 8px; }}"
-            f" QFrame#verdictBanner QLabel {{ color: {fg}; background: transparent; }}"
+            f" QFrame#verdictBanner QLabel {{ color: {fg}; background: transparent; }}",
         )
-        if sheet != self.styleSheet():
-            self.setStyleSheet(sheet)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        # A widget with a style sheet gets no palette events when the system switches between
-        # light and dark; the main window calls restyle() then. This covers a standalone use.
-        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
-            self._restyle()
-
-    def restyle(self) -> None:
-        self._restyle()

@@ -10,15 +10,18 @@ one: text layout starts Qt timers, which need the thread's own event dispatcher.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from gui import pdf
+if TYPE_CHECKING:
+    from gui.pdf import Progress
 
 #: ``write(progress)`` writes the PDF and returns its page count (see ``gui.pdf``).
-WritePdf = Callable[[pdf.Progress], int]
+WritePdf = Callable[["Progress"], int]
 
 
 class PdfWorker(QObject):
@@ -54,6 +57,8 @@ class PdfWorker(QObject):
             self.finished.set()
 
     def _write(self) -> None:
+        from gui import pdf  # QtPrintSupport: loaded with the first PDF, not with the window
+
         try:
             pages = self._write_pdf(self._progress)
         except pdf.ExportCancelled:
@@ -68,14 +73,62 @@ class PdfWorker(QObject):
     def stop(self, timeout_s: float) -> bool:
         """Cancel, wait at most ``timeout_s`` for the thread, and disconnect the signals (the
         receiver may be going away); True when the work has ended."""
-        import contextlib
-
         self.cancel_event.set()
         ended = self.finished.wait(timeout_s)
         for signal in (self.progress, self.ended):
             with contextlib.suppress(RuntimeError, TypeError):
                 signal.disconnect()
         return ended
+
+
+class PdfJobs:
+    """The one PDF a window (or the many-hosts dialog) writes at a time, and the workers it let
+    go: each is referenced until its thread is over, since a pool thread may still emit the
+    signals of a worker whose job ended (or was given up at closing)."""
+
+    def __init__(self) -> None:
+        self.current: PdfWorker | None = None
+        self._retired: list[PdfWorker] = []
+
+    @property
+    def running(self) -> bool:
+        return self.current is not None
+
+    def start(self, worker: PdfWorker) -> None:
+        self.current = worker
+        worker.start()
+
+    def cancel(self) -> bool:
+        """Ask the running job to stop; False when none runs."""
+        if self.current is None:
+            return False
+        self.current.cancel_event.set()
+        return True
+
+    def is_current(self, sender: object) -> bool:
+        """For the slots: whether a signal comes from the running job (not one let go)."""
+        return self.current is not None and sender is self.current
+
+    def ended(self, sender: object) -> bool:
+        """For the ``ended`` slot: when ``sender`` is the running job, wait for it to return
+        (it has only that left to do), retire it and say True."""
+        if self.current is None or not self.is_current(sender):
+            return False
+        self.current.finished.wait(1.0)
+        self._retire()
+        return True
+
+    def stop(self, timeout_s: float) -> None:
+        """Cancel the running job and wait for it at most ``timeout_s`` (closing)."""
+        if self.current is not None:
+            self.current.stop(timeout_s)
+            self._retire()
+
+    def _retire(self) -> None:
+        if self.current is not None:
+            self._retired = [w for w in self._retired if not w.finished.is_set()]
+            self._retired.append(self.current)
+        self.current = None
 
 
 class _Runnable(QRunnable):

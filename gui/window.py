@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from core.models import CheckReport, StageEvent, Target
     from core.request import RequestSpec
     from gui.batch_dialog import BatchDialog
-    from gui.pdf_worker import PdfWorker
     from gui.request import Request
     from gui.tasks import BackgroundTask
 
@@ -162,9 +161,9 @@ class MainWindow(QMainWindow):
         self._early: Request | None = None
         self._shortcuts: list[tuple[QAction, QKeySequence]] = []
         self._batch: BatchDialog | None = None
-        self._pdf: PdfWorker | None = None
-        #: Ended or let-go PDF workers, referenced until their thread is over.
-        self._pdf_retired: list[PdfWorker] = []
+        from gui.pdf_worker import PdfJobs
+
+        self._pdf = PdfJobs()
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -425,7 +424,7 @@ class MainWindow(QMainWindow):
         running = self.runner.running
         has_report = self.report is not None
         # Nothing to export or copy for a certificate file: both are a check's report.
-        self.export_action.setEnabled(has_report and not running and self._pdf is None)
+        self.export_action.setEnabled(has_report and not running and not self._pdf.running)
         self.copy_action.setEnabled(has_report)
         self.again_action.setEnabled(not running and (self._last_target is not None))
         self.cancel_action.setEnabled(running)
@@ -815,13 +814,13 @@ class MainWindow(QMainWindow):
     @property
     def exporting(self) -> bool:
         """A PDF report is being written in the background."""
-        return self._pdf is not None
+        return self._pdf.running
 
     def export_to(self, path: Path, *, redact: bool) -> bool:
         """Start writing the PDF report of the check on show, in the background: the status
         line shows that it runs, with a button to cancel it, and then how it ended
         (``exportEnded``). False when there is no report or a PDF is being written already."""
-        if self.report is None or self._pdf is not None:
+        if self.report is None or self._pdf.running:
             return False
         from gui import pdf
         from gui.pdf_worker import PdfWorker
@@ -833,37 +832,26 @@ class MainWindow(QMainWindow):
             saved=lambda _pages: f"Saved the report to {path}.",
         )
         worker.ended.connect(self._on_export_ended)
-        self._pdf = worker
         self._export_cancel.setEnabled(True)
         self._export_cancel.show()
         # No timeout: the line stays until the export ends (a long report takes seconds).
         self.statusBar().showMessage("Writing the PDF report…")
+        self._pdf.start(worker)
         self._update_actions()
-        worker.start()
         return True
 
     def cancel_export(self) -> None:
-        if self._pdf is not None:
-            self._pdf.cancel_event.set()
+        if self._pdf.cancel():
             self._export_cancel.setEnabled(False)
             self.statusBar().showMessage("Cancelling the PDF…")
 
     def _on_export_ended(self, text: str, written: bool) -> None:
-        if self._pdf is None or self.sender() is not self._pdf:
+        if not self._pdf.ended(self.sender()):
             return
-        self._pdf.finished.wait(1.0)  # it has only returned left to do
-        self._retire_export()
-        self.show_status(text)
-        self.exportEnded.emit(written)
-
-    def _retire_export(self) -> None:
-        """Forget the PDF job, keeping the worker referenced until its thread is over."""
-        if self._pdf is not None:
-            self._pdf_retired = [w for w in self._pdf_retired if not w.finished.is_set()]
-            self._pdf_retired.append(self._pdf)
-        self._pdf = None
         self._export_cancel.hide()
         self._update_actions()
+        self.show_status(text)
+        self.exportEnded.emit(written)
 
     def copy_summary(self) -> None:
         from core.render.summary import ticket_summary
@@ -957,9 +945,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self._batch is not None:
             self._batch.close()  # cancels its checks, waiting a little as below
-        if self._pdf is not None:
-            self._pdf.stop(2.0)
-            self._retire_export()
+        self._pdf.stop(2.0)
         if self._ready:
             self.runner.shutdown(2000)
         QThreadPool.globalInstance().waitForDone(5000)

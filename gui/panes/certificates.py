@@ -25,8 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -40,7 +38,14 @@ from core.render.labels import cert_name, days_text, trusted_by_text
 from core.untrusted import visible
 from gui.certificate_model import CertificateModel
 from gui.models import OBJECT_ROLE
-from gui.widgets import ValidityBar, heading, paint_validity, plain_label
+from gui.widgets import (
+    ValidityBar,
+    heading,
+    list_and_details,
+    paint_validity,
+    plain_label,
+    scroll_area,
+)
 
 if TYPE_CHECKING:
     from core.inspect import InspectReport
@@ -179,18 +184,8 @@ class CertificatesPane(QWidget):
         buttons.addWidget(self.save_chain_button)
         buttons.addStretch(1)
         form.addRow(buttons)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.details)
-
         self.empty = plain_label("", self, muted=True)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 6)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = list_and_details(self, self.tree, scroll_area(self.details, self), (5, 6))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.trust_line)

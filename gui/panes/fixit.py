@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +28,7 @@ from core.catalogue import Actor, Catalogue, FixAction, FixText, OsName, current
 from core.models import CheckReport, Finding, Severity
 from core.untrusted import visible
 from gui.launch import plan
-from gui.widgets import Badge, heading, plain_label
+from gui.widgets import Badge, heading, plain_label, scroll_area
 
 _ACTOR_LEVEL = {
     Actor.USER: Severity.INFO,
@@ -235,10 +234,7 @@ class FixItPane(QWidget):
         self.list_layout = QVBoxLayout(self.list_widget)
         self.list_layout.setContentsMargins(0, 0, 0, 0)
         self.list_layout.setSpacing(12)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.list_widget)
+        scroll = scroll_area(self.list_widget, self)
         self.scroll_area = scroll
 
         layout = QVBoxLayout(self)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -16,7 +15,7 @@ from core.models import CheckReport
 from core.untrusted import visible
 from gui.models import RowsModel
 from gui.protocol_models import CipherModel, ClientModel, ProtocolModel
-from gui.widgets import heading, plain_label
+from gui.widgets import heading, plain_label, scroll_area
 
 NOT_TESTED_QUICK = "Not tested (quick check). Turn off “Quick check” in Options to test them all."
 
@@ -76,13 +75,9 @@ class ProtocolsPane(QWidget):
         self.client_view = _table(self.clients, "Client profiles", body)
         layout.addWidget(self.client_view)
         layout.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
-        outer.addWidget(scroll)
+        outer.addWidget(scroll_area(body, self))
         self.set_report(None)
 
     def show_waiting(self, text: str) -> None:

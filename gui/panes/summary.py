@@ -11,8 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QTableView,
     QTreeView,
     QVBoxLayout,
@@ -24,7 +22,7 @@ from core.models import CheckReport, Finding, Severity
 from core.untrusted import visible
 from gui.finding_models import EvidenceModel, FindingsModel
 from gui.models import OBJECT_ROLE
-from gui.widgets import Badge, heading, plain_label
+from gui.widgets import Badge, heading, list_and_details, plain_label, scroll_area
 
 
 def _lower_first(text: str) -> str:
@@ -94,18 +92,9 @@ class SummaryPane(QWidget):
         dl.addLayout(buttons)
         dl.addWidget(self.evidence, 1)
         dl.addStretch(0)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(detail)
         self.detail = detail
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = list_and_details(self, self.tree, scroll_area(detail, self), (2, 3))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.empty, 0)
