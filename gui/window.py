@@ -423,9 +423,9 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         running = self.runner.running
         has_report = self.report is not None
-        # Nothing to export or copy for a certificate file: both are a check's report.
+        # The PDF is a check's report: none for a certificate file. Copy gives either's text.
         self.export_action.setEnabled(has_report and not running and not self._pdf.running)
-        self.copy_action.setEnabled(has_report)
+        self.copy_action.setEnabled(has_report or self.inspected is not None)
         self.again_action.setEnabled(not running and (self._last_target is not None))
         self.cancel_action.setEnabled(running)
         self.check_action.setEnabled(not running)
@@ -854,8 +854,19 @@ class MainWindow(QMainWindow):
         self.exportEnded.emit(written)
 
     def copy_summary(self) -> None:
+        """A check's short ticket summary; for a certificate file, ``inspect``'s own text (the
+        verdict, the chain and the findings), as the command line prints it."""
         from core.render.summary import ticket_summary
 
+        if self.inspected is not None:
+            from core.render.text import render_inspect_text
+            from core.untrusted import visible
+
+            file = self.inspected
+            text = render_inspect_text(file.result, file.name, self.catalogue)
+            QGuiApplication.clipboard().setText(text)
+            self.show_status(f"Copied what was found in {visible(file.name, limit=120)}.")
+            return
         if self.report is None:
             return
         QGuiApplication.clipboard().setText(ticket_summary(self.report))

@@ -466,8 +466,14 @@ def test_open_certificate_file_checks_it_offline(
         ran = stage is StageId.CERTIFICATES
         assert window.stage_model.status(stage) is (StageStatus.OK if ran else StageStatus.SKIPPED)
         assert "checked offline" in window.stage_model.summary(stage)
-    assert not window.copy_action.isEnabled()
+    # No PDF for a file; Copy gives the findings as ``inspect`` prints them.
     assert not window.export_action.isEnabled()
+    assert window.copy_action.isEnabled()
+    window.copy_action.trigger()
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith(f"NOT VALID: {path.name} for localhost at ")
+    assert load_catalogue().title(window.inspected.result.findings[0]) in copied
+    assert window.statusBar().currentMessage() == f"Copied what was found in {path.name}."
 
 
 def test_unreadable_certificate_file_is_one_sentence(
