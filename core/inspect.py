@@ -15,13 +15,8 @@ from core.causes import _with_fixes
 from core.certs import CertificateFileError, leaf_first, read_certificate_file
 from core.models import (
     CertificateFileProblem,
-    CheckOptions,
-    CheckReport,
-    ClockResult,
-    ClockSource,
     Finding,
     Severity,
-    Target,
     Verdict,
     verdict_of,
 )
@@ -30,6 +25,10 @@ from core.trust import TrustStores, build_stores
 
 @dataclass(frozen=True)
 class InspectReport:
+    """A chain read from a file and judged offline for ``host`` at ``at``: what ``inspect``
+    prints and the window's file view shows. No network step ran, so there is no handshake,
+    protocol list or clock reference, and none is pretended."""
+
     at: dt.datetime
     host: str | None
     chain: ChainAnalysis
@@ -39,6 +38,12 @@ class InspectReport:
     def verdict(self) -> Verdict:
         """The same ``verdict`` as ``check``'s, so scripts read both the same way."""
         return verdict_of(self.findings)
+
+    @property
+    def cause(self) -> Finding | None:
+        """The finding to name first, chosen as ``CheckReport.cause`` chooses it (the most
+        severe; ties go to the earlier one), so a file and a server are headlined alike."""
+        return max(self.findings, key=lambda f: f.severity.rank, default=None)
 
     @property
     def valid(self) -> bool:
@@ -89,24 +94,3 @@ def inspect_file(
     except Exception as exc:
         problem = CertificateFileProblem.DAMAGED_CHAIN
         raise CertificateFileError(problem, name=path.name, error=type(exc).__name__) from exc
-
-
-def offline_report(result: InspectReport, name: str, duration_ms: float) -> CheckReport:
-    """An inspected file as the report the window's panes and the PDF show: the chain, its
-    trust and its findings, and no network stage (none ran)."""
-    return CheckReport(
-        target=Target(host=result.host or name, port=443, sni=result.host),
-        options=CheckOptions(no_network_time=True, quick=True),
-        started_at=result.at,
-        duration_ms=duration_ms,
-        handshake=None,
-        certificates=result.chain.certificates,
-        trust=result.chain.trust,
-        protocols={},
-        ciphers={},
-        groups=(),
-        server_preference=None,
-        clients=(),
-        clock=ClockResult(ClockSource.NONE, None, None, None, result.at, None),
-        findings=result.findings,
-    )

@@ -3,17 +3,24 @@ worst finding. The sentence is the catalogue's headline for the report's cause."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.catalogue import Catalogue
-from core.models import CheckReport, Severity, Verdict
+from core.models import CheckReport, Finding, Severity, Verdict
 from core.render.for_client import AppWords, app_words
 from core.untrusted import visible
 from gui import theme
-from gui.widgets import app_palette, plain_label
+from gui.widgets import RestylesWithPalette, app_palette, plain_label, set_style_sheet
+
+if TYPE_CHECKING:
+    from core.inspect import InspectReport
 
 OK_HEADLINE = "The secure connection works, and nothing needs fixing."
+FILE_OK_HEADLINE = "The certificate chain in this file is valid."
 _ICONS = {
     None: "✓",
     Severity.INFO: "✓",
@@ -23,7 +30,7 @@ _ICONS = {
 }
 
 
-class VerdictBanner(QFrame):
+class VerdictBanner(RestylesWithPalette, QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("verdictBanner")
@@ -73,21 +80,54 @@ class VerdictBanner(QFrame):
         """Something stopped the check itself (not a finding about the server)."""
         self._set(Severity.ERROR, "✗", sentence, detail)
 
-    def show_report(self, report: CheckReport, catalogue: Catalogue, *, offline: str = "") -> None:
-        cause = report.cause
-        verdict = report.verdict
+    def show_report(self, report: CheckReport, catalogue: Catalogue) -> None:
+        """A check's verdict: the cause and who acts, the chosen app's words first, and where
+        and how long."""
+        took = report.duration_ms
+        took_text = f"{took:.0f} ms" if took < 1000 else f"{took / 1000:.1f} s"
+        self._show_verdict(
+            report.verdict,
+            report.cause,
+            report.findings,
+            catalogue,
+            ok_headline=OK_HEADLINE,
+            app=app_words(report, catalogue),
+            where=f"checked {visible(report.target.display(), limit=200)} in {took_text}",
+        )
+
+    def show_inspected(self, result: InspectReport, name: str, catalogue: Catalogue) -> None:
+        """A certificate file's verdict, worded like a check's; ``name`` is the file's name
+        (a stranger's text: shown as plain text, shortened)."""
+        self._show_verdict(
+            result.verdict,
+            result.cause,
+            result.findings,
+            catalogue,
+            ok_headline=FILE_OK_HEADLINE,
+            app=AppWords(),  # no app connected to anything: a file says nothing about apps
+            where=f"checked {visible(name, limit=120)} offline",
+        )
+
+    def _show_verdict(
+        self,
+        verdict: Verdict,
+        cause: Finding | None,
+        findings: Sequence[Finding],
+        catalogue: Catalogue,
+        *,
+        ok_headline: str,
+        app: AppWords,
+        where: str,
+    ) -> None:
         level: Severity | None = None if verdict is Verdict.OK else Severity(verdict.value)
         if cause is None or verdict is Verdict.OK:
-            headline = (
-                OK_HEADLINE if not offline else "The certificate chain in this file is valid."
-            )
+            headline = ok_headline
             if cause is not None:  # only notes: name them quietly
                 headline += " " + catalogue.title(cause) + "."
             who = ""
         else:
             headline = catalogue.headline(cause)
             who = "Who acts: " + catalogue.actor_label(catalogue.finding(cause.id).who_acts)
-        app = app_words(report, catalogue) if not offline else AppWords()
         lead: list[str] = []
         if app.headline:
             # The app that showed the error first; the cause's own sentence after it.
@@ -99,18 +139,12 @@ class VerdictBanner(QFrame):
             headline = app.headline
         elif app.others:
             lead = [app.others]
-        where = offline or visible(report.target.display(), limit=200)
-        count = sum(1 for f in report.findings if f.severity.rank >= Severity.WARNING.rank)
+        count = sum(1 for f in findings if f.severity.rank >= Severity.WARNING.rank)
         facts = [who] if who else []
         facts.append(
             f"{count} thing{'s' if count != 1 else ''} to look at" if count else "no problems found"
         )
-        if offline:
-            facts.append(f"checked {where} offline")
-        else:
-            took = report.duration_ms
-            took_text = f"{took:.0f} ms" if took < 1000 else f"{took / 1000:.1f} s"
-            facts.append(f"checked {where} in {took_text}")
+        facts.append(where)
         line = " · ".join(facts)
         line = line[:1].upper() + line[1:]
         told = [visible(part, limit=400) for part in lead if part]
@@ -142,20 +176,9 @@ class VerdictBanner(QFrame):
         else:
             tone = theme.tone(self._level if isinstance(self._level, Severity) else None, palette)
             fg, bg, border = tone.foreground.name(), tone.background.name(), tone.border.name()
-        sheet = (
+        set_style_sheet(
+            self,
             f"QFrame#verdictBanner {{ background: {bg}; border: 1px solid {border};"
             f" border-radius: 8px; }}"
-            f" QFrame#verdictBanner QLabel {{ color: {fg}; background: transparent; }}"
+            f" QFrame#verdictBanner QLabel {{ color: {fg}; background: transparent; }}",
         )
-        if sheet != self.styleSheet():
-            self.setStyleSheet(sheet)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        # A widget with a style sheet gets no palette events when the system switches between
-        # light and dark; the main window calls restyle() then. This covers a standalone use.
-        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
-            self._restyle()
-
-    def restyle(self) -> None:
-        self._restyle()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QThreadPool, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -46,7 +45,9 @@ from gui.batch_model import (
     VERDICT_COLUMN,
     BatchModel,
 )
-from gui.batch_workers import BatchWorker, PdfWorker, Runnable
+from gui.batch_workers import BatchWorker
+from gui.pdf_worker import PdfJobs, PdfWorker
+from gui.widgets import push_button
 
 __all__ = [
     "CAUSE_COLUMN",
@@ -79,9 +80,7 @@ class BatchDialog(QDialog):
         self._cancelled = False
         self._problem = ""
         self._note = ""
-        self._pdf: PdfWorker | None = None
-        #: Ended or let-go PDF workers, referenced until their thread is over.
-        self._pdf_retired: list[PdfWorker] = []
+        self._pdf = PdfJobs()
 
         layout = QVBoxLayout(self)
         intro = QLabel(
@@ -98,8 +97,7 @@ class BatchDialog(QDialog):
         layout.addWidget(self.list_edit)
 
         controls = QHBoxLayout()
-        self.open_button = QPushButton("Open list…", self)
-        self.open_button.clicked.connect(self.open_list_dialog)
+        self.open_button = push_button("Open list…", self, self.open_list_dialog)
         controls.addWidget(self.open_button)
         controls.addWidget(QLabel("Checks at once:", self))
         self.parallel = QSpinBox(self)
@@ -111,12 +109,10 @@ class BatchDialog(QDialog):
         )
         controls.addWidget(self.parallel)
         controls.addStretch(1)
-        self.check_button = QPushButton("Check all", self)
+        self.check_button = push_button("Check all", self, self.start)
         self.check_button.setDefault(True)
-        self.check_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button = push_button("Cancel", self, self.cancel)
         self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
         controls.addWidget(self.check_button)
         controls.addWidget(self.cancel_button)
         layout.addLayout(controls)
@@ -150,13 +146,10 @@ class BatchDialog(QDialog):
         layout.addWidget(self.table, 1)
 
         exports = QHBoxLayout()
-        self.csv_button = QPushButton("Export table (CSV)…", self)
-        self.csv_button.clicked.connect(self.export_csv_dialog)
-        self.pdf_button = QPushButton("Export selected to PDF…", self)
-        self.pdf_button.clicked.connect(self.export_pdf_dialog)
-        self.close_button = QPushButton("Close", self)
+        self.csv_button = push_button("Export table (CSV)…", self, self.export_csv_dialog)
+        self.pdf_button = push_button("Export selected to PDF…", self, self.export_pdf_dialog)
+        self.close_button = push_button("Close", self, self.close)
         self.close_button.setAutoDefault(False)
-        self.close_button.clicked.connect(self.close)
         exports.addWidget(self.csv_button)
         exports.addWidget(self.pdf_button)
         exports.addStretch(1)
@@ -224,8 +217,7 @@ class BatchDialog(QDialog):
         return True
 
     def cancel(self) -> None:
-        if self._pdf is not None:
-            self._pdf.cancel_event.set()
+        if self._pdf.cancel():
             self.cancel_button.setEnabled(False)
             self.status.setText("Cancelling the PDF…")
         if self._worker is not None:
@@ -237,7 +229,7 @@ class BatchDialog(QDialog):
     def shutdown(self, timeout_s: float = 2.0) -> bool:
         """Cancel and wait for the checks (and a PDF being written), at most ``timeout_s``
         each; True when the checks ended."""
-        self._stop_pdf(timeout_s)
+        self._pdf.stop(timeout_s)
         worker, thread = self._worker, self._thread
         if worker is None or thread is None:
             return True
@@ -295,7 +287,7 @@ class BatchDialog(QDialog):
         self.status.setText(text + "." + self._note if self._note else text)
 
     def _set_running(self, running: bool) -> None:
-        running = running or self._pdf is not None or self._worker is not None
+        running = running or self._pdf.running or self._worker is not None
         self.check_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.list_edit.setReadOnly(running)
@@ -394,7 +386,7 @@ class BatchDialog(QDialog):
 
     @property
     def exporting(self) -> bool:
-        return self._pdf is not None
+        return self._pdf.running
 
     def export_pdf(self, path: Path, *, redact: bool = False) -> bool:
         """Start writing the selected results to one PDF, in the background (``pdfEnded``
@@ -403,48 +395,33 @@ class BatchDialog(QDialog):
         if not reports:
             self.status.setText("Select the rows to export first.")
             return False
-        if self._pdf is not None or self.running:
+        if self._pdf.running or self.running:
             return False
-        worker = PdfWorker(reports, path, redact=redact)
+        from gui import pdf
+
+        count = f"{len(reports)} report" + ("s" if len(reports) != 1 else "")
+        worker = PdfWorker(
+            lambda progress: pdf.export_reports(reports, path, redact=redact, progress=progress),
+            failure="Could not export the reports",
+            saved=lambda pages: f"Saved {count} ({pages} pages) to {visible(str(path))}.",
+        )
         worker.progress.connect(self._on_pdf_progress)
         worker.ended.connect(self._on_pdf_ended)
-        self._pdf = worker
+        self._pdf.start(worker)
         self.status.setText(f"Writing the PDF: 0 of {len(reports)} reports laid out…")
         self._set_running(True)
-        QThreadPool.globalInstance().start(Runnable(worker.run))
         return True
 
     def _on_pdf_progress(self, done: int, total: int) -> None:
-        if self._pdf is not None and self.sender() is self._pdf:
+        if self._pdf.is_current(self.sender()):
             self.status.setText(f"Writing the PDF: {done} of {total} reports laid out…")
 
     def _on_pdf_ended(self, text: str, written: bool) -> None:
-        if self._pdf is None or self.sender() is not self._pdf:
+        if not self._pdf.ended(self.sender()):
             return
-        self._pdf.finished.wait(1.0)  # it has only returned left to do
-        self._retire_pdf()
         self._set_running(False)
         self.status.setText(text)
         self.pdfEnded.emit(written)
-
-    def _stop_pdf(self, timeout_s: float) -> None:
-        if self._pdf is None:
-            return
-        worker = self._pdf
-        worker.cancel_event.set()
-        worker.finished.wait(timeout_s)
-        with contextlib.suppress(RuntimeError, TypeError):
-            worker.progress.disconnect()
-        with contextlib.suppress(RuntimeError, TypeError):
-            worker.ended.disconnect()
-        self._retire_pdf()
-
-    def _retire_pdf(self) -> None:
-        if self._pdf is not None:
-            self._pdf_retired = [w for w in self._pdf_retired if not w.finished.is_set()]
-            self._pdf_retired.append(self._pdf)
-        self._pdf = None
-        self._set_running(False)
 
     # -- closing
 

@@ -28,6 +28,7 @@ from core.models import CheckReport, Verdict
 from core.untrusted import for_html, visible
 from gui import theme
 from gui.models import HeaderedTable
+from gui.request import connect_text
 from gui.widgets import app_palette
 
 Index = QModelIndex | QPersistentModelIndex
@@ -70,8 +71,9 @@ class BatchModel(HeaderedTable):
         self.beginResetModel()
         rows = [_Row(j.line.number, visible(j.target.display(), limit=120)) for j in hosts.jobs]
         for job, row in zip(hosts.jobs, rows, strict=True):
-            if job.target.connect_address:
-                row.target += f" via {visible(job.target.connect_address, limit=80)}"
+            via = connect_text(job.target)
+            if via:
+                row.target += f" via {visible(via, limit=80)}"
         self._by_job = list(range(len(rows)))
         rows += [_bad_row(b) for b in hosts.bad]
         self._rows = rows

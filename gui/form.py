@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStringListModel, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -173,7 +174,6 @@ class CheckForm(QWidget):
         self._options_built = True
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import (
-            QCheckBox,
             QCompleter,
             QDoubleSpinBox,
             QFormLayout,
@@ -206,24 +206,19 @@ class CheckForm(QWidget):
         self.port.setRange(0, 65535)
         self.port.setSpecialValueText("from the address (443)")
         self.port.setAccessibleName("Port")
-        self.connect_to = QLineEdit(options)
-        self.connect_to.setPlaceholderText("optional: another address, e.g. 10.0.0.5:8443")
-        self.connect_to.setAccessibleName("Connect address")
-        self.ca_file = QLineEdit(options)
-        self.ca_file.setPlaceholderText("optional: your company's CA (PEM)")
-        self.ca_file.setAccessibleName("Extra CA file")
-        self.only_ca = QCheckBox("Trust only this CA file", options)
-        self.only_ca.setAccessibleName("Trust only the CA file")
-        self.client_cert = QLineEdit(options)
-        self.client_cert.setPlaceholderText("optional: PEM or PKCS#12")
-        self.client_cert.setAccessibleName("Client certificate")
-        self.client_key = QLineEdit(options)
-        self.client_key.setPlaceholderText("optional: if not in the certificate file")
-        self.client_key.setAccessibleName("Client key")
-        self.password = QLineEdit(options)
+        self.connect_to = _text_field(
+            options, "optional: another address, e.g. 10.0.0.5:8443", "Connect address"
+        )
+        self.ca_file = _text_field(options, "optional: your company's CA (PEM)", "Extra CA file")
+        self.only_ca = _check_box("Trust only this CA file", options, "Trust only the CA file")
+        self.client_cert = _text_field(options, "optional: PEM or PKCS#12", "Client certificate")
+        self.client_key = _text_field(
+            options, "optional: if not in the certificate file", "Client key"
+        )
+        self.password = _text_field(
+            options, "kept in memory only, never saved", "Client certificate password"
+        )
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("kept in memory only, never saved")
-        self.password.setAccessibleName("Client certificate password")
         self.timeout = QDoubleSpinBox(options)
         self.timeout.setRange(0.1, 300.0)
         self.timeout.setDecimals(1)
@@ -231,31 +226,29 @@ class CheckForm(QWidget):
         self.timeout.setSuffix(" s")
         self.timeout.setValue(DEFAULT_TIMEOUT)
         self.timeout.setAccessibleName("Timeout per step")
-        self.time_server = QLineEdit(options)
-        self.time_server.setText("")  # empty: the engine's default servers
-        self.time_server.setPlaceholderText("default: " + ", ".join(DEFAULT_TIME_SERVERS))
-        self.time_server.setAccessibleName("Time server")
-        self.dns_server = QLineEdit(options)
-        self.dns_server.setPlaceholderText("optional: ask this one, e.g. 9.9.9.9 or [::1]:5353")
-        self.dns_server.setAccessibleName("DNS server")
-        self.proxy = QLineEdit(options)
-        self.proxy.setPlaceholderText(_proxy_placeholder())
-        self.proxy.setAccessibleName("Proxy")
+        # Empty: the engine's default servers.
+        self.time_server = _text_field(
+            options, "default: " + ", ".join(DEFAULT_TIME_SERVERS), "Time server"
+        )
+        self.dns_server = _text_field(
+            options, "optional: ask this one, e.g. 9.9.9.9 or [::1]:5353", "DNS server"
+        )
+        self.proxy = _text_field(options, _proxy_placeholder(), "Proxy")
         self.proxy.setToolTip(
             "Empty: the proxy your apps use (HTTPS_PROXY, then this computer's settings).\n"
             "Or give one: http://[user:password@]host:port, socks5://host:port, socks5h://…\n"
             "The password is kept in memory only, never saved."
         )
-        self.no_proxy = QCheckBox("Connect directly (no proxy)", options)
-        self.no_proxy.setAccessibleName("No proxy")
+        self.no_proxy = _check_box("Connect directly (no proxy)", options, "No proxy")
         self.no_proxy.toggled.connect(lambda on: self.proxy.setEnabled(not on))
-        self.no_network_time = QCheckBox("No time server (use the server's clock)", options)
-        self.no_network_time.setAccessibleName("No network time")
+        self.no_network_time = _check_box(
+            "No time server (use the server's clock)", options, "No network time"
+        )
         self.no_network_time.toggled.connect(lambda on: self.time_server.setEnabled(not on))
-        self.quick = QCheckBox("Quick check (skip versions and cipher suites)", options)
-        self.quick.setAccessibleName("Quick check")
-        self.gentle = QCheckBox("Gentle (one connection at a time)", options)
-        self.gentle.setAccessibleName("Gentle mode")
+        self.quick = _check_box(
+            "Quick check (skip versions and cipher suites)", options, "Quick check"
+        )
+        self.gentle = _check_box("Gentle (one connection at a time)", options, "Gentle mode")
 
         def browse(target: QLineEdit, title: str, filters: str) -> QPushButton:
             button = QPushButton("Browse…", options)
@@ -492,6 +485,22 @@ class CheckForm(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, title, target.text(), filters)
         if path:
             target.setText(path)
+
+
+def _text_field(parent: QWidget, placeholder: str, name: str) -> QLineEdit:
+    """An Options text field: what an empty one means as its placeholder, and its name for
+    screen readers (the label beside it is not read with it everywhere)."""
+    field = QLineEdit(parent)
+    field.setPlaceholderText(placeholder)
+    field.setAccessibleName(name)
+    return field
+
+
+def _check_box(text: str, parent: QWidget, name: str) -> QCheckBox:
+    """An Options check box with its shorter name for screen readers."""
+    box = QCheckBox(text, parent)
+    box.setAccessibleName(name)
+    return box
 
 
 def _with_starttls_scheme(host: str, starttls: str) -> str:

@@ -110,36 +110,36 @@ _MESSAGE_NAMES: dict[HandshakeStepKind, str] = {
 }
 
 
+#: The ladder's group of each message; the messages both sides send (Finished,
+#: ChangeCipherSpec) are in ``_SIDE_GROUPS`` instead.
+_GROUPS: dict[HandshakeStepKind, str] = {
+    HandshakeStepKind.CLIENT_HELLO: "client-hello",
+    HandshakeStepKind.SERVER_HELLO: "server-hello",
+    HandshakeStepKind.HELLO_RETRY_REQUEST: "server-hello",
+    HandshakeStepKind.ENCRYPTED_EXTENSIONS: "server-hello",
+    HandshakeStepKind.CERTIFICATE: "certificate",
+    HandshakeStepKind.CERTIFICATE_STATUS: "certificate",
+    HandshakeStepKind.SERVER_KEY_EXCHANGE: "key-exchange",
+    HandshakeStepKind.CERTIFICATE_REQUEST: "key-exchange",
+    HandshakeStepKind.CERTIFICATE_VERIFY: "key-exchange",
+    HandshakeStepKind.SERVER_HELLO_DONE: "key-exchange",
+    HandshakeStepKind.CLIENT_CERTIFICATE: "client-finished",
+    HandshakeStepKind.CLIENT_KEY_EXCHANGE: "client-finished",
+    HandshakeStepKind.CLIENT_CERTIFICATE_VERIFY: "client-finished",
+    HandshakeStepKind.NEW_SESSION_TICKET: "server-finished",
+}
+#: (the client's group, the server's group) for the messages both sides send.
+_SIDE_GROUPS: dict[HandshakeStepKind, tuple[str, str]] = {
+    HandshakeStepKind.FINISHED: ("client-finished", "server-finished"),
+    HandshakeStepKind.CHANGE_CIPHER_SPEC: ("client-finished", "server-finished"),
+}
+
+
 def _group(step: HandshakeStep) -> str | None:
-    kind, client = step.step, step.direction is Direction.CLIENT
-    if kind is HandshakeStepKind.CLIENT_HELLO:
-        return "client-hello"
-    if kind in (
-        HandshakeStepKind.SERVER_HELLO,
-        HandshakeStepKind.HELLO_RETRY_REQUEST,
-        HandshakeStepKind.ENCRYPTED_EXTENSIONS,
-    ):
-        return "server-hello"
-    if kind in (HandshakeStepKind.CERTIFICATE, HandshakeStepKind.CERTIFICATE_STATUS):
-        return "certificate"
-    if kind in (
-        HandshakeStepKind.SERVER_KEY_EXCHANGE,
-        HandshakeStepKind.CERTIFICATE_REQUEST,
-        HandshakeStepKind.CERTIFICATE_VERIFY,
-        HandshakeStepKind.SERVER_HELLO_DONE,
-    ):
-        return "key-exchange"
-    if kind in (
-        HandshakeStepKind.CLIENT_CERTIFICATE,
-        HandshakeStepKind.CLIENT_KEY_EXCHANGE,
-        HandshakeStepKind.CLIENT_CERTIFICATE_VERIFY,
-    ):
-        return "client-finished"
-    if kind in (HandshakeStepKind.FINISHED, HandshakeStepKind.CHANGE_CIPHER_SPEC):
-        return "client-finished" if client else "server-finished"
-    if kind is HandshakeStepKind.NEW_SESSION_TICKET:
-        return "server-finished"
-    return None
+    sides = _SIDE_GROUPS.get(step.step)
+    if sides is not None:
+        return sides[0] if step.direction is Direction.CLIENT else sides[1]
+    return _GROUPS.get(step.step)
 
 
 def _detail(

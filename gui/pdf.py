@@ -321,15 +321,22 @@ def render_document(
     redacted: bool = False,
     environment: Environment | None = None,
     page_size: QPageSize.PageSizeId | None = None,
+    progress: Progress | None = None,
 ) -> int:
-    """Lay out and print ``report`` as it is (redact it first if wanted). Returns pages written.
+    """Lay out and print ``report`` as it is (redact it first if wanted). Returns pages written;
+    ``progress`` as for ``render_documents``.
 
     Qt prints into a private temporary file and says nothing when the disk is full; the bytes
     are then written to ``path`` by Python, whose errors are real, so a report that was not
     written is never announced as written.
     """
     return render_documents(
-        [report], path, redacted=redacted, environment=environment, page_size=page_size
+        [report],
+        path,
+        redacted=redacted,
+        environment=environment,
+        page_size=page_size,
+        progress=progress,
     )
 
 
@@ -536,10 +543,13 @@ def export_reports(
     return render_documents(reports, Path(path), cover=cover, redacted=redact, progress=progress)
 
 
-def export_report(report: CheckReport, path: Path, *, redact: bool = False) -> int:
+def export_report(
+    report: CheckReport, path: Path, *, redact: bool = False, progress: Progress | None = None
+) -> int:
     """Write the PDF report for ``report`` to ``path``; A4 or Letter by locale. With ``redact``,
     internal host names and private addresses are replaced first. Returns the pages written.
-    Raises ExportError when the file cannot be written."""
+    Raises ExportError when the file cannot be written (ExportCancelled when ``progress``
+    returned False)."""
     if redact:
         report, _ = redact_report(report)
-    return render_document(report, Path(path), redacted=redact)
+    return render_document(report, Path(path), redacted=redact, progress=progress)

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from core.models import CheckOptions, Target
+from core.models import CheckOptions, ServiceSource, Target
 from core.request import RequestError, RequestProblem, RequestSpec, validate
 from core.usage import spec_from_args
 
@@ -32,6 +32,44 @@ def build_request(spec: RequestSpec) -> Request:
     "client_key", "password", "time_server")."""
     target, options = validate(spec)
     return Request(spec, target, options)
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 literal in brackets, as it is written before a port."""
+    return f"[{host}]" if ":" in host else host
+
+
+def connect_text(target: Target, *, with_port: bool = False) -> str:
+    """Where the check opened its connection, for people: the connect address, and its port
+    when that differs from the target's (``[::1]:8443``) or ``with_port``; "" when the check
+    resolved the host itself."""
+    if target.connect_address is None:
+        return ""
+    address = _bracketed(target.connect_address)
+    port = target.dial_port
+    return f"{address}:{port}" if with_port or port != target.port else address
+
+
+@dataclass(frozen=True)
+class TargetFields:
+    """A target as the form's fields hold it: what checks the same server again."""
+
+    #: The address field: host and port, behind the service's scheme when the check spoke
+    #: one because of a scheme or ``--starttls`` (a well-known port names its own again).
+    host: str
+    #: The Options' "Connect to" field ("" to resolve the host).
+    connect: str
+
+
+def target_fields(target: Target) -> TargetFields:
+    """The form's fields for ``target``, so that the form builds the same Target again."""
+    where = f"{_bracketed(target.host)}:{target.port}"
+    named = target.service is not None and target.service_source in (
+        ServiceSource.SCHEME,
+        ServiceSource.OPTION,
+    )
+    host = f"{target.service}://{where}" if named else where
+    return TargetFields(host, connect_text(target, with_port=True))
 
 
 def form_words(error: RequestError) -> str:

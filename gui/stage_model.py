@@ -25,6 +25,10 @@ STAGE_ORDER: tuple[StageId, ...] = tuple(StageId)
 #: service that upgrades a plain connection): pending means "not part of this check", and the
 #: window hides them.
 OPTIONAL_STAGES = frozenset({StageId.PROXY, StageId.STARTTLS})
+#: Each step's line after a certificate file was checked: nothing went over the network.
+OFFLINE_LINE = "not run: the file was checked offline, with no network step"
+#: The Certificates step's line then: that step is the one that did run, on the file.
+FILE_CHAIN_LINE = "the chain read from the file, checked offline"
 
 
 @dataclass
@@ -34,6 +38,8 @@ class _StageRow:
     #: The line the renderer worded from the stage's outcome and facts.
     line: str = ""
     started: float | None = None
+    #: False for the Certificates row of a certificate file: that step has no time of its own.
+    timed: bool = True
 
 
 class StageModel(HeaderedTable):
@@ -98,6 +104,21 @@ class StageModel(HeaderedTable):
                 row.started = None
         self.endResetModel()
 
+    def show_offline(self) -> None:
+        """A certificate file was checked: the chain step ran on the file, no network step ran,
+        and every row says so (rather than "waiting", which reads as a check that never
+        started)."""
+        self.beginResetModel()
+        self._rows = {
+            stage: _StageRow(StageStatus.SKIPPED, line=OFFLINE_LINE) for stage in STAGE_ORDER
+        }
+        for stage in OPTIONAL_STAGES:
+            self._rows[stage] = _StageRow()  # not part of any check of a file: hidden
+        self._rows[StageId.CERTIFICATES] = _StageRow(
+            StageStatus.OK, line=FILE_CHAIN_LINE, timed=False
+        )
+        self.endResetModel()
+
     def stop_running(self, outcome: StageOutcome) -> None:
         """After a cancel or a failure: whatever was still running or waiting did not finish."""
         self.beginResetModel()
@@ -145,7 +166,7 @@ class StageModel(HeaderedTable):
             if column == 1:
                 if row.status is StageStatus.RUNNING and row.started is not None:
                     return format_ms((self._clock() - row.started) * 1000)
-                if row.status in (StageStatus.OK, StageStatus.FAILED):
+                if row.timed and row.status in (StageStatus.OK, StageStatus.FAILED):
                     return format_ms(row.elapsed_ms)
                 return ""
             if column == 2:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QPalette
 
 from core.models import Severity, Verdict
+from core.render.tones import LIGHT_TONES
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,9 @@ class Tone:
     border: QColor
 
 
-# (foreground, background, border) for light and for dark palettes.
-_LIGHT: dict[str, tuple[str, str, str]] = {
-    "ok": ("#1b5e20", "#e6f4ea", "#81c995"),
-    "info": ("#0b4a9e", "#e8f0fe", "#8ab4f8"),
-    "warning": ("#6d4c00", "#fef3d6", "#f2c14e"),
-    "error": ("#a50e0e", "#fce8e6", "#f28b82"),
-    "critical": ("#ffffff", "#a50e0e", "#7a0a0a"),
-}
+# (foreground, background, border): the light tones are the PDF's too (core.render.tones); the
+# dark ones are the window's own.
+_LIGHT = LIGHT_TONES
 _DARK: dict[str, tuple[str, str, str]] = {
     "ok": ("#a8dab5", "#1e3a26", "#3c7a4d"),
     "info": ("#aecbfa", "#1c2b41", "#3b5f99"),

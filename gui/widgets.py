@@ -8,10 +8,20 @@ is therefore fixed to plain text; rich text is used nowhere for strangers' strin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QWidget,
+)
 
 from core.models import Severity
 from gui import theme
@@ -67,6 +77,36 @@ def heading(text: str, parent: QWidget | None = None) -> QLabel:
     return label
 
 
+def push_button(text: str, parent: QWidget, on_click: Callable[[], object]) -> QPushButton:
+    """A button that calls ``on_click`` when clicked."""
+    button = QPushButton(text, parent)
+    button.clicked.connect(on_click)
+    return button
+
+
+def scroll_area(content: QWidget, parent: QWidget) -> QScrollArea:
+    """``content`` in a frameless area that scrolls when the pane is too short for it."""
+    scroll = QScrollArea(parent)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(content)
+    return scroll
+
+
+def list_and_details(
+    parent: QWidget, items: QWidget, details: QWidget, stretch: tuple[int, int]
+) -> QSplitter:
+    """A pane's list (findings, certificates) on the left and the chosen item's details on the
+    right, sharing the width by ``stretch``; neither side can be dragged away to nothing."""
+    splitter = QSplitter(Qt.Orientation.Horizontal, parent)
+    splitter.addWidget(items)
+    splitter.addWidget(details)
+    splitter.setStretchFactor(0, stretch[0])
+    splitter.setStretchFactor(1, stretch[1])
+    splitter.setChildrenCollapsible(False)
+    return splitter
+
+
 def hline(parent: QWidget | None = None) -> QFrame:
     line = QFrame(parent)
     line.setFrameShape(QFrame.Shape.HLine)
@@ -74,7 +114,33 @@ def hline(parent: QWidget | None = None) -> QFrame:
     return line
 
 
-class Badge(QLabel):
+def set_style_sheet(widget: QWidget, sheet: str) -> None:
+    """Set ``sheet`` only when it changed: setting one re-polishes the widget and its children,
+    and restyling runs on every palette event."""
+    if sheet != widget.styleSheet():
+        widget.setStyleSheet(sheet)
+
+
+class RestylesWithPalette:
+    """For a widget (mixed in before its Qt class) whose style sheet carries palette colours:
+    ``restyle()`` recomputes the sheet (``_restyle``) after the system switched between light
+    and dark. A widget with a style sheet gets no palette events then, so the main window calls
+    restyle() itself; the event handler covers a standalone use."""
+
+    def _restyle(self) -> None:
+        raise NotImplementedError
+
+    def restyle(self) -> None:
+        self._restyle()
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The Qt class after this mixin in the MRO has changeEvent; mypy cannot see it.
+        super().changeEvent(event)  # type: ignore[misc]
+        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
+            self._restyle()
+
+
+class Badge(RestylesWithPalette, QLabel):
     """A short coloured tag, such as "You" or "The site owner"."""
 
     def __init__(
@@ -93,22 +159,11 @@ class Badge(QLabel):
 
     def _restyle(self) -> None:
         tone = theme.tone(self._level, app_palette())
-        sheet = (
+        set_style_sheet(
+            self,
             f"QLabel {{ color: {tone.foreground.name()}; background: {tone.background.name()};"
-            f" border: 1px solid {tone.border.name()}; border-radius: 4px; padding: 1px 6px; }}"
+            f" border: 1px solid {tone.border.name()}; border-radius: 4px; padding: 1px 6px; }}",
         )
-        if sheet != self.styleSheet():
-            self.setStyleSheet(sheet)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        # A widget with a style sheet gets no palette events when the system switches between
-        # light and dark; the main window calls restyle() then. This covers a standalone use.
-        if event.type() in (QEvent.Type.ApplicationPaletteChange, QEvent.Type.PaletteChange):
-            self._restyle()
-
-    def restyle(self) -> None:
-        self._restyle()
 
 
 class ValidityBar(QWidget):

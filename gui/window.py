@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QLayout,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
 
     from core.catalogue import Catalogue
+    from core.inspect import InspectReport
     from core.models import CheckReport, StageEvent, Target
     from core.request import RequestSpec
     from gui.batch_dialog import BatchDialog
@@ -98,16 +101,22 @@ def recent_entry(typed: str) -> str:
     return f"{parts.scheme}://{where}" if parts.scheme else where
 
 
-def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckReport:
-    """Offline validation of a certificate file, as the report the panes show."""
+def inspect_file(path: Path, host: str | None, password: bytes | None) -> InspectReport:
+    """Offline validation of a certificate file, judged now (run it off the GUI thread)."""
     import datetime as dt
-    import time
 
     from core import inspect
 
-    started = time.monotonic()
-    result = inspect.inspect_file(path, host=host, at=dt.datetime.now(dt.UTC), password=password)
-    return inspect.offline_report(result, path.name, (time.monotonic() - started) * 1000)
+    return inspect.inspect_file(path, host=host, at=dt.datetime.now(dt.UTC), password=password)
+
+
+@dataclass(frozen=True)
+class InspectedFile:
+    """The certificate file on show instead of a check: its name (as the user named it) and
+    what the offline validation found."""
+
+    name: str
+    result: InspectReport
 
 
 # --------------------------------------------------------------------------- the window
@@ -115,6 +124,10 @@ def inspect_file(path: Path, host: str | None, password: bytes | None) -> CheckR
 
 class MainWindow(QMainWindow):
     reportShown = Signal(object)
+    #: A certificate file was validated and is on show (its InspectReport).
+    fileShown = Signal(object)
+    #: The PDF export ended: written or not (the status line says why).
+    exportEnded = Signal(bool)
     checkEnded = Signal(str)
     #: The whole window is built (see ``deferred``).
     ready = Signal()
@@ -134,7 +147,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
         self.report: CheckReport | None = None
-        self.offline_name = ""
+        #: The certificate file on show, when the panes show one instead of a check.
+        self.inspected: InspectedFile | None = None
         self._check_again_from: CheckReport | None = None
         self._last_target: Target | None = None
         self._request: Request | None = None
@@ -147,6 +161,9 @@ class MainWindow(QMainWindow):
         self._early: Request | None = None
         self._shortcuts: list[tuple[QAction, QKeySequence]] = []
         self._batch: BatchDialog | None = None
+        from gui.pdf_worker import PdfJobs
+
+        self._pdf = PdfJobs()
 
         self.setWindowTitle(APP_NAME)
         self.setAcceptDrops(True)
@@ -170,6 +187,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.results_area, 1)
         self.setCentralWidget(central)
         self.statusBar().setSizeGripEnabled(True)
+        self._export_cancel = QPushButton("Cancel export", self)
+        self._export_cancel.setAccessibleName("Cancel the PDF export")
+        self._export_cancel.clicked.connect(self.cancel_export)
+        self.statusBar().addPermanentWidget(self._export_cancel)
+        self._export_cancel.hide()
         self._build_menus()
         for action in (self.export_action, self.copy_action, self.again_action):
             action.setEnabled(False)
@@ -401,8 +423,9 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         running = self.runner.running
         has_report = self.report is not None
-        self.export_action.setEnabled(has_report and not running and not self.offline_name)
-        self.copy_action.setEnabled(has_report and not self.offline_name)
+        # The PDF is a check's report: none for a certificate file. Copy gives either's text.
+        self.export_action.setEnabled(has_report and not running and not self._pdf.running)
+        self.copy_action.setEnabled(has_report or self.inspected is not None)
         self.again_action.setEnabled(not running and (self._last_target is not None))
         self.cancel_action.setEnabled(running)
         self.check_action.setEnabled(not running)
@@ -432,7 +455,7 @@ class MainWindow(QMainWindow):
         verdicts, weighed for that app; no new check)."""
         self.settings.setValue(CLIENT_KEY, client)
         report = self.report
-        if report is None or self.offline_name or not self._ready or self.runner.running:
+        if report is None or not self._ready or self.runner.running:
             return
         from core.causes import for_client
 
@@ -479,11 +502,11 @@ class MainWindow(QMainWindow):
         except RequestError as exc:
             self.form.show_error(exc.field, form_words(exc))
             return False
-        previous = self.report if again and not self.offline_name else None
+        previous = self.report if again else None
         self._check_again_from = previous
         if not again:
             self.fixit.clear_changes()
-        same_target = self._last_target == request.target and not self.offline_name
+        same_target = self._last_target == request.target and self.inspected is None
         if not same_target:
             self._show_report(None)
             for pane in (
@@ -497,7 +520,7 @@ class MainWindow(QMainWindow):
                 pane.show_waiting("Checking… the results appear here when the check ends.")
         self._last_target = request.target
         self._request = request
-        self.offline_name = ""
+        self.inspected = None
         self._remember(self.form.host.text())
         self.settings.setValue(CLIENT_KEY, self.form.client())
         self.stage_model.reset()
@@ -610,16 +633,35 @@ class MainWindow(QMainWindow):
         self.show_status("The check stopped because of an error in this app.")
         self.checkEnded.emit("failed")
 
-    def _show_report(self, report: CheckReport | None, *, offline: str = "") -> None:
+    def _show_report(self, report: CheckReport | None) -> None:
         self.report = report
+        self.inspected = None
         self.summary.set_report(report)
         self.fixit.set_report(report)
-        self.handshake.set_report(report, offline=bool(offline))
+        self.handshake.set_report(report)
         self.certificates.set_report(report)
-        self.protocols.set_report(report, offline=bool(offline))
-        self.clock.set_report(report, offline=bool(offline))
+        self.protocols.set_report(report)
+        self.clock.set_report(report)
         if report is not None:
-            self.banner.show_report(report, self.catalogue, offline=offline)
+            self.banner.show_report(report, self.catalogue)
+        self._after_shown()
+
+    def _show_inspected(self, file: InspectedFile) -> None:
+        """A certificate file in the panes: its chain and findings where they apply, and the
+        panes of the network steps saying that none ran (not a report with empty parts)."""
+        self.report = None
+        self.inspected = file
+        result = file.result
+        self.stage_model.show_offline()
+        self.summary.set_findings(result.findings)
+        self.fixit.set_findings(result.findings)
+        self.certificates.show_inspected(result)
+        for pane in (self.handshake, self.protocols, self.clock):
+            pane.show_offline()
+        self.banner.show_inspected(result, file.name, self.catalogue)
+        self._after_shown()
+
+    def _after_shown(self) -> None:
         fixes = len(self.fixit.fixes())
         self.tabs.setTabText(1, f"Fix it ({fixes})" if fixes else "Fix it")
         self._update_actions()
@@ -651,12 +693,26 @@ class MainWindow(QMainWindow):
             return
         self.stage_model.reset()
         self.stage_model.set_results(report.stages)
-        self.offline_name = ""
         self._check_again_from = None
+        self._fill_target(report.target)
         self._show_report(report)
         self.setWindowTitle(f"{visible(report.target.display(), limit=80)} — {APP_NAME}")
         self.show_status(f"Showing {visible(report.target.display(), limit=80)} from the list.")
         self.reportShown.emit(report)
+
+    def _fill_target(self, target: Target) -> None:
+        """The form names ``target`` (address, port, connect address), so that "Check again"
+        checks the server on show, not what was typed before; the other Options stay."""
+        from gui.request import target_fields
+
+        fields = target_fields(target)
+        self.form.clear_errors()
+        self.form.host.setText(fields.host)
+        self.form.port.setValue(0)  # "from the address": the address field names the port
+        self.form.connect_to.setText(fields.connect)
+        if fields.connect:
+            self.form.show_options(True)  # where it connects is part of what is checked
+        self._last_target = target
 
     # -- file menu
 
@@ -677,7 +733,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtCore import Qt
 
         from core.certs import CertificateFileError
-        from core.models import CheckReport
+        from core.inspect import InspectReport
         from core.request import RequestError
         from core.untrusted import visible
         from gui.request import build_request
@@ -701,10 +757,10 @@ class MainWindow(QMainWindow):
         task = BackgroundTask(lambda: inspect_file(path, host, password))
         self._tasks.add(task)
 
-        def done(report: object) -> None:
+        def done(result: object) -> None:
             self._tasks.discard(task)
-            if isinstance(report, CheckReport):
-                self._show_offline(report, path.name)
+            if isinstance(result, InspectReport):
+                self._file_checked(InspectedFile(path.name, result))
 
         def error(exc: Exception) -> None:
             self._tasks.discard(task)
@@ -731,17 +787,15 @@ class MainWindow(QMainWindow):
         task.signals.error.connect(error, Qt.ConnectionType.QueuedConnection)
         QThreadPool.globalInstance().start(task)
 
-    def _show_offline(self, report: CheckReport, name: str) -> None:
+    def _file_checked(self, file: InspectedFile) -> None:
         from core.untrusted import visible
 
-        self.stage_model.reset()
-        self._show_report(report, offline=visible(name, limit=120))
-        self.offline_name = name
-        self._update_actions()
+        self._check_again_from = None
+        self._show_inspected(file)
         self.tabs.setCurrentWidget(self.certificates)
-        self.setWindowTitle(f"{visible(name, limit=80)} — {APP_NAME}")
-        self.show_status(f"Checked {visible(name, limit=120)} offline.")
-        self.reportShown.emit(report)
+        self.setWindowTitle(f"{visible(file.name, limit=80)} — {APP_NAME}")
+        self.show_status(f"Checked {visible(file.name, limit=120)} offline.")
+        self.fileShown.emit(file.result)
 
     def export_dialog(self) -> None:
         if self.report is None:
@@ -757,28 +811,63 @@ class MainWindow(QMainWindow):
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.path.text().strip():
             self.export_to(Path(dialog.path.text().strip()), redact=dialog.redact.isChecked())
 
-    def export_to(self, path: Path, *, redact: bool) -> bool:
-        from PySide6.QtCore import Qt
+    @property
+    def exporting(self) -> bool:
+        """A PDF report is being written in the background."""
+        return self._pdf.running
 
-        if self.report is None:
+    def export_to(self, path: Path, *, redact: bool) -> bool:
+        """Start writing the PDF report of the check on show, in the background: the status
+        line shows that it runs, with a button to cancel it, and then how it ended
+        (``exportEnded``). False when there is no report or a PDF is being written already."""
+        if self.report is None or self._pdf.running:
             return False
         from gui import pdf
+        from gui.pdf_worker import PdfWorker
 
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            pdf.export_report(self.report, path, redact=redact)
-        except Exception as exc:
-            self.show_status(f"Could not export the report: {exc}")
-            return False
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.show_status(f"Saved the report to {path}.")
+        report = self.report
+        worker = PdfWorker(
+            lambda progress: pdf.export_report(report, path, redact=redact, progress=progress),
+            failure="Could not export the report",
+            saved=lambda _pages: f"Saved the report to {path}.",
+        )
+        worker.ended.connect(self._on_export_ended)
+        self._export_cancel.setEnabled(True)
+        self._export_cancel.show()
+        # No timeout: the line stays until the export ends (a long report takes seconds).
+        self.statusBar().showMessage("Writing the PDF report…")
+        self._pdf.start(worker)
+        self._update_actions()
         return True
 
+    def cancel_export(self) -> None:
+        if self._pdf.cancel():
+            self._export_cancel.setEnabled(False)
+            self.statusBar().showMessage("Cancelling the PDF…")
+
+    def _on_export_ended(self, text: str, written: bool) -> None:
+        if not self._pdf.ended(self.sender()):
+            return
+        self._export_cancel.hide()
+        self._update_actions()
+        self.show_status(text)
+        self.exportEnded.emit(written)
+
     def copy_summary(self) -> None:
+        """A check's short ticket summary; for a certificate file, ``inspect``'s own text (the
+        verdict, the chain and the findings), as the command line prints it."""
         from core.render.summary import ticket_summary
 
-        if self.report is None or self.offline_name:
+        if self.inspected is not None:
+            from core.render.text import render_inspect_text
+            from core.untrusted import visible
+
+            file = self.inspected
+            text = render_inspect_text(file.result, file.name, self.catalogue)
+            QGuiApplication.clipboard().setText(text)
+            self.show_status(f"Copied what was found in {visible(file.name, limit=120)}.")
+            return
+        if self.report is None:
             return
         QGuiApplication.clipboard().setText(ticket_summary(self.report))
         self.show_status("Copied a short summary for a support ticket.")
@@ -834,7 +923,10 @@ class MainWindow(QMainWindow):
         for badge in self.findChildren(Badge):
             badge.restyle()
         self.form.follow_palette()
-        self.clock.set_report(self.report, offline=bool(self.offline_name))
+        if self.inspected is not None:
+            self.clock.show_offline()
+        else:
+            self.clock.set_report(self.report)
         for view in self.findChildren(QAbstractItemView):
             view.viewport().update()
 
@@ -864,6 +956,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         if self._batch is not None:
             self._batch.close()  # cancels its checks, waiting a little as below
+        self._pdf.stop(2.0)
         if self._ready:
             self.runner.shutdown(2000)
         QThreadPool.globalInstance().waitForDone(5000)

@@ -29,7 +29,7 @@ from gui.window import MainWindow
 from tests.batch_servers import EXPIRED, GOOD, REFUSED, SELF_SIGNED, STUCK, WRONG_NAME, fleet
 from tests.pki import Pki
 from tests.timing import within
-from tests.tls_servers import ConcurrencyGauge
+from tests.tls_servers import ConcurrencyGauge, TlsConfig, tls_server
 
 RUN_MS = 30_000
 #: Qt's offscreen platform (the tests' display) cannot resize a dialog to its size hints, nor
@@ -150,6 +150,55 @@ def test_exports_csv_and_one_pdf_of_the_selected(
     starts = [i for i, page in enumerate(pages) if "Handshake Doctor report · 127.0.0.1" in page]
     assert len(starts) >= 3
     assert f"Page 1 of {len(pages) - 1}" in pages[0]
+
+
+def test_the_table_names_the_connect_port_and_a_row_fills_the_form(
+    qtbot: QtBot, window: MainWindow, pki: Pki
+) -> None:
+    """A line's connect address is shown with its port where that differs from the target's
+    (IPv6 in brackets); a row opened in the main window names its server in the form, so that
+    "Check again" checks that server, through the same address."""
+    from gui.request import build_request
+    from tests.batch_servers import closed_port
+
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        port, refused = server.port, closed_port()
+        lines = [
+            f"localhost:443 127.0.0.1:{port}",
+            f"localhost:{port} 127.0.0.1",
+            f"localhost:8443 [::1]:{refused}",
+        ]
+        dialog = window.open_batch_dialog()
+        window.form.host.setText("typed-before.example")
+        assert _run(qtbot, dialog, "\n".join(lines)) == "done"
+        assert _column(dialog, TARGET_COLUMN) == [
+            f"localhost:443 via 127.0.0.1:{port}",
+            f"localhost:{port} via 127.0.0.1",
+            f"localhost:8443 via [::1]:{refused}",
+        ]
+
+        with qtbot.waitSignal(window.reportShown, timeout=5000):
+            dialog.open_row(2)
+        assert window.form.host.text() == "localhost:8443"
+        assert window.form.connect_to.text() == f"[::1]:{refused}"
+        with qtbot.waitSignal(window.reportShown, timeout=5000) as shown:
+            dialog.open_row(0)
+        report = shown.args[0]
+        assert (report.target.port, report.target.connect_port) == (443, port)
+        assert window.form.host.text() == "localhost:443"
+        assert window.form.connect_to.text() == f"127.0.0.1:{port}"
+        assert window.form.port.value() == 0  # the address field names the port
+        assert build_request(window.form.state()).target == report.target
+
+        dialog.close()
+        with qtbot.waitSignal(window.reportShown, timeout=RUN_MS) as again:
+            window.again_action.trigger()
+    checked = again.args[0]
+    assert checked is not report
+    assert checked.target == report.target
+    assert checked.verdict.value == "ok"
+    assert window.tabs.currentWidget() is window.fixit  # "Check again" shows what changed
 
 
 def test_cancel_and_close_stop_the_checks(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:

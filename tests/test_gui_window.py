@@ -359,31 +359,121 @@ def test_export_says_when_the_disk_is_full(
         type_and_check(qtbot, window, "localhost", server.address)
     full = tmp_path / "full.pdf"
     full.symlink_to("/dev/full")
-    assert not window.export_to(full, redact=False)
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(full, redact=False)
+    assert ended.args == [False]
     assert window.statusBar().currentMessage() == (
         f"Could not export the report: cannot write {full}: no space left on device"
     )
+    unwritable = tmp_path / "no-such-folder" / "report.pdf"
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(unwritable, redact=False)
+    assert ended.args == [False]
+    assert window.statusBar().currentMessage() == (
+        f"Could not export the report: cannot write {unwritable}: no such file or directory"
+    )
     good = tmp_path / "good.pdf"
-    assert window.export_to(good, redact=False)
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(good, redact=False)
+    assert ended.args == [True]
     assert good.read_bytes().startswith(b"%PDF-")
     assert window.statusBar().currentMessage() == f"Saved the report to {good}."
+
+
+def test_export_runs_in_the_background_and_can_be_cancelled(
+    qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
+) -> None:
+    """The window keeps handling events while the PDF is written (a timer ticks during the
+    export), the status line says so with a Cancel button, and the PDF reads back as text."""
+    import shutil
+    import subprocess
+
+    from PySide6.QtCore import QTimer
+
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        type_and_check(qtbot, window, "localhost", server.address)
+
+    cancelled = tmp_path / "cancelled.pdf"
+    with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+        assert window.export_to(cancelled, redact=False)
+        assert window.exporting and not window.export_action.isEnabled()
+        assert not window.export_to(tmp_path / "second.pdf", redact=False)  # one at a time
+        qtbot.mouseClick(window._export_cancel, Qt.MouseButton.LeftButton)
+    assert ended.args == [False]
+    assert window.statusBar().currentMessage() == "Cancelled: the PDF was not written."
+    assert not cancelled.exists()
+    assert window._export_cancel.isHidden()
+
+    ticks_during_export: list[bool] = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks_during_export.append(window.exporting))
+    out = tmp_path / "report.pdf"
+    timer.start()
+    try:
+        with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
+            assert window.export_to(out, redact=False)
+            assert window.statusBar().currentMessage() == "Writing the PDF report…"
+            assert window._export_cancel.isVisible()
+    finally:
+        timer.stop()
+    assert ended.args == [True]
+    assert any(ticks_during_export), "the event loop stood still while the PDF was written"
+    assert window.export_action.isEnabled() and window._export_cancel.isHidden()
+    if shutil.which("pdftotext") is None:
+        assert out.read_bytes().startswith(b"%PDF-")
+        return
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Handshake Doctor report" in text
+    assert "localhost" in text
 
 
 def test_open_certificate_file_checks_it_offline(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:
     leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
-    path = tmp_path / "site.pem"
+    # A file name is a stranger's text: markup in it is shown as typed, never rendered.
+    path = tmp_path / "site <b>x.pem"
     path.write_bytes(leaf.pem + pki.intermediate.pem)
     window.form.host.setText("localhost")
-    with qtbot.waitSignal(window.reportShown, timeout=CHECK_TIMEOUT_MS):
+    with qtbot.waitSignal(window.fileShown, timeout=CHECK_TIMEOUT_MS) as shown:
         window.open_certificate_file(path)
     assert window.tabs.currentWidget() is window.certificates
     assert window.certificates.model.rowCount() >= 1
-    assert window.report is not None
-    assert FindingId.CERT_EXPIRED in {f.id for f in window.report.findings}
-    assert "offline" in window.banner.subline.text()
-    assert not window.copy_action.isEnabled()
+    assert window.certificates.trust_line.text().startswith("Chain accepted by:")
+    # No fake report: the window holds the file's own result.
+    assert window.report is None
+    assert window.inspected is not None and window.inspected.name == path.name
+    assert shown.args == [window.inspected.result]
+    finding_ids = {f.id for f in window.inspected.result.findings}
+    assert FindingId.CERT_EXPIRED in finding_ids
+    assert window.summary.model.rowCount() >= 1
+    assert window.tabs.tabText(1).startswith("Fix it (")
+    assert window.banner.subline.text().endswith(f"checked {path.name} offline")
+    assert window.banner.subline.textFormat() == Qt.TextFormat.PlainText
+    assert window.statusBar().currentMessage() == f"Checked {path.name} offline."
+    # The panes of the network steps say that none ran.
+    assert window.handshake.facts.text().startswith("A certificate file has no handshake")
+    assert not window.handshake.copy.isEnabled()
+    assert window.protocols.note.text().startswith("A certificate file says nothing")
+    assert window.clock.verdict.text() == "A certificate file check does not look at the clock."
+    for stage in STAGE_ORDER:
+        if window.stages.isRowHidden(STAGE_ORDER.index(stage)):
+            continue
+        ran = stage is StageId.CERTIFICATES
+        assert window.stage_model.status(stage) is (StageStatus.OK if ran else StageStatus.SKIPPED)
+        assert "checked offline" in window.stage_model.summary(stage)
+    # No PDF for a file; Copy gives the findings as ``inspect`` prints them.
+    assert not window.export_action.isEnabled()
+    assert window.copy_action.isEnabled()
+    window.copy_action.trigger()
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith(f"NOT VALID: {path.name} for localhost at ")
+    assert load_catalogue().title(window.inspected.result.findings[0]) in copied
+    assert window.statusBar().currentMessage() == f"Copied what was found in {path.name}."
 
 
 def test_unreadable_certificate_file_is_one_sentence(
@@ -535,9 +625,9 @@ def test_dropping_a_certificate_file_checks_it(
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    with qtbot.waitSignal(window.reportShown, timeout=CHECK_TIMEOUT_MS):
+    with qtbot.waitSignal(window.fileShown, timeout=CHECK_TIMEOUT_MS):
         window.dropEvent(event)
-    assert window.offline_name == "dropped.pem"
+    assert window.inspected is not None and window.inspected.name == "dropped.pem"
 
 
 def test_about_names_the_versions(window: MainWindow) -> None:

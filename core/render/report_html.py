@@ -19,7 +19,7 @@ and items inside a section ``<h3>``: the PDF writer keeps each of them together 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.catalogue import (
@@ -45,6 +45,7 @@ from core.models import (
 )
 from core.render.for_client import THIS_APP, app_words, why_not
 from core.render.stages import stage_line, stage_name
+from core.render.tones import LIGHT_TONES
 from core.target import PROTOCOL_NAMES
 from core.untrusted import for_html, visible
 
@@ -62,14 +63,8 @@ LADDER_URL = "mem://ladder.png"
 #: Long enough for the PEM of a 16384-bit RSA certificate.
 _PEM_LIMIT = 20_000
 
-# (text, background, border) per verdict and severity; fixed light tones, since this is paper.
-_TONES: Mapping[str, tuple[str, str, str]] = {
-    "ok": ("#1b5e20", "#e6f4ea", "#81c995"),
-    "info": ("#0b4a9e", "#e8f0fe", "#8ab4f8"),
-    "warning": ("#6d4c00", "#fef3d6", "#f2c14e"),
-    "error": ("#a50e0e", "#fce8e6", "#f28b82"),
-    "critical": ("#ffffff", "#a50e0e", "#7a0a0a"),
-}
+# (text, background, border) per verdict and severity; the light tones, since this is paper.
+_TONES = LIGHT_TONES
 _MUTED = "#5f6368"
 _RULE = "#c8ccd0"
 

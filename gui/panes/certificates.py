@@ -4,8 +4,9 @@ selected certificate: names, key, signature, fingerprints, which store trusts it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QItemSelection,
@@ -24,8 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -39,7 +38,17 @@ from core.render.labels import cert_name, days_text, trusted_by_text
 from core.untrusted import visible
 from gui.certificate_model import CertificateModel
 from gui.models import OBJECT_ROLE
-from gui.widgets import ValidityBar, heading, paint_validity, plain_label
+from gui.widgets import (
+    ValidityBar,
+    heading,
+    list_and_details,
+    paint_validity,
+    plain_label,
+    scroll_area,
+)
+
+if TYPE_CHECKING:
+    from core.inspect import InspectReport
 
 BAR_WIDTH = 70
 
@@ -114,8 +123,10 @@ class CertificatesPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = CertificateModel(self)
-        self.report: CheckReport | None = None
         self.certificate: CertificateInfo | None = None
+        #: The chain shown (a check's or a file's) and the time its validity is judged at.
+        self.chain: tuple[CertificateInfo, ...] = ()
+        self.now = dt.datetime.now(dt.UTC)
         # Replaced in tests: asks where to save.
         self.ask_path: Callable[[str], str] = self._ask_path
 
@@ -173,18 +184,8 @@ class CertificatesPane(QWidget):
         buttons.addWidget(self.save_chain_button)
         buttons.addStretch(1)
         form.addRow(buttons)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.details)
-
         self.empty = plain_label("", self, muted=True)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 5)
-        self.splitter.setStretchFactor(1, 6)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = list_and_details(self, self.tree, scroll_area(self.details, self), (5, 6))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.trust_line)
@@ -201,30 +202,57 @@ class CertificatesPane(QWidget):
         return report.clock.reference_time or report.started_at
 
     def set_report(self, report: CheckReport | None) -> None:
-        self.report = report
-        certs = report.certificates if report is not None else ()
-        now = self.reference_now(report) if report is not None else dt.datetime.now(dt.UTC)
-        self.model.set_certificates(certs, now)
+        if report is None:
+            self._show_chain(
+                (),
+                None,
+                dt.datetime.now(dt.UTC),
+                empty="Run a check, or open a certificate file (File menu), to see certificates.",
+            )
+            return
+        self._show_chain(
+            report.certificates,
+            report.trust,
+            self.reference_now(report),
+            empty="No certificate was received: the connection failed before the server sent one.",
+        )
+
+    def show_inspected(self, result: InspectReport) -> None:
+        """The chain read from a certificate file, judged at the time it was inspected at."""
+        self._show_chain(
+            result.chain.certificates,
+            result.chain.trust,
+            result.at,
+            empty="The file holds no certificate.",
+        )
+
+    def _show_chain(
+        self,
+        certificates: Sequence[CertificateInfo],
+        trust: TrustResult | None,
+        now: dt.datetime,
+        *,
+        empty: str,
+    ) -> None:
+        """The tree, the trust line and the details for a chain from a check or from a file;
+        ``now`` is the time validity is judged at, ``empty`` what to say without certificates."""
+        self.chain = tuple(certificates)
+        self.now = now
+        self.model.set_certificates(self.chain, now)
         header = self.tree.header()  # clear() dropped the sections: set their modes again
         header.setStretchLastSection(False)
         if header.count() == len(CertificateModel.HEADERS):
             header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.expandAll()
-        has = bool(certs)
+        has = bool(self.chain)
         self.splitter.setVisible(has)
         self.trust_line.setVisible(has)
         self.empty.setVisible(not has)
-        if report is None:
-            self.empty.setText(
-                "Run a check, or open a certificate file (File menu), to see certificates."
-            )
-        elif not has:
-            self.empty.setText(
-                "No certificate was received: the connection failed before the server sent one."
-            )
+        if not has:
+            self.empty.setText(empty)
         else:
-            self.trust_line.setText(trust_summary(report.trust))
+            self.trust_line.setText(trust_summary(trust) if trust is not None else "")
             leaf = self._leaf_index()
             if leaf is not None:
                 self.tree.setCurrentIndex(leaf)
@@ -255,9 +283,9 @@ class CertificatesPane(QWidget):
         self.certificate = cert
         self.details.setVisible(cert is not None)
         self.save_button.setEnabled(cert is not None)
-        if cert is None or self.report is None:
+        if cert is None:
             return
-        now = self.reference_now(self.report)
+        now = self.now
         self.name.setText(visible(cert_name(cert), limit=200))
         self._set("subject", visible(cert.subject, limit=600))
         self._set("issuer", visible(cert.issuer, limit=600))
@@ -303,8 +331,8 @@ class CertificatesPane(QWidget):
             self._save(self.certificate.pem, self._safe_name(self.certificate))
 
     def save_chain(self) -> None:
-        if self.report is not None and self.report.certificates:
-            pem = "".join(c.pem for c in self.report.certificates)
+        if self.chain:
+            pem = "".join(c.pem for c in self.chain)
             self._save(pem, "chain.pem")
 
     def _save(self, pem: str, suggested: str) -> None:

@@ -81,12 +81,15 @@ class ClockPane(QWidget):
     def show_waiting(self, text: str) -> None:
         self.verdict.setText(text)
 
-    def set_report(self, report: CheckReport | None, *, offline: bool = False) -> None:
-        if report is None or offline:
+    def show_offline(self) -> None:
+        """A certificate file was checked: no reference time was asked for."""
+        self.set_report(None)
+        self.verdict.setText("A certificate file check does not look at the clock.")
+
+    def set_report(self, report: CheckReport | None) -> None:
+        if report is None:
             self.verdict.setText(
                 "Run a check to compare this computer's clock with the correct time."
-                if not offline
-                else "A certificate file check does not look at the clock."
             )
             set_text_colour(self.verdict, app_palette().color(app_palette().ColorRole.WindowText))
             for field in self.fields.values():

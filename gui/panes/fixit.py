@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,7 +28,7 @@ from core.catalogue import Actor, Catalogue, FixAction, FixText, OsName, current
 from core.models import CheckReport, Finding, Severity
 from core.untrusted import visible
 from gui.launch import plan
-from gui.widgets import Badge, heading, plain_label
+from gui.widgets import Badge, heading, plain_label, scroll_area
 
 _ACTOR_LEVEL = {
     Actor.USER: Severity.INFO,
@@ -235,10 +234,7 @@ class FixItPane(QWidget):
         self.list_layout = QVBoxLayout(self.list_widget)
         self.list_layout.setContentsMargins(0, 0, 0, 0)
         self.list_layout.setSpacing(12)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.list_widget)
+        scroll = scroll_area(self.list_widget, self)
         self.scroll_area = scroll
 
         layout = QVBoxLayout(self)
@@ -252,8 +248,13 @@ class FixItPane(QWidget):
     # -- content
 
     def set_report(self, report: CheckReport | None) -> None:
-        self.findings = report.findings if report is not None else ()
-        self.again.setEnabled(report is not None)
+        self.set_findings(report.findings if report is not None else None)
+
+    def set_findings(self, findings: Sequence[Finding] | None) -> None:
+        """The checklist for a check's or a certificate file's findings; None: nothing was
+        checked yet (and "Check again" has nothing to repeat)."""
+        self.findings = tuple(findings) if findings is not None else ()
+        self.again.setEnabled(findings is not None)
         self._rebuild()
 
     def show_waiting(self, text: str) -> None:

@@ -80,16 +80,19 @@ class HandshakePane(QWidget):
         layout.addWidget(scroll, 1)
         self.set_report(None)
 
-    def set_report(self, report: CheckReport | None, *, offline: bool = False) -> None:
-        self.report = report if not offline else None
-        self.copy.setEnabled(self.report is not None)
-        if offline:
-            self.facts.setText("A certificate file has no handshake: check a server to see one.")
-        elif report is None:
+    def set_report(self, report: CheckReport | None) -> None:
+        self.report = report
+        self.copy.setEnabled(report is not None)
+        if report is None:
             self.facts.setText("Run a check to see the handshake, step by step.")
         else:
             self.facts.setText(handshake_facts(report))
-        self.ladder.set_report(self.report)
+        self.ladder.set_report(report)
+
+    def show_offline(self) -> None:
+        """A certificate file was checked: no handshake ran, and the pane says so."""
+        self.set_report(None)
+        self.facts.setText("A certificate file has no handshake: check a server to see one.")
 
     def show_waiting(self, text: str) -> None:
         self.facts.setText(text)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -16,7 +15,7 @@ from core.models import CheckReport
 from core.untrusted import visible
 from gui.models import RowsModel
 from gui.protocol_models import CipherModel, ClientModel, ProtocolModel
-from gui.widgets import heading, plain_label
+from gui.widgets import heading, plain_label, scroll_area
 
 NOT_TESTED_QUICK = "Not tested (quick check). Turn off “Quick check” in Options to test them all."
 
@@ -76,13 +75,9 @@ class ProtocolsPane(QWidget):
         self.client_view = _table(self.clients, "Client profiles", body)
         layout.addWidget(self.client_view)
         layout.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
-        outer.addWidget(scroll)
+        outer.addWidget(scroll_area(body, self))
         self.set_report(None)
 
     def show_waiting(self, text: str) -> None:
@@ -95,20 +90,24 @@ class ProtocolsPane(QWidget):
             return NOT_TESTED_QUICK
         return "Not tested: the check did not get far enough to try other versions."
 
-    def set_report(self, report: CheckReport | None, *, offline: bool = False) -> None:
-        protocols = dict(report.protocols) if report is not None and not offline else {}
-        ciphers = dict(report.ciphers) if report is not None and not offline else {}
-        clients = tuple(report.clients) if report is not None and not offline else ()
+    def show_offline(self) -> None:
+        """A certificate file was checked: no version or suite was tried, and the pane says
+        so (rather than "run a check")."""
+        self.set_report(None)
+        self.note.setText(
+            "A certificate file says nothing about protocols: check a server to see them."
+        )
+
+    def set_report(self, report: CheckReport | None) -> None:
+        protocols = dict(report.protocols) if report is not None else {}
+        ciphers = dict(report.ciphers) if report is not None else {}
+        clients = tuple(report.clients) if report is not None else ()
         self.protocols.set_protocols(protocols)
         self.ciphers.set_ciphers(ciphers)
         self.clients.set_clients(clients)
         tested = any(v is not None for v in protocols.values())
-        full = report is not None and not offline and bool(ciphers or clients)
-        if offline:
-            self.note.setText(
-                "A certificate file says nothing about protocols: check a server to see them."
-            )
-        elif report is None or not full:
+        full = report is not None and bool(ciphers or clients)
+        if report is None or not full:
             note = self._not_tested(report)
             if report is not None and tested:
                 note = "Only the version of the one handshake is known. " + note

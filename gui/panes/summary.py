@@ -3,14 +3,14 @@ one, and its evidence on demand."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QPushButton,
-    QScrollArea,
-    QSplitter,
     QTableView,
     QTreeView,
     QVBoxLayout,
@@ -22,7 +22,7 @@ from core.models import CheckReport, Finding, Severity
 from core.untrusted import visible
 from gui.finding_models import EvidenceModel, FindingsModel
 from gui.models import OBJECT_ROLE
-from gui.widgets import Badge, heading, plain_label
+from gui.widgets import Badge, heading, list_and_details, plain_label, scroll_area
 
 
 def _lower_first(text: str) -> str:
@@ -92,18 +92,9 @@ class SummaryPane(QWidget):
         dl.addLayout(buttons)
         dl.addWidget(self.evidence, 1)
         dl.addStretch(0)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(detail)
         self.detail = detail
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.addWidget(self.tree)
-        self.splitter.addWidget(scroll)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setChildrenCollapsible(False)
+        self.splitter = list_and_details(self, self.tree, scroll_area(detail, self), (2, 3))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.empty, 0)
@@ -113,14 +104,19 @@ class SummaryPane(QWidget):
         self.set_report(None)
 
     def set_report(self, report: CheckReport | None) -> None:
-        findings = report.findings if report is not None else ()
+        self.set_findings(report.findings if report is not None else None)
+
+    def set_findings(self, findings: Sequence[Finding] | None) -> None:
+        """The findings of a check or of a certificate file; None: nothing was checked yet."""
+        checked = findings is not None
+        findings = tuple(findings or ())
         self.model.set_findings(findings, self.catalogue)
         self._size_columns()
         self.tree.expandAll()
         has = bool(findings)
         self.splitter.setVisible(has)
         self.empty.setVisible(not has)
-        if report is None:
+        if not checked:
             self.empty.setText("Run a check to see what was found.")
         elif not has:
             self.empty.setText("Nothing to report: no problems and no warnings were found.")
