@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     from gui.window import MainWindow, app_icon
     from tests.pki import DAY, NOW, Pki
     from tests.sntp_server import SntpServer
-    from tests.tls_servers import TlsConfig, tls_server
+    from tests.tls_servers import TlsConfig, old_rsa_server, tls_server
 
     app.setWindowIcon(app_icon())
     if args.dark:
@@ -125,13 +125,7 @@ def main(argv: list[str]) -> int:
     def cipher_mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
         # An old server that still offers only RSA key exchange with SHA-1 MACs: browsers
         # connect, this computer's client (no SHA-1 suites, no RSA key exchange) does not.
-        leaf = pki.leaf(("intranet.example.com",), key_kind="rsa2048")
-        config = TlsConfig(
-            [leaf, pki.intermediate],
-            leaf,
-            max_version=ssl.TLSVersion.TLSv1_2,
-            ciphers="AES128-SHA:AES256-SHA",
-        )
+        config = old_rsa_server(pki, "AES128-SHA:AES256-SHA", ("intranet.example.com",))
         server = enter(stack, tls_server(config))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
@@ -216,12 +210,10 @@ def main(argv: list[str]) -> int:
                 capture_output=True,
                 timeout=60,
             )
-        leaf = pki.leaf(("erp.example.com",), key_kind="rsa2048")
-        config = TlsConfig(
-            [leaf, pki.intermediate],
-            leaf,
-            max_version=ssl.TLSVersion.TLSv1_2,
-            ciphers="DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
+        config = old_rsa_server(
+            pki,
+            "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
+            ("erp.example.com",),
             dh_params=params,
         )
         server = enter(stack, tls_server(config))

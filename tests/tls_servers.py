@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.pki import Issued
+from tests.pki import Issued, Pki
 
 Handler = Callable[[socket.socket, threading.Event], None]
 
@@ -177,6 +177,25 @@ class TlsConfig:
     handshakes: list[str] = field(default_factory=list)
     #: Diffie-Hellman parameters (PEM) for the DHE suites; OpenSSL's built-in group otherwise.
     dh_params: Path | None = None
+
+
+def old_rsa_server(
+    pki: Pki,
+    ciphers: str,
+    names: Sequence[str] = ("localhost", "127.0.0.1"),
+    dh_params: Path | None = None,
+) -> TlsConfig:
+    """An old server: TLS 1.2 at most, an RSA leaf (static-RSA and DHE suites need one) with
+    the intermediate, and only ``ciphers`` on offer; the kind one app connects to and another
+    does not, which the client tests and the screenshots both stage."""
+    leaf = pki.leaf(names, key_kind="rsa2048")
+    return TlsConfig(
+        [leaf, pki.intermediate],
+        leaf,
+        max_version=ssl.TLSVersion.TLSv1_2,
+        ciphers=ciphers,
+        dh_params=dh_params,
+    )
 
 
 def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
