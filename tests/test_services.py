@@ -344,16 +344,22 @@ def raw_service(payload: bytes, silent_for: float = 0.0) -> Iterator[RunningServ
         yield server
 
 
+def timed_smtp_check(
+    capsys: pytest.CaptureFixture[str], port: int, root_file: Path, *extra: str
+) -> tuple[float, int, dict[str, Any]]:
+    """How long a check of the SMTP server on ``port`` took, its exit code and its report: the
+    tests of servers that stall or babble bound the time as well as the verdict."""
+    started = time.monotonic()
+    code, report = check(capsys, f"smtp://{MAIL}:{port}", root_file, "--no-network-time", *extra)
+    return time.monotonic() - started, code, report
+
+
 def test_silent_greeting_ends_within_the_timeout(
     capsys: pytest.CaptureFixture[str], root_file: Path
 ) -> None:
     """A server that says nothing (an implicit-TLS port asked for STARTTLS does exactly that)."""
     with raw_service(b"", silent_for=10) as server:
-        started = time.monotonic()
-        code, report = check(
-            capsys, f"smtp://{MAIL}:{server.port}", root_file, "--no-network-time", "--timeout", "1"
-        )
-        took = time.monotonic() - started
+        took, code, report = timed_smtp_check(capsys, server.port, root_file, "--timeout", "1")
     assert took < within(3.5)
     assert code == 1
     assert ids(report) == ["handshake-timeout"]
@@ -373,9 +379,7 @@ def test_garbage_greeting_is_not_the_service(
     capsys: pytest.CaptureFixture[str], root_file: Path, payload: bytes
 ) -> None:
     with raw_service(payload, silent_for=5) as server:
-        started = time.monotonic()
-        code, report = check(capsys, f"smtp://{MAIL}:{server.port}", root_file, "--no-network-time")
-        took = time.monotonic() - started
+        took, code, report = timed_smtp_check(capsys, server.port, root_file)
     assert took < within(4)
     assert code == 1
     assert ids(report) == ["not-tls"]
@@ -646,11 +650,7 @@ def test_a_greeting_that_never_ends_is_bounded(
     capsys: pytest.CaptureFixture[str], root_file: Path
 ) -> None:
     with dialog_server(_dripping_greeting, None) as server:
-        started = time.monotonic()
-        code, report = check(
-            capsys, f"smtp://{MAIL}:{server.port}", root_file, "--no-network-time", "--timeout", "1"
-        )
-        took = time.monotonic() - started
+        took, code, report = timed_smtp_check(capsys, server.port, root_file, "--timeout", "1")
     assert took < within(3)
     assert code == 1
     assert ids(report) == ["handshake-timeout"]
