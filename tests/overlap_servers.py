@@ -20,7 +20,6 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from core.wire.parse import ClientHello, parse_client_hello_records
+from tests import tls_servers
 
 
 @dataclass(frozen=True)
@@ -98,70 +98,15 @@ def server_context(spec: ServerSpec) -> ssl.SSLContext:
     return context
 
 
-class LoopbackServer:
-    """Accepts on 127.0.0.1:0 and runs :meth:`handle` for each connection in its own thread."""
+class LoopbackServer(tls_servers.LoopbackServer):
+    """The tests' loopback server (tests/tls_servers.py) with :meth:`handle` to override, a
+    backlog deep enough for the prober's bursts of connections and 3 s a read."""
 
     def __init__(self, *, lifetime: float = 30.0) -> None:
-        self._stop = threading.Event()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(128)
-        self._listener.settimeout(0.05)
-        self.port: int = self._listener.getsockname()[1]
-        self._deadline = time.monotonic() + lifetime
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        #: Monotonic time of each accepted connection, for pacing tests.
-        self.accepted_at: list[float] = []
-        self._acceptor = threading.Thread(target=self._accept_loop, name="loopback-accept")
+        super().__init__(self._handle, lifetime=lifetime, backlog=128, conn_timeout=3.0)
 
-    @property
-    def connections(self) -> int:
-        with self._lock:
-            return len(self.accepted_at)
-
-    def __enter__(self) -> Self:
-        self._acceptor.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._acceptor.join(5)
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(5)
-        self._listener.close()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set() and time.monotonic() < self._deadline:
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self.accepted_at.append(time.monotonic())
-                thread = threading.Thread(target=self._guarded, args=(conn,), daemon=True)
-                self._threads.append(thread)
-            thread.start()
-
-    def _guarded(self, conn: socket.socket) -> None:
-        conn.settimeout(3.0)
-        try:
-            self.handle(conn)
-        except OSError:
-            pass  # the prober hangs up whenever it has its answer
-        finally:
-            conn.close()
+    def _handle(self, conn: socket.socket, _stop: threading.Event) -> None:
+        self.handle(conn)
 
     def handle(self, conn: socket.socket) -> None:
         raise NotImplementedError
@@ -187,11 +132,11 @@ class RawServer(LoopbackServer):
     """Runs ``handler(conn)`` for each connection: servers that misbehave on purpose."""
 
     def __init__(self, handler: Callable[[socket.socket], None], *, lifetime: float = 30.0) -> None:
-        self._handler = handler
+        self._each = handler
         super().__init__(lifetime=lifetime)
 
     def handle(self, conn: socket.socket) -> None:
-        self._handler(conn)
+        self._each(conn)
 
 
 def read_client_hello(conn: socket.socket, limit: float = 3.0) -> bytes:

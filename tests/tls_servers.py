@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from tests.pki import Issued, Pki
 
@@ -72,8 +73,10 @@ class ConcurrencyGauge:
 
 
 class LoopbackServer:
-    """Accepts on 127.0.0.1:0 and runs ``handler`` for each connection in its own thread;
-    with a ``gauge``, it reports each connection's start and end there."""
+    """Accepts on 127.0.0.1:0 and runs ``handler`` for each connection in its own thread, each
+    with ``conn_timeout`` seconds a read; with a ``gauge``, it reports each connection's start
+    and end there. It stops when its ``with`` block ends, or after ``lifetime`` seconds at the
+    latest, so a failing test cannot leave one running."""
 
     def __init__(
         self,
@@ -81,27 +84,36 @@ class LoopbackServer:
         *,
         lifetime: float = 60.0,
         gauge: ConcurrencyGauge | None = None,
+        backlog: int = 64,
+        conn_timeout: float = 5.0,
     ) -> None:
         self._handler = handler
         self._gauge = gauge
+        self._conn_timeout = conn_timeout
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(64)
+        self._listener.listen(backlog)
         self._listener.settimeout(0.05)
         self.port: int = self._listener.getsockname()[1]
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._deadline = time.monotonic() + lifetime
-        self.connections = 0
+        #: Monotonic time of each accepted connection, for pacing tests.
+        self.accepted_at: list[float] = []
         self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def __enter__(self) -> LoopbackServer:
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return len(self.accepted_at)
+
+    def __enter__(self) -> Self:
         self._acceptor.start()
         return self
 
@@ -123,10 +135,10 @@ class LoopbackServer:
                 conn, _ = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
-            self.connections += 1
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             with self._lock:
+                self.accepted_at.append(time.monotonic())
                 self._threads.append(thread)
             thread.start()
         self._stop.set()
@@ -134,7 +146,7 @@ class LoopbackServer:
     def _serve(self, conn: socket.socket) -> None:
         watch = self._gauge.opened(self.port, conn) if self._gauge is not None else None
         try:
-            conn.settimeout(5)
+            conn.settimeout(self._conn_timeout)
             self._handler(conn, self._stop)
         except (OSError, ssl.SSLError, ValueError):
             pass
