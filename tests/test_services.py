@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from core.cli import main
-from core.models import ServiceSource, StarttlsProtocol
+from core.models import CheckOptions, ServiceSource, StarttlsProtocol, Target
 from core.request import RequestError, RequestSpec, validate
 from core.target import TargetError, TargetProblem, parse_target
 from tests.evidence import assert_documented
@@ -76,6 +76,20 @@ def check(
     report = json.loads(out.out)
     assert_documented(report["findings"])
     return code, report
+
+
+def loopback_smtp(port: int, timeout: float) -> tuple[Target, CheckOptions]:
+    """The engine's input for a check of the SMTP server on 127.0.0.1:``port``, as the form
+    would make it: no network time, no portal probe, for tests that call the engine directly."""
+    return validate(
+        RequestSpec(
+            host=f"smtp://{MAIL}:{port}",
+            connect="127.0.0.1",
+            no_network_time=True,
+            portal_url="none",
+            timeout=timeout,
+        )
+    )
 
 
 def ids(report: dict[str, Any]) -> list[str]:
@@ -514,15 +528,7 @@ def test_cancel_during_a_silent_greeting(root_file: Path) -> None:
     from core.diagnose import run_check
 
     with raw_service(b"", silent_for=10) as server:
-        target, options = validate(
-            RequestSpec(
-                host=f"smtp://{MAIL}:{server.port}",
-                connect="127.0.0.1",
-                no_network_time=True,
-                portal_url="none",
-                timeout=8.0,
-            )
-        )
+        target, options = loopback_smtp(server.port, timeout=8.0)
         budget = Budget(8.0)
         threading.Timer(0.3, budget.cancel_event.set).start()
         started = time.monotonic()
@@ -573,15 +579,7 @@ def test_hostile_greeting_is_data_in_every_renderer(
     from core.render.text import render_text
 
     with dialog_server(_hostile_smtp, None) as server:
-        target, options = validate(
-            RequestSpec(
-                host=f"smtp://{MAIL}:{server.port}",
-                connect="127.0.0.1",
-                no_network_time=True,
-                portal_url="none",
-                timeout=3.0,
-            )
-        )
+        target, options = loopback_smtp(server.port, timeout=3.0)
         report = run_check(target, options)
     assert [f.id.value for f in report.findings] == ["starttls-unsupported"]
     assert report.findings[0].evidence["banner"] == "220 <b>mail</b> \u202eevil\x1b[31m ESMTP"
