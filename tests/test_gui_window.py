@@ -28,6 +28,7 @@ from core.request import RequestSpec
 from core.untrusted import visible
 from gui.stage_model import STAGE_ORDER
 from gui.window import MainWindow
+from tests.gui_checks import press_enter_and_wait
 from tests.pki import DAY, NOW, Pki, make_self_signed
 from tests.timing import within
 from tests.tls_servers import TlsConfig, raw_server, silent, tls_server
@@ -47,9 +48,7 @@ def type_and_check(qtbot: QtBot, win: MainWindow, host: str, connect: str) -> st
     win.form.connect_to.setText(connect)
     win.form.host.clear()
     qtbot.keyClicks(win.form.host, host)
-    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
-        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
-    return str(ended.args[0])
+    return press_enter_and_wait(qtbot, win, CHECK_TIMEOUT_MS)
 
 
 def closed_port() -> int:
