@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import ssl
 import sys
 import tempfile
 from collections.abc import Callable
@@ -80,7 +79,7 @@ def main(argv: list[str]) -> int:
     from gui.window import MainWindow, app_icon
     from tests.pki import DAY, NOW, Pki
     from tests.sntp_server import SntpServer
-    from tests.tls_servers import TlsConfig, old_rsa_server, tls_server
+    from tests.tls_servers import TlsConfig, old_rsa_server, tls10_only_server, tls_server
 
     app.setWindowIcon(app_icon())
     if args.dark:
@@ -168,15 +167,7 @@ def main(argv: list[str]) -> int:
         }
 
     def mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
-        leaf = pki.leaf(("legacy.example.com",))
-        config = TlsConfig(
-            [leaf, pki.intermediate],
-            leaf,
-            min_version=ssl.TLSVersion.TLSv1,
-            max_version=ssl.TLSVersion.TLSv1,
-            ciphers="DEFAULT:@SECLEVEL=0",
-        )
-        server = enter(stack, tls_server(config))
+        server = enter(stack, tls_server(tls10_only_server(pki, ("legacy.example.com",))))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
     def leaf_only(stack: ExitStack, _tmp: Path) -> dict[str, object]:

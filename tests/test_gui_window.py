@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import socket
-import ssl
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -31,7 +30,7 @@ from gui.window import MainWindow
 from tests.gui_checks import press_enter_and_wait
 from tests.pki import DAY, NOW, Pki, make_self_signed
 from tests.timing import within
-from tests.tls_servers import TlsConfig, raw_server, silent, tls_server
+from tests.tls_servers import TlsConfig, raw_server, silent, tls10_only_server, tls_server
 
 CHECK_TIMEOUT_MS = 15_000
 
@@ -157,15 +156,7 @@ def test_client_certificate_required(qtbot: QtBot, window: MainWindow, pki: Pki)
 def test_tls10_only_server_has_no_shared_protocol(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
-    leaf = pki.leaf()
-    config = TlsConfig(
-        [leaf, pki.intermediate],
-        leaf,
-        min_version=ssl.TLSVersion.TLSv1,
-        max_version=ssl.TLSVersion.TLSv1,
-        ciphers="DEFAULT:@SECLEVEL=0",
-    )
-    with tls_server(config) as server:
+    with tls_server(tls10_only_server(pki)) as server:
         type_and_check(qtbot, window, "localhost", server.address)
     _expect(window, FindingId.NO_SHARED_PROTOCOL)
     assert FixId.ENABLE_MODERN_TLS in fix_ids(window)

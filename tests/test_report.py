@@ -8,7 +8,6 @@ import logging
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from core.models import CheckOptions, CheckReport, Target
 from core.untrusted import visible
 from tests.cli_args import check_args
 from tests.pki import DAY, NOW, Issued, Pki, PrivateKey, make_ca, make_leaf
-from tests.tls_servers import TlsConfig, tls_server
+from tests.tls_servers import TlsConfig, tls10_only_server, tls_server
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed"
@@ -106,16 +105,7 @@ def reports(
         "expired": served(TlsConfig([expired, pki.intermediate], expired), root_file),
         "wrong-clock": wrong_clock(tmp_path_factory.mktemp("clock")),
         "refused": check(f"127.0.0.1:{closed_port()}", root_file),
-        "mismatch": served(
-            TlsConfig(
-                [leaf, pki.intermediate],
-                leaf,
-                min_version=ssl.TLSVersion.TLSv1,
-                max_version=ssl.TLSVersion.TLSv1,
-                ciphers="DEFAULT:@SECLEVEL=0",
-            ),
-            root_file,
-        ),
+        "mismatch": served(tls10_only_server(pki), root_file),
     }
 
 

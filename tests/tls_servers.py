@@ -210,6 +210,19 @@ def old_rsa_server(
     )
 
 
+def tls10_only_server(pki: Pki, names: Sequence[str] = ("localhost", "127.0.0.1")) -> TlsConfig:
+    """A server that speaks TLS 1.0 and nothing newer (at security level 0, as OpenSSL 3 needs
+    for it): the legacy server no current client shares a protocol with."""
+    leaf = pki.leaf(names)
+    return TlsConfig(
+        [leaf, pki.intermediate],
+        leaf,
+        min_version=ssl.TLSVersion.TLSv1,
+        max_version=ssl.TLSVersion.TLSv1,
+        ciphers="DEFAULT:@SECLEVEL=0",
+    )
+
+
 def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     chain_path = workdir / "chain.pem"
