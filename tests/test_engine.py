@@ -33,6 +33,7 @@ from tests.tls_servers import (
     reset_after_hello,
     send_after_hello,
     silent,
+    tls10_only_server,
     tls_server,
 )
 
@@ -455,14 +456,7 @@ def test_no_shared_protocol_quick(
 ) -> None:
     """A TLS 1.0-only server: the default client cannot talk to it; the permissive second
     handshake still fetches its certificate and shows which version it speaks."""
-    leaf = pki.leaf()
-    with serve(
-        [leaf, pki.intermediate],
-        leaf,
-        min_version=ssl.TLSVersion.TLSv1,
-        max_version=ssl.TLSVersion.TLSv1,
-        ciphers="DEFAULT:@SECLEVEL=0",
-    ) as server:
+    with tls_server(tls10_only_server(pki)) as server:
         code, report = check_json(capsys, server.address, root_file)
     assert ids(report)[0] == "no-shared-protocol" and code == 1
     assert report["certificates"], "the legacy handshake should still show the certificate"

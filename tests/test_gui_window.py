@@ -50,6 +50,15 @@ def type_and_check(qtbot: QtBot, win: MainWindow, host: str, connect: str) -> st
     return press_enter_and_wait(qtbot, win, CHECK_TIMEOUT_MS)
 
 
+def check_a_good_server(qtbot: QtBot, win: MainWindow, pki: Pki, host: str = "localhost") -> str:
+    """Checks ``host`` on a correctly set-up server on 127.0.0.1 (a localhost leaf and its
+    intermediate) and returns how the check ended: the start of the tests of what the window
+    offers once a report is shown."""
+    leaf = pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        return type_and_check(qtbot, win, host, server.address)
+
+
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -76,9 +85,7 @@ def _expect(win: MainWindow, finding: FindingId, *words: str) -> None:
 
 
 def test_good_site_says_it_works(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        assert type_and_check(qtbot, window, "localhost", server.address) == "report"
+    assert check_a_good_server(qtbot, window, pki) == "report"
     assert window.report is not None
     assert window.report.cause is None or window.report.cause.severity.rank < 1
     assert "works" in window.banner.headline.text()
@@ -105,9 +112,7 @@ def test_expired_certificate_blames_the_site_and_lists_its_fixes(
 
 
 def test_hostname_mismatch(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "other.example", server.address)
+    check_a_good_server(qtbot, window, pki, "other.example")
     _expect(window, FindingId.HOSTNAME_MISMATCH)
     assert FixId.FIX_SERVER_NAME in fix_ids(window)
 
@@ -206,9 +211,7 @@ def test_closing_during_a_check_cancels_and_waits(qtbot: QtBot, window: MainWind
 def test_stage_list_fills_live(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
     seen: list[tuple[StageId, StageStatus]] = []
     window.runner.progress.connect(lambda event: seen.append((event.stage, event.status)))
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_a_good_server(qtbot, window, pki)
     assert (StageId.HANDSHAKE, StageStatus.RUNNING) in seen
     assert (StageId.HANDSHAKE, StageStatus.OK) in seen
     assert seen.index((StageId.RESOLVE, StageStatus.OK)) < seen.index(
@@ -284,9 +287,7 @@ def test_recent_hosts_are_remembered_but_never_the_password(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:
     window.form.password.setText("hunter2-secret")
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_a_good_server(qtbot, window, pki)
     assert window.recent_hosts()[0] == "localhost"
     assert "localhost" in window.form.recent_model.stringList()
     window.settings.sync()
@@ -332,9 +333,7 @@ def test_markup_and_escapes_in_a_certificate_show_literally(
 def test_copy_summary_puts_the_ticket_summary_on_the_clipboard(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_a_good_server(qtbot, window, pki)
     window.copy_action.trigger()
     assert window.report is not None
     assert QGuiApplication.clipboard().text() == ticket_summary(window.report)
@@ -344,9 +343,7 @@ def test_export_says_when_the_disk_is_full(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:
     """Qt's PDF printer is silent on a full disk; the window must not claim a saved report."""
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_a_good_server(qtbot, window, pki)
     full = tmp_path / "full.pdf"
     full.symlink_to("/dev/full")
     assert not window.export_to(full, redact=False)
