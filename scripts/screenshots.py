@@ -398,8 +398,9 @@ def _many_hosts(app: object, pki: object, root: Path, work: Path, path: Path) ->
 
     from core.request import RequestSpec
     from gui.window import MainWindow
-    from tests.batch_servers import closed_port, not_tls, reset
+    from tests.batch_servers import not_tls, reset
     from tests.pki import DAY, NOW, make_self_signed
+    from tests.ports import closed_port
     from tests.tls_servers import TlsConfig, raw_server, tls_server
 
     def leaf(name: str, **kw: object) -> object:

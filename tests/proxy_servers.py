@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.daemons import free_port, wait_for_port
+from tests.ports import free_port, wait_for_port
 
 TINYPROXY = shutil.which("tinyproxy") or "/usr/bin/tinyproxy"
 MICROSOCKS = shutil.which("microsocks") or "/usr/bin/microsocks"

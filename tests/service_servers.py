@@ -26,8 +26,8 @@ from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
 
-from tests.daemons import free_port, wait_for_port
 from tests.pki import Issued
+from tests.ports import free_port, wait_for_port
 from tests.tls_servers import LoopbackServer
 
 # aiosmtpd logs every session a probe cuts short (on purpose) with a traceback.

@@ -5,7 +5,6 @@ address given under Options, and network time is off (the server's Date header i
 from __future__ import annotations
 
 import itertools
-import socket
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -29,6 +28,7 @@ from gui.stage_model import STAGE_ORDER
 from gui.window import MainWindow
 from tests.gui_checks import press_enter_and_wait
 from tests.pki import DAY, NOW, Pki, make_self_signed
+from tests.ports import closed_port
 from tests.timing import within
 from tests.tls_servers import TlsConfig, raw_server, silent, tls10_only_server, tls_server
 
@@ -57,12 +57,6 @@ def check_a_good_server(qtbot: QtBot, win: MainWindow, pki: Pki, host: str = "lo
     leaf = pki.leaf()
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
         return type_and_check(qtbot, win, host, server.address)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fix_ids(win: MainWindow) -> list[FixId]:

@@ -16,10 +16,10 @@ import pytest
 
 from core.cli import main
 from tests.cli_args import check_args
-from tests.daemons import free_port
 from tests.evidence import assert_documented
 from tests.http_servers import http_ok, http_raw, http_recorder
 from tests.pki import Pki
+from tests.ports import free_port
 from tests.proxy_servers import have_microsocks, have_tinyproxy, microsocks, tinyproxy
 from tests.tls_servers import LoopbackServer, TlsConfig, tls_server
 

@@ -7,7 +7,6 @@ import base64
 import logging
 import re
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from core.models import CheckOptions, CheckReport, Target
 from core.untrusted import visible
 from tests.cli_args import check_args
 from tests.pki import DAY, NOW, Issued, Pki, PrivateKey, make_ca, make_leaf
+from tests.ports import closed_port
 from tests.tls_servers import TlsConfig, tls10_only_server, tls_server
 
 pytestmark = pytest.mark.skipif(
@@ -56,14 +56,6 @@ def page_count(path: Path) -> int:
     match = re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)
     assert match, info.stdout
     return int(match.group(1))
-
-
-def closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def check(address: str, root_file: Path, *, host: str = "localhost", **kw: Any) -> CheckReport:

@@ -16,8 +16,8 @@ import pytest
 from core.budget import Budget
 from core.probe import tls
 from core.probe.tunnel import ProxyEndpoint, ProxyScheme, TunnelFailure, open_tunnel
-from tests.daemons import free_port
 from tests.pki import Pki
+from tests.ports import free_port
 from tests.proxy_servers import have_microsocks, have_tinyproxy, microsocks, tinyproxy
 from tests.tls_servers import LoopbackServer, TlsConfig, silent, tls_server
 

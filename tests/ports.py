@@ -1,5 +1,6 @@
-"""What the tests that run a real daemon (tinyproxy, dovecot, PostgreSQL, ...) as a child
-process share: a free loopback port to give it, and a wait until it listens there."""
+"""Loopback ports for the tests: a free one to give a daemon the tests start (tinyproxy,
+dovecot, PostgreSQL, ...) and a wait until it listens there, and a closed one for the tests of
+a refused connection."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+def closed_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on: a connection there is refused."""
+    return free_port()
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
