@@ -8,7 +8,6 @@ and is swallowed. Servers stop when their ``with`` block ends, and by themselves
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import select
 import socket
@@ -21,13 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
 from core.wire.parse import ClientHello, parse_client_hello_records
 from tests import tls_servers
+from tests.pki import make_self_signed
 
 
 @dataclass(frozen=True)
@@ -46,30 +41,11 @@ class ServerSpec:
 def _identity() -> tuple[str, str]:
     """One RSA certificate for every server in the process (RSA, so that static-RSA suites such
     as AES128-SHA can be chosen). Files live in a directory removed at interpreter exit."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    identity = make_self_signed(("localhost",), key_kind="rsa2048")
     directory = Path(_TEMP.name)
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path.write_bytes(identity.pem)
+    key_path.write_bytes(identity.key_pem)
     return str(cert_path), str(key_path)
 
 

@@ -265,10 +265,13 @@ def make_leaf(
 
 
 def make_self_signed(
-    names: Sequence[str] = ("localhost", "127.0.0.1"), *, cn: str | None = None
+    names: Sequence[str] = ("localhost", "127.0.0.1"),
+    *,
+    cn: str | None = None,
+    key_kind: str = "ec",
 ) -> Issued:
     """A self-signed server certificate, as a freshly installed appliance would present."""
-    key = new_key("ec")
+    key = new_key(key_kind)
     subject = _name(cn or names[0])
     builder = _builder(subject, subject, key.public_key(), NOW - DAY, NOW + 365 * DAY)
     sans = _alt_names(names)
