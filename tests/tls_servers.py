@@ -157,7 +157,9 @@ class LoopbackServer:
                 self._gauge.closed(self.port, watch)
 
 
-def _read_request(stream: socket.socket | ssl.SSLSocket, limit: int = 16384) -> bytes:
+def read_http_request(stream: socket.socket | ssl.SSLSocket, limit: int = 16384) -> bytes:
+    """An HTTP request's head: read until its blank line, the peer's end or ``limit`` bytes,
+    so that a server answers only once asked and a flood cannot hold it."""
     data = b""
     while b"\r\n\r\n" not in data and len(data) < limit:
         chunk = stream.recv(4096)
@@ -261,7 +263,7 @@ def tls_server(
         def handle(conn: socket.socket, stop: threading.Event) -> None:
             with ctx.wrap_socket(conn, server_side=True) as tls:
                 cfg.handshakes.append(tls.version() or "")
-                request = _read_request(tls)
+                request = read_http_request(tls)
                 if request:
                     tls.sendall(http_response(cfg.date_offset))
                 with contextlib.suppress(OSError, ssl.SSLError):
