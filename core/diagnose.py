@@ -84,7 +84,7 @@ from core.route import (
     dns_line,
 )
 from core.trust import TrustStores, build_stores
-from core.wire.records import VERSION_LABELS, contract_label
+from core.wire.records import TlsVersion
 
 if TYPE_CHECKING:
     from core.analyze.clients import ChainFacts, ClientVerdict
@@ -913,7 +913,7 @@ def _handshake_outcome(
         return (
             done,
             StageOutcome.HANDSHAKE_DONE,
-            stage_facts(protocol=hs.protocol, cipher=hs.cipher),
+            stage_facts(protocol=hs.protocol.label if hs.protocol else None, cipher=hs.cipher),
         )
     if hs.alert:
         return failed, StageOutcome.HANDSHAKE_ALERT, stage_facts(alert=hs.alert)
@@ -1229,8 +1229,8 @@ def _chain_problem(chain: ChainAnalysis, at: dt.datetime) -> str | None:
 
 @dataclass(frozen=True)
 class _Overlap:
-    protocols: dict[str, bool | None]
-    ciphers: dict[str, tuple[str, ...]]
+    protocols: dict[TlsVersion, bool | None]
+    ciphers: dict[TlsVersion, tuple[str, ...]]
     groups: tuple[str, ...]
     server_preference: bool | None
     clients: tuple[ClientResult, ...]
@@ -1318,7 +1318,7 @@ def _protocols(
     if overlap is None:
         stages.end(StageId.PROTOCOLS, StageStatus.FAILED, StageOutcome.INTERNAL_ERROR)
         return None
-    accepted = tuple(name for name, ok in overlap.protocols.items() if ok)
+    accepted = tuple(version.label for version, ok in overlap.protocols.items() if ok)
     if accepted:
         stages.end(
             StageId.PROTOCOLS, StageStatus.OK, StageOutcome.PROTOCOLS_ACCEPTED, versions=accepted
@@ -1336,8 +1336,8 @@ def _protocols(
     return overlap
 
 
-def _protocols_from_handshake(hs: HandshakeObservation | None) -> dict[str, bool | None]:
-    versions: dict[str, bool | None] = dict.fromkeys(VERSION_LABELS)
+def _protocols_from_handshake(hs: HandshakeObservation | None) -> dict[TlsVersion, bool | None]:
+    versions: dict[TlsVersion, bool | None] = dict.fromkeys(TlsVersion)
     if hs is not None and hs.ok and hs.protocol:
-        versions[contract_label(hs.protocol)] = True
+        versions[hs.protocol] = True
     return versions

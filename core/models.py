@@ -14,6 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from core.wire.records import TlsVersion
+
 if TYPE_CHECKING:  # core.route and the portal analysis build on these models
     from core.analyze.portal import PortalResult
     from core.os_verifier import OsVerdict
@@ -372,7 +374,7 @@ class HandshakeObservation:
 
     address: str | None
     ok: bool
-    protocol: str | None = None
+    protocol: TlsVersion | None = None
     cipher: str | None = None
     cipher_openssl: str | None = None
     group: str | None = None
@@ -504,7 +506,7 @@ class ClientResult:
     name: str
     #: None: not known (a quick check probes no versions or suites).
     connects: bool | None
-    protocol: str | None
+    protocol: TlsVersion | None
     cipher: str | None
     mismatch: ClientMismatch = ClientMismatch.NONE
     #: The facts the catalogue's words for the mismatch are filled from.
@@ -720,8 +722,8 @@ class CheckReport:
     handshake: HandshakeObservation | None
     certificates: tuple[CertificateInfo, ...]
     trust: TrustResult
-    protocols: Mapping[str, bool | None]
-    ciphers: Mapping[str, tuple[str, ...]]
+    protocols: Mapping[TlsVersion, bool | None]
+    ciphers: Mapping[TlsVersion, tuple[str, ...]]
     groups: tuple[str, ...]
     server_preference: bool | None
     clients: tuple[ClientResult, ...]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.wire.records import VERSION_LABELS
+from core.wire.records import TlsVersion
 
 #: Alerts by which a server says "I wanted a (different) client certificate".
 CLIENT_CERT_ALERTS = frozenset(
@@ -56,25 +56,26 @@ class ServerEnumeration:
     one (``preference_by_version[v]`` is True), else strongest first.
     """
 
-    versions: Mapping[str, bool | None]
-    ciphers: Mapping[str, tuple[str, ...]]
-    cipher_codes: Mapping[str, tuple[int, ...]]
+    versions: Mapping[TlsVersion, bool | None]
+    ciphers: Mapping[TlsVersion, tuple[str, ...]]
+    cipher_codes: Mapping[TlsVersion, tuple[int, ...]]
     groups: tuple[str, ...]
     #: True if the server imposes its own suite order in any version it accepts.
     server_preference: bool | None
-    preference_by_version: Mapping[str, bool | None]
-    #: Hellos sent per version label, and for the group enumeration under "groups".
+    preference_by_version: Mapping[TlsVersion, bool | None]
+    #: Hellos sent per version label, and for the group enumeration under "groups" (a count
+    #: for the record: labels, so that the group pass has a key of its own).
     hellos_sent: Mapping[str, int]
     #: For each version not accepted: how the server said no (``alert protocol_version``, …).
-    refusals: Mapping[str, str]
+    refusals: Mapping[TlsVersion, str]
     errors: tuple[str, ...] = ()
     #: False when a deadline, timeout or odd answer left something untested.
     complete: bool = True
     duration_ms: float = 0.0
 
     @property
-    def accepted_versions(self) -> tuple[str, ...]:
-        return tuple(v for v in VERSION_LABELS if self.versions.get(v))
+    def accepted_versions(self) -> tuple[TlsVersion, ...]:
+        return tuple(v for v in TlsVersion if self.versions.get(v))
 
     @property
     def total_hellos(self) -> int:

@@ -44,7 +44,6 @@ from core.models import (
 from core.render.stages import stage_line
 from core.target import PROTOCOL_NAMES
 from core.untrusted import visible
-from core.wire.records import human_version
 from gui.theme import failure_colour, light_palette, muted
 
 __all__ = [
@@ -153,7 +152,7 @@ def _detail(
             f"asks for {visible(name, limit=80)}" if name else "offers versions and cipher suites"
         )
     if key == "server-hello":
-        protocol = human_version(hs.protocol) if hs.protocol else None
+        protocol = hs.protocol.human if hs.protocol else None
         parts = [visible(p, limit=80) for p in (protocol, hs.cipher) if p]
         if HandshakeStepKind.HELLO_RETRY_REQUEST in kinds:
             parts.append("asked the client to retry its hello")

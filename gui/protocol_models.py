@@ -11,21 +11,21 @@ from core.models import ClientResult, Severity
 from core.render.for_client import THIS_APP, why_not
 from core.render.labels import STRENGTH_WORDS, suite_strength
 from core.untrusted import visible
-from core.wire.records import VERSION_LABELS, TlsVersion, human_version
+from core.wire.records import TlsVersion
 from gui import theme
 from gui.models import Cell, RowsModel
 from gui.widgets import app_palette
 
 #: Newest first, as the Protocols pane lists them.
-VERSION_ORDER = tuple(reversed(VERSION_LABELS))
-_MODERN = frozenset(v.label for v in TlsVersion if v >= TlsVersion.TLS1_2)
+VERSION_ORDER = tuple(sorted(TlsVersion, reverse=True))
+_MODERN = frozenset(v for v in TlsVersion if v >= TlsVersion.TLS1_2)
 
 
 class ProtocolModel(RowsModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(("Version", "Server accepts", "Note"), parent)
 
-    def set_protocols(self, protocols: Mapping[str, bool | None]) -> None:
+    def set_protocols(self, protocols: Mapping[TlsVersion, bool | None]) -> None:
         palette = app_palette()
         ok, bad, soft = (
             theme.success_colour(palette),
@@ -33,29 +33,26 @@ class ProtocolModel(RowsModel):
             theme.muted(palette),
         )
         warn = theme.tone(Severity.WARNING, palette).foreground
-        names = [v for v in VERSION_ORDER if v in protocols] + [
-            v for v in protocols if v not in VERSION_ORDER
-        ]
         rows: list[tuple[Sequence[Cell], object]] = []
-        for version in names:
+        for version in (v for v in VERSION_ORDER if v in protocols):
             accepted = protocols[version]
             if accepted is None:
                 cells = (
-                    Cell(human_version(version)),
+                    Cell(version.human),
                     Cell("not tested", soft),
                     Cell(""),
                 )
             elif accepted:
                 note = "current" if version in _MODERN else "outdated: should be turned off"
                 cells = (
-                    Cell(human_version(version)),
+                    Cell(version.human),
                     Cell("✓ yes", ok if version in _MODERN else warn),
                     Cell(note, None if version in _MODERN else warn),
                 )
             else:
                 note = "" if version not in _MODERN else "modern clients need this"
                 cells = (
-                    Cell(human_version(version)),
+                    Cell(version.human),
                     Cell("✗ no", bad if version in _MODERN else soft),
                     Cell(note),
                 )
@@ -67,7 +64,7 @@ class CipherModel(RowsModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(("Version", "Cipher suite", "Strength"), parent)
 
-    def set_ciphers(self, ciphers: Mapping[str, Sequence[str]]) -> None:
+    def set_ciphers(self, ciphers: Mapping[TlsVersion, Sequence[str]]) -> None:
         palette = app_palette()
         colours = {
             "strong": theme.success_colour(palette),
@@ -76,17 +73,14 @@ class CipherModel(RowsModel):
             "insecure": theme.failure_colour(palette),
         }
         rows: list[tuple[Sequence[Cell], object]] = []
-        versions = [v for v in VERSION_ORDER if v in ciphers] + [
-            v for v in ciphers if v not in VERSION_ORDER
-        ]
-        for version in versions:
+        for version in (v for v in VERSION_ORDER if v in ciphers):
             for suite in ciphers[version]:
                 strength = suite_strength(suite)
                 shown = visible(suite, limit=120)
                 rows.append(
                     (
                         (
-                            Cell(visible(human_version(version), limit=20)),
+                            Cell(version.human),
                             Cell(shown, tip=shown),
                             Cell(
                                 STRENGTH_WORDS.get(strength or "", "unknown"),
@@ -119,7 +113,7 @@ class ClientModel(RowsModel):
                         Cell("✓ yes", ok, tip=reason)
                         if client.connects
                         else Cell("✗ no", bad, tip=reason),
-                        Cell(visible(human_version(client.protocol or "—"))),
+                        Cell(client.protocol.human if client.protocol else "—"),
                         Cell(visible(client.cipher or "—", limit=120)),
                         Cell("" if client.connects else reason, tip=reason),
                     ),

@@ -30,6 +30,7 @@ from core.models import (
 )
 from core.probe.ocsp import RevocationStatus
 from core.trust import TrustStores
+from core.wire.records import TlsVersion
 from tests.evidence import assert_documented
 from tests.pki import DAY, NOW, Pki
 
@@ -57,7 +58,7 @@ def ntp(offset_s: float, local: dt.datetime) -> ClockResult:
 
 
 def ok_handshake(**kw: object) -> HandshakeObservation:
-    return HandshakeObservation("127.0.0.1", True, **{"protocol": "TLSv1.3", **kw})  # type: ignore[arg-type]
+    return HandshakeObservation("127.0.0.1", True, **{"protocol": TlsVersion.TLS1_3, **kw})  # type: ignore[arg-type]
 
 
 def failed(failure: NetworkFailure, **kw: object) -> HandshakeObservation:
@@ -174,7 +175,7 @@ ROWS = [
         "protocol-version-alert-and-an-old-server",
         lambda: observe(
             handshake=failed(NetworkFailure.TLS_ALERT, alert="protocol_version"),
-            legacy=ok_handshake(protocol="TLSv1", cipher="TLS_RSA_WITH_AES_128_CBC_SHA"),
+            legacy=ok_handshake(protocol=TlsVersion.TLS1_0, cipher="TLS_RSA_WITH_AES_128_CBC_SHA"),
         ),
         ["no-shared-protocol"],
         # The reference clients that still speak TLS 1.0, by name: facts, not a phrase.
@@ -189,7 +190,7 @@ ROWS = [
         "without-this-computers-client-the-alert-stays-the-finding",
         lambda: observe(
             handshake=failed(NetworkFailure.TLS_ALERT, alert="protocol_version"),
-            legacy=ok_handshake(protocol="TLSv1"),
+            legacy=ok_handshake(protocol=TlsVersion.TLS1_0),
             local_client=None,
         ),
         ["tls-alert"],
@@ -198,7 +199,7 @@ ROWS = [
         "this-computer-refusing-an-old-version-without-an-alert",
         lambda: observe(
             handshake=failed(NetworkFailure.TLS_ERROR, failure_detail="unsupported protocol"),
-            legacy=ok_handshake(protocol="TLSv1.1"),
+            legacy=ok_handshake(protocol=TlsVersion.TLS1_1),
         ),
         ["no-shared-protocol"],
         lambda f: _first(f).evidence["server_versions"] == ("TLS 1.1",),
@@ -207,7 +208,9 @@ ROWS = [
         "a-version-alert-from-a-server-whose-version-this-computer-speaks-is-the-alert",
         lambda: observe(
             handshake=failed(NetworkFailure.TLS_ALERT, alert="protocol_version"),
-            legacy=ok_handshake(protocol="TLSv1.2", cipher="TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+            legacy=ok_handshake(
+                protocol=TlsVersion.TLS1_2, cipher="TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+            ),
         ),
         ["tls-alert"],
     ),
@@ -215,7 +218,7 @@ ROWS = [
         "handshake-failure-and-a-server-with-old-ciphers",
         lambda: observe(
             handshake=failed(NetworkFailure.TLS_ALERT, alert="handshake_failure"),
-            legacy=ok_handshake(protocol="TLSv1.2", cipher="TLS_RSA_WITH_RC4_128_SHA"),
+            legacy=ok_handshake(protocol=TlsVersion.TLS1_2, cipher="TLS_RSA_WITH_RC4_128_SHA"),
         ),
         ["no-shared-cipher"],
         lambda f: _first(f).evidence["server_ciphers"] == ("TLS_RSA_WITH_RC4_128_SHA",),

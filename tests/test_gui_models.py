@@ -24,6 +24,7 @@ from core.models import (
     stage_facts,
 )
 from core.render.labels import cert_name, chain_parents, days_text, evidence_label, unescape_rdn
+from core.wire.records import TlsVersion
 from gui.certificate_model import CertificateModel
 from gui.finding_models import EvidenceModel, FindingsModel
 from gui.models import OBJECT_ROLE
@@ -158,7 +159,14 @@ def test_common_name_is_unescaped_for_display() -> None:
 
 def test_protocol_model(qtmodeltester: object, qtbot: QtBot) -> None:
     model = ProtocolModel()
-    model.set_protocols({"TLSv1.0": True, "TLSv1.3": True, "TLSv1.2": False, "SSLv3": None})
+    model.set_protocols(
+        {
+            TlsVersion.TLS1_0: True,
+            TlsVersion.TLS1_3: True,
+            TlsVersion.TLS1_2: False,
+            TlsVersion.SSL3: None,
+        }
+    )
     qtmodeltester.check(model)  # type: ignore[attr-defined]
     rows = [(model.index(r, 0).data(), model.index(r, 1).data()) for r in range(model.rowCount())]
     assert rows == [
@@ -174,8 +182,8 @@ def test_cipher_and_client_models(qtmodeltester: object, qtbot: QtBot) -> None:
     ciphers = CipherModel()
     ciphers.set_ciphers(
         {
-            "TLSv1.3": ("TLS_AES_256_GCM_SHA384",),
-            "TLSv1.2": (
+            TlsVersion.TLS1_3: ("TLS_AES_256_GCM_SHA384",),
+            TlsVersion.TLS1_2: (
                 "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
                 "TLS_RSA_WITH_AES_128_GCM_SHA256",
                 "NOT_A_SUITE",
@@ -188,7 +196,7 @@ def test_cipher_and_client_models(qtmodeltester: object, qtbot: QtBot) -> None:
     clients = ClientModel()
     clients.set_clients(
         (
-            ClientResult("Firefox 140", True, "TLSv1.3", "TLS_AES_128_GCM_SHA256"),
+            ClientResult("Firefox 140", True, TlsVersion.TLS1_3, "TLS_AES_128_GCM_SHA256"),
             ClientResult(
                 "Java 8 \x1b[1m",
                 False,
@@ -207,7 +215,7 @@ def test_cipher_and_client_models(qtmodeltester: object, qtbot: QtBot) -> None:
     assert clients.index(0, 4).data() == ""
 
 
-@pytest.mark.parametrize("empty", [{}, {"TLSv1.2": ()}])
+@pytest.mark.parametrize("empty", [{}, {TlsVersion.TLS1_2: ()}])
 def test_empty_tables_are_valid_models(
     qtmodeltester: object, qtbot: QtBot, empty: dict[str, tuple[str, ...]]
 ) -> None:

@@ -26,6 +26,7 @@ from core.models import (
     Target,
     TrustResult,
 )
+from core.wire.records import TlsVersion
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
@@ -86,7 +87,7 @@ def make_report(
         hs: HandshakeObservation | None = HandshakeObservation(
             address="127.0.0.1",
             ok=True,
-            protocol="TLSv1.3",
+            protocol=TlsVersion.TLS1_3,
             cipher="TLS_AES_256_GCM_SHA384",
             group="x25519",
             steps=TLS13_STEPS,
@@ -117,7 +118,12 @@ def make_report(
         handshake=hs,
         certificates=certs,
         trust=TrustResult(mozilla=False, os=False, custom=True),
-        protocols={**dict.fromkeys(("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2")), "TLSv1.3": True},
+        protocols={
+            **dict.fromkeys(
+                (TlsVersion.SSL3, TlsVersion.TLS1_0, TlsVersion.TLS1_1, TlsVersion.TLS1_2)
+            ),
+            TlsVersion.TLS1_3: True,
+        },
         ciphers={},
         groups=("x25519",),
         server_preference=None,

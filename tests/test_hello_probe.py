@@ -24,7 +24,7 @@ from core.probe.hello import (
     send_hello,
 )
 from core.wire.hello import build_client_hello
-from core.wire.records import VERSION_LABELS, TlsVersion
+from core.wire.records import TlsVersion
 from tests.overlap_servers import (
     OverlapServer,
     RawServer,
@@ -57,13 +57,13 @@ def scan(spec: ServerSpec, progress: Callable[[int, int], None] | None = None) -
         )
 
 
-def only(*accepted: str) -> dict[str, bool]:
-    return {v: v in accepted for v in VERSION_LABELS}
+def only(*accepted: TlsVersion) -> dict[TlsVersion, bool]:
+    return {v: v in accepted for v in TlsVersion}
 
 
 def assert_accepted_plus_one(result: ServerEnumeration) -> None:
     for version in result.accepted_versions:
-        assert result.hellos_sent[version] == len(result.ciphers[version]) + 1, version
+        assert result.hellos_sent[version.label] == len(result.ciphers[version]) + 1, version
 
 
 # --------------------------------------------------------------------------- the servers
@@ -72,29 +72,29 @@ def assert_accepted_plus_one(result: ServerEnumeration) -> None:
 def test_tls10_only_server() -> None:
     configured = "ECDHE-RSA-AES128-SHA:AES256-SHA:@SECLEVEL=0"
     result = scan(ServerSpec(TLS1, TLS1, configured))
-    assert dict(result.versions) == only("TLSv1.0")
-    assert set(result.ciphers["TLSv1.0"]) == set(iana(configured))
-    assert result.preference_by_version["TLSv1.0"] is False
-    assert result.refusals["TLSv1.2"] == "answered with TLSv1.0"
-    assert result.refusals["TLSv1.3"] == "alert protocol_version"
+    assert dict(result.versions) == only(TlsVersion.TLS1_0)
+    assert set(result.ciphers[TlsVersion.TLS1_0]) == set(iana(configured))
+    assert result.preference_by_version[TlsVersion.TLS1_0] is False
+    assert result.refusals[TlsVersion.TLS1_2] == "answered with TLSv1.0"
+    assert result.refusals[TlsVersion.TLS1_3] == "alert protocol_version"
     assert result.complete and not result.errors
 
 
 def test_tls12_server_with_only_aes128_sha() -> None:
     result = scan(ServerSpec(TLS12, TLS12, "AES128-SHA"))
-    assert dict(result.versions) == only("TLSv1.2")
-    assert result.ciphers == {"TLSv1.2": ("TLS_RSA_WITH_AES_128_CBC_SHA",)}
+    assert dict(result.versions) == only(TlsVersion.TLS1_2)
+    assert result.ciphers == {TlsVersion.TLS1_2: ("TLS_RSA_WITH_AES_128_CBC_SHA",)}
     assert result.hellos_sent["TLSv1.2"] == 2
     assert result.server_preference is None  # one suite: nothing to order
     assert result.groups == ()  # no ECDHE suite, no TLS 1.3: no group to see
-    for version in ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.3"):
-        assert result.hellos_sent[version] == 1
+    for version in (TlsVersion.SSL3, TlsVersion.TLS1_0, TlsVersion.TLS1_1, TlsVersion.TLS1_3):
+        assert result.hellos_sent[version.label] == 1
 
 
 def test_tls13_only_server() -> None:
     result = scan(ServerSpec(TLS13, TLS13, server_preference=True))
-    assert dict(result.versions) == only("TLSv1.3")
-    assert result.ciphers == {"TLSv1.3": OPENSSL_TLS13}
+    assert dict(result.versions) == only(TlsVersion.TLS1_3)
+    assert result.ciphers == {TlsVersion.TLS1_3: OPENSSL_TLS13}
     assert result.server_preference is True
     assert_accepted_plus_one(result)
     assert result.groups[:2] == ("x25519", "secp256r1")
@@ -105,19 +105,19 @@ def test_tls13_only_server() -> None:
 def test_tls12_server_with_a_null_suite_beside_a_strong_one() -> None:
     configured = "ECDHE-RSA-AES256-GCM-SHA384:NULL-SHA256:@SECLEVEL=0"
     result = scan(ServerSpec(TLS12, TLS12, configured, server_preference=True))
-    assert dict(result.versions) == only("TLSv1.2")
-    assert result.ciphers["TLSv1.2"] == iana(configured)
+    assert dict(result.versions) == only(TlsVersion.TLS1_2)
+    assert result.ciphers[TlsVersion.TLS1_2] == iana(configured)
     assert result.server_preference is True
 
 
 def test_server_with_its_own_order() -> None:
     configured = "AES128-SHA:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA256:AES256-GCM-SHA384"
     result = scan(ServerSpec(TLS12, TLS13, configured, server_preference=True))
-    assert dict(result.versions) == only("TLSv1.2", "TLSv1.3")
-    assert result.ciphers["TLSv1.2"] == iana(configured)
-    assert result.ciphers["TLSv1.3"] == OPENSSL_TLS13
+    assert dict(result.versions) == only(TlsVersion.TLS1_2, TlsVersion.TLS1_3)
+    assert result.ciphers[TlsVersion.TLS1_2] == iana(configured)
+    assert result.ciphers[TlsVersion.TLS1_3] == OPENSSL_TLS13
     assert result.server_preference is True
-    assert dict(result.preference_by_version) == {"TLSv1.2": True, "TLSv1.3": True}
+    assert dict(result.preference_by_version) == {TlsVersion.TLS1_2: True, TlsVersion.TLS1_3: True}
     # Three or more suites: the reversed hellos show the order without extra probes.
     assert_accepted_plus_one(result)
 
@@ -129,7 +129,7 @@ def test_server_that_follows_the_client() -> None:
     # No server order: listed strongest first, the order the prober offers them in.
     pool = candidate_suites(TlsVersion.TLS1_2)
     expected = tuple(sorted(iana(configured), key=lambda name: pool.index(code_of(name))))
-    assert result.ciphers["TLSv1.2"] == expected
+    assert result.ciphers[TlsVersion.TLS1_2] == expected
     assert_accepted_plus_one(result)
 
 
@@ -154,16 +154,16 @@ def test_two_suites_and_the_order(configured: str, preference: bool, hellos: int
     assert result.server_preference is preference
     assert result.hellos_sent["TLSv1.2"] == hellos
     if preference:
-        assert result.ciphers["TLSv1.2"] == iana(configured)
+        assert result.ciphers[TlsVersion.TLS1_2] == iana(configured)
     else:
-        assert result.ciphers["TLSv1.2"] == tuple(reversed(iana(configured)))
+        assert result.ciphers[TlsVersion.TLS1_2] == tuple(reversed(iana(configured)))
 
 
 def test_groups_from_hello_retry_requests() -> None:
     result = scan(ServerSpec(TLS13, TLS13, group="secp384r1"))
     assert result.groups == ("secp384r1",)
     # No key share for P-384 in the cipher probes: they were answered by HelloRetryRequests.
-    assert result.ciphers["TLSv1.3"]
+    assert result.ciphers[TlsVersion.TLS1_3]
     assert result.hellos_sent["groups"] == 2
 
 
@@ -187,8 +187,8 @@ def test_windows_when_the_server_hangs_up_on_long_hellos() -> None:
         SuiteLimitProxy(backend.port, SAFE_SUITES_PER_HELLO + 8) as proxy,
     ):
         result = enumerate_server("127.0.0.1", proxy.port, "localhost", Budget(3.0, total=20))
-    assert dict(result.versions) == only("TLSv1.2")
-    assert result.ciphers["TLSv1.2"] == iana(configured)
+    assert dict(result.versions) == only(TlsVersion.TLS1_2)
+    assert result.ciphers[TlsVersion.TLS1_2] == iana(configured)
     assert result.server_preference is True
     too_long = [n for n in proxy.suite_counts if n > SAFE_SUITES_PER_HELLO + 8]
     assert len(too_long) == 1  # only the first TLS 1.2 hello offered everything
@@ -202,8 +202,8 @@ def test_windows_when_the_server_ignores_long_hellos() -> None:
         SuiteLimitProxy(backend.port, SAFE_SUITES_PER_HELLO + 8, hang=True) as proxy,
     ):
         result = enumerate_server("127.0.0.1", proxy.port, "localhost", Budget(0.5, total=20))
-    assert dict(result.versions) == only("TLSv1.2")
-    assert result.ciphers["TLSv1.2"] == iana(configured)
+    assert dict(result.versions) == only(TlsVersion.TLS1_2)
+    assert result.ciphers[TlsVersion.TLS1_2] == iana(configured)
     assert result.complete, result.errors
 
 
@@ -231,7 +231,7 @@ def test_a_server_that_hangs_up_on_everything_is_unknown() -> None:
     with RawServer(hang_up) as server:
         result = enumerate_server("127.0.0.1", server.port, None, Budget(1.0, total=5))
     assert set(result.versions.values()) == {None}
-    assert result.refusals["TLSv1.2"].startswith("closed")
+    assert result.refusals[TlsVersion.TLS1_2].startswith("closed")
 
 
 def test_nothing_listening() -> None:
@@ -321,7 +321,7 @@ def test_gentle_is_one_paced_connection_at_a_time() -> None:
             "127.0.0.1", server.port, None, Budget(3.0, total=20), gentle=True
         )
         times = list(server.accepted_at)
-    assert result.ciphers == {"TLSv1.2": ("TLS_RSA_WITH_AES_128_CBC_SHA",)}
+    assert result.ciphers == {TlsVersion.TLS1_2: ("TLS_RSA_WITH_AES_128_CBC_SHA",)}
     assert len(times) == result.total_hellos
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= GENTLE_PACE_S * 0.9

@@ -34,7 +34,7 @@ from core.ciphers import (
 )
 from core.models import Finding, FindingId, FixId, Severity
 from core.probe.hello import ServerEnumeration, enumerate_server
-from core.wire.records import VERSION_LABELS, TlsVersion
+from core.wire.records import TlsVersion
 from tests.evidence import assert_documented
 from tests.overlap_servers import OverlapServer, ServerSpec
 
@@ -56,14 +56,14 @@ def code(name: str) -> int:
 
 
 def enumeration(
-    ciphers: Mapping[str, Sequence[str]],
+    ciphers: Mapping[TlsVersion, Sequence[str]],
     *,
-    refused: Sequence[str] = (),
+    refused: Sequence[TlsVersion] = (),
     groups: Sequence[str] = ("x25519", "secp256r1"),
     preference: bool | None = None,
 ) -> ServerEnumeration:
     """A server that accepts exactly ``ciphers`` (version → IANA names in its order)."""
-    versions: dict[str, bool | None] = dict.fromkeys(VERSION_LABELS)
+    versions: dict[TlsVersion, bool | None] = dict.fromkeys(TlsVersion)
     for v in refused:
         versions[v] = False
     for v in ciphers:
@@ -81,17 +81,17 @@ def enumeration(
 
 
 def everything_else_refused(
-    ciphers: Mapping[str, Sequence[str]],
+    ciphers: Mapping[TlsVersion, Sequence[str]],
     *,
     groups: Sequence[str] = ("x25519", "secp256r1"),
     preference: bool | None = None,
 ) -> ServerEnumeration:
-    refused = [v for v in VERSION_LABELS if v not in ciphers]
+    refused = [v for v in TlsVersion if v not in ciphers]
     return enumeration(ciphers, refused=refused, groups=groups, preference=preference)
 
 
 def client(
-    versions: Sequence[str],
+    versions: Sequence[TlsVersion],
     suites: Sequence[str],
     groups: Sequence[str] = ("x25519", "secp256r1"),
     *,
@@ -109,7 +109,9 @@ def client(
     )
 
 
-MODERN_LOCAL = client(("TLSv1.2", "TLSv1.3"), MODERN13 + MODERN12, name="this computer", local=True)
+MODERN_LOCAL = client(
+    (TlsVersion.TLS1_2, TlsVersion.TLS1_3), MODERN13 + MODERN12, name="this computer", local=True
+)
 
 
 def finding(result_findings: Sequence[Finding], fid: FindingId) -> Finding:
@@ -124,17 +126,17 @@ def finding(result_findings: Sequence[Finding], fid: FindingId) -> Finding:
 
 def test_highest_shared_version_and_server_order() -> None:
     enum = everything_else_refused(
-        {"TLSv1.2": MODERN12[::-1], "TLSv1.3": MODERN13}, preference=True
+        {TlsVersion.TLS1_2: MODERN12[::-1], TlsVersion.TLS1_3: MODERN13}, preference=True
     )
-    sim = simulate(client(["TLSv1.2"], MODERN12), enum)
-    assert sim.connects and sim.version == "TLSv1.2"
+    sim = simulate(client([TlsVersion.TLS1_2], MODERN12), enum)
+    assert sim.connects and sim.version == TlsVersion.TLS1_2
     assert suite_name(sim.cipher or 0) == MODERN12[-1]  # the server's favourite wins
-    assert simulate(MODERN_LOCAL, enum).version == "TLSv1.3"
+    assert simulate(MODERN_LOCAL, enum).version == TlsVersion.TLS1_3
 
 
 def test_client_order_when_the_server_has_none() -> None:
-    enum = everything_else_refused({"TLSv1.2": MODERN12}, preference=False)
-    sim = simulate(client(["TLSv1.2"], MODERN12[::-1]), enum)
+    enum = everything_else_refused({TlsVersion.TLS1_2: MODERN12}, preference=False)
+    sim = simulate(client([TlsVersion.TLS1_2], MODERN12[::-1]), enum)
     assert suite_name(sim.cipher or 0) == MODERN12[-1]  # the client's first that the server has
 
 
@@ -143,24 +145,32 @@ def test_no_fallback_to_a_lower_version_for_suites() -> None:
     that shares TLS 1.2 with no suite in common."""
     enum = everything_else_refused(
         {
-            "TLSv1.0": ["TLS_RSA_WITH_AES_128_CBC_SHA"],
-            "TLSv1.2": ["TLS_RSA_WITH_AES_256_GCM_SHA384"],
+            TlsVersion.TLS1_0: ["TLS_RSA_WITH_AES_128_CBC_SHA"],
+            TlsVersion.TLS1_2: ["TLS_RSA_WITH_AES_256_GCM_SHA384"],
         }
     )
-    sim = simulate(client(["TLSv1.0", "TLSv1.2"], ["TLS_RSA_WITH_AES_128_CBC_SHA"]), enum)
-    assert sim.mismatch is Mismatch.CIPHER and sim.version == "TLSv1.2"
+    sim = simulate(
+        client([TlsVersion.TLS1_0, TlsVersion.TLS1_2], ["TLS_RSA_WITH_AES_128_CBC_SHA"]), enum
+    )
+    assert sim.mismatch is Mismatch.CIPHER and sim.version == TlsVersion.TLS1_2
 
 
 def test_groups_must_meet() -> None:
-    enum = everything_else_refused({"TLSv1.3": MODERN13}, groups=["x448"])
+    enum = everything_else_refused({TlsVersion.TLS1_3: MODERN13}, groups=["x448"])
     assert simulate(MODERN_LOCAL, enum).mismatch is Mismatch.GROUP
     ecdhe_only = everything_else_refused(
-        {"TLSv1.2": ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"]},
+        {
+            TlsVersion.TLS1_2: [
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_RSA_WITH_AES_128_CBC_SHA",
+            ]
+        },
         groups=["secp521r1"],
     )
     sim = simulate(
         client(
-            ["TLSv1.2"], ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"]
+            [TlsVersion.TLS1_2],
+            ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"],
         ),
         ecdhe_only,
     )
@@ -178,7 +188,7 @@ def test_unmeasured_server_gives_no_clients_and_no_findings() -> None:
 
 
 def test_no_shared_protocol_with_an_old_server() -> None:
-    enum = everything_else_refused({"TLSv1.0": ["TLS_RSA_WITH_AES_128_CBC_SHA"]})
+    enum = everything_else_refused({TlsVersion.TLS1_0: ["TLS_RSA_WITH_AES_128_CBC_SHA"]})
     result = analyze_overlap(enum, MODERN_LOCAL, load_client_profiles())
     found = finding(result.findings, FindingId.NO_SHARED_PROTOCOL)
     assert found.severity is Severity.ERROR
@@ -195,8 +205,10 @@ def test_no_shared_protocol_with_an_old_server() -> None:
 
 
 def test_no_shared_protocol_with_an_old_client() -> None:
-    old_local = client(["TLSv1.0", "TLSv1.1", "TLSv1.2"], MODERN12, local=True)
-    enum = everything_else_refused({"TLSv1.3": MODERN13})
+    old_local = client(
+        [TlsVersion.TLS1_0, TlsVersion.TLS1_1, TlsVersion.TLS1_2], MODERN12, local=True
+    )
+    enum = everything_else_refused({TlsVersion.TLS1_3: MODERN13})
     result = analyze_overlap(enum, old_local, load_client_profiles())
     found = finding(result.findings, FindingId.NO_SHARED_PROTOCOL)
     assert found.fixes == (FixId.UPDATE_CLIENT, FixId.TRY_ANOTHER_BROWSER)
@@ -204,7 +216,7 @@ def test_no_shared_protocol_with_an_old_client() -> None:
 
 def test_no_shared_cipher_with_a_server_of_old_suites() -> None:
     old = ["TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"]
-    enum = everything_else_refused({"TLSv1.2": old})
+    enum = everything_else_refused({TlsVersion.TLS1_2: old})
     result = analyze_overlap(enum, MODERN_LOCAL, load_client_profiles())
     found = finding(result.findings, FindingId.NO_SHARED_CIPHER)
     ev = found.evidence
@@ -220,8 +232,8 @@ def test_no_shared_cipher_with_a_server_of_old_suites() -> None:
 
 
 def test_no_shared_cipher_that_is_the_clients_fault() -> None:
-    dated_local = client(["TLSv1.2"], ["TLS_RSA_WITH_AES_128_CBC_SHA"], local=True)
-    enum = everything_else_refused({"TLSv1.2": MODERN12})
+    dated_local = client([TlsVersion.TLS1_2], ["TLS_RSA_WITH_AES_128_CBC_SHA"], local=True)
+    enum = everything_else_refused({TlsVersion.TLS1_2: MODERN12})
     result = analyze_overlap(enum, dated_local, load_client_profiles())
     found = finding(result.findings, FindingId.NO_SHARED_CIPHER)
     assert found.fixes == (FixId.UPDATE_CLIENT, FixId.TRY_ANOTHER_BROWSER)
@@ -230,7 +242,7 @@ def test_no_shared_cipher_that_is_the_clients_fault() -> None:
 def test_no_forward_secrecy_names_sound_static_rsa_suites_only() -> None:
     enum = everything_else_refused(
         {
-            "TLSv1.2": [
+            TlsVersion.TLS1_2: [
                 "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
                 "TLS_RSA_WITH_AES_128_CBC_SHA",
                 "TLS_RSA_WITH_NULL_SHA256",
@@ -247,21 +259,23 @@ def test_no_forward_secrecy_names_sound_static_rsa_suites_only() -> None:
 
 
 def test_a_modern_server_has_no_findings() -> None:
-    enum = everything_else_refused({"TLSv1.2": MODERN12, "TLSv1.3": MODERN13}, preference=True)
+    enum = everything_else_refused(
+        {TlsVersion.TLS1_2: MODERN12, TlsVersion.TLS1_3: MODERN13}, preference=True
+    )
     result = analyze_overlap(enum, MODERN_LOCAL, load_client_profiles())
     assert result.findings == ()
     assert result.server_preference is True
     by_name = {c.name: c for c in result.clients}
-    assert by_name["Firefox 137 (Windows 11)"].protocol == "TLSv1.3"
+    assert by_name["Firefox 137 (Windows 11)"].protocol == TlsVersion.TLS1_3
     assert not by_name["Internet Explorer 11 (Windows 7)"].connects  # no ECDHE-RSA-GCM in IE 11/7
 
 
 def test_evidence_keys_are_the_catalogues() -> None:
     catalogue = load_catalogue()
     scenarios = [
-        everything_else_refused({"TLSv1.0": ["TLS_RSA_WITH_RC4_128_SHA"]}),
+        everything_else_refused({TlsVersion.TLS1_0: ["TLS_RSA_WITH_RC4_128_SHA"]}),
         everything_else_refused(
-            {"TLSv1.2": ["TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA"]}
+            {TlsVersion.TLS1_2: ["TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_AES_128_CBC_SHA"]}
         ),
     ]
     seen: set[FindingId] = set()
@@ -279,9 +293,9 @@ def test_evidence_keys_are_the_catalogues() -> None:
 
 
 def test_explain_alert() -> None:
-    old_server = everything_else_refused({"TLSv1.0": ["TLS_RSA_WITH_AES_128_CBC_SHA"]})
-    old_suites = everything_else_refused({"TLSv1.2": ["TLS_RSA_WITH_RC4_128_SHA"]})
-    fine = everything_else_refused({"TLSv1.3": MODERN13})
+    old_server = everything_else_refused({TlsVersion.TLS1_0: ["TLS_RSA_WITH_AES_128_CBC_SHA"]})
+    old_suites = everything_else_refused({TlsVersion.TLS1_2: ["TLS_RSA_WITH_RC4_128_SHA"]})
+    fine = everything_else_refused({TlsVersion.TLS1_3: MODERN13})
     assert (
         explain_alert("protocol_version", old_server, MODERN_LOCAL) is FindingId.NO_SHARED_PROTOCOL
     )
@@ -309,10 +323,10 @@ def test_local_profile_reads_the_ssl_context() -> None:
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     profile = local_client_profile(context)
     assert profile.local
-    assert profile.versions == ("TLSv1.2",)
+    assert profile.versions == (TlsVersion.TLS1_2,)
     assert profile.suites == tuple(c["id"] & 0xFFFF for c in context.get_ciphers())
     default = local_client_profile()
-    assert "TLSv1.2" in default.versions
+    assert TlsVersion.TLS1_2 in default.versions
     assert all(suite(c) is not None for c in default.suites)
 
 
@@ -334,14 +348,16 @@ def test_reference_profiles() -> None:
     for profile in profiles:
         assert profile.versions and profile.suites and profile.groups
         assert all(suite(c) is not None for c in profile.suites), profile.name
-        assert list(profile.versions) == sorted(profile.versions, key=VERSION_LABELS.index)
+        assert list(profile.versions) == sorted(profile.versions)
     browsers = profiles[:4]
-    assert all("TLSv1.3" in p.versions and "TLSv1.0" not in p.versions for p in browsers)
+    assert all(
+        TlsVersion.TLS1_3 in p.versions and TlsVersion.TLS1_0 not in p.versions for p in browsers
+    )
     ie11 = profiles[4]
-    assert ie11.versions == ("TLSv1.0", "TLSv1.1", "TLSv1.2")
+    assert ie11.versions == (TlsVersion.TLS1_0, TlsVersion.TLS1_1, TlsVersion.TLS1_2)
     assert suite_name(ie11.suites[0]) == "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"
-    assert ie11.suites_for("TLSv1.0")  # the SHA-1 CBC suites
-    assert not any(getattr(suite(c), "tls13", True) for c in ie11.suites_for("TLSv1.2"))
+    assert ie11.suites_for(TlsVersion.TLS1_0)  # the SHA-1 CBC suites
+    assert not any(getattr(suite(c), "tls13", True) for c in ie11.suites_for(TlsVersion.TLS1_2))
 
 
 # --------------------------------------------------------------------------- cipher registry
@@ -465,7 +481,7 @@ def test_tls10_only_server_end_to_end() -> None:
     ]
     by_name = {c.name: c for c in result.clients}
     ie11 = by_name["Internet Explorer 11 (Windows 7)"]
-    assert ie11.connects and ie11.protocol == "TLSv1.0"
+    assert ie11.connects and ie11.protocol == TlsVersion.TLS1_0
     assert ie11.cipher == "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
     assert explain_alert("protocol_version", enum, local_client_profile()) is (
         FindingId.NO_SHARED_PROTOCOL

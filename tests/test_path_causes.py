@@ -19,6 +19,7 @@ from core.models import (
     Severity,
     Target,
 )
+from core.wire.records import TlsVersion
 from tests.evidence import assert_documented
 
 NOW = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
@@ -90,7 +91,7 @@ def test_proxy_evidence_says_where_the_setting_came_from_and_what_it_said() -> N
 
 
 def test_direct_blocked_only_when_the_proxy_worked() -> None:
-    ok = HandshakeObservation("127.0.0.1", True, "TLSv1.3")
+    ok = HandshakeObservation("127.0.0.1", True, TlsVersion.TLS1_3)
     proxied = Observations(
         TARGET, NOW, handshake=ok, proxy=_proxy(None), direct_failure="connection refused"
     )
@@ -123,7 +124,7 @@ def test_a_portal_explains_the_failures_it_causes() -> None:
 
 
 def test_a_portal_verdict_without_a_failure_is_not_a_finding() -> None:
-    ok = HandshakeObservation("127.0.0.1", True, "TLSv1.3")
+    ok = HandshakeObservation("127.0.0.1", True, TlsVersion.TLS1_3)
     assert _ids(Observations(TARGET, NOW, handshake=ok, portal=_portal())) == []
 
 
@@ -140,7 +141,7 @@ def test_no_portal_leaves_the_failure_as_it_is(verdict: PortalVerdict) -> None:
 
 
 def test_another_issuer_through_the_proxy_is_interception() -> None:
-    ok = HandshakeObservation("127.0.0.1", True, "TLSv1.3")
+    ok = HandshakeObservation("127.0.0.1", True, TlsVersion.TLS1_3)
     obs = Observations(
         TARGET,
         NOW,

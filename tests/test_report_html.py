@@ -39,6 +39,7 @@ from core.models import (
 from core.models import Finding as F
 from core.redact import PEM_WITHHELD, Redactor, address_kind, is_internal_name, redact_report
 from core.render.report_html import LADDER_URL, ImageSlot, build_report_html
+from core.wire.records import TlsVersion
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 EVIL = '<b>bold</b> <img src=x> </table> "\x1b[31mred\u202e'
@@ -88,20 +89,26 @@ def make_report(
         handshake=HandshakeObservation(
             address=connect or "93.184.216.34",
             ok=True,
-            protocol="TLSv1.3",
+            protocol=TlsVersion.TLS1_3,
             cipher="TLS_AES_128_GCM_SHA256",
             group="x25519",
             steps=steps,
         ),
         certificates=certificates or (cert(),),
         trust=TrustResult(True, True, None),
-        protocols=MappingProxyType({"TLSv1.2": True, "TLSv1.3": True, "TLSv1.0": False}),
-        ciphers=MappingProxyType({} if quick else {"TLSv1.3": ("TLS_AES_128_GCM_SHA256",)}),
+        protocols=MappingProxyType(
+            {TlsVersion.TLS1_2: True, TlsVersion.TLS1_3: True, TlsVersion.TLS1_0: False}
+        ),
+        ciphers=MappingProxyType({} if quick else {TlsVersion.TLS1_3: ("TLS_AES_128_GCM_SHA256",)}),
         groups=("x25519",),
         server_preference=None if quick else True,
         clients=()
         if quick
-        else (ClientResult("Chrome 137 (Windows 11)", True, "TLSv1.3", "TLS_AES_128_GCM_SHA256"),),
+        else (
+            ClientResult(
+                "Chrome 137 (Windows 11)", True, TlsVersion.TLS1_3, "TLS_AES_128_GCM_SHA256"
+            ),
+        ),
         clock=ClockResult(ClockSource.NTP, "pool.ntp.org", 0.2, 0.01, T0, T0),
         findings=findings,
         stages=(

@@ -27,6 +27,7 @@ from cryptography import x509
 from core.certs import key_description
 from core.ciphers import suite, suite_name
 from core.models import Finding, FindingId, Severity
+from core.wire.records import TlsVersion
 
 if TYPE_CHECKING:  # the overlap analysis is loaded only where versions were probed
     from core.analyze.chain import ChainAnalysis
@@ -239,7 +240,7 @@ class ClientVerdict:
     connects: bool | None
     trusted: bool | None
     reasons: tuple[FindingId, ...]
-    protocol: str | None = None
+    protocol: TlsVersion | None = None
     cipher: str | None = None
     unknown: tuple[str, ...] = ()
 

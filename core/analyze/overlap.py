@@ -35,12 +35,9 @@ from core.observations import ServerEnumeration
 from core.wire.hello import group_code
 from core.wire.records import (
     CIPHER_ALERTS,
-    LEGACY_LABELS,
+    LEGACY_VERSIONS,
     VERSION_ALERTS,
-    VERSION_LABELS,
     TlsVersion,
-    contract_label,
-    human_version,
 )
 
 __all__ = [
@@ -65,11 +62,11 @@ _ECDHE_MAX_CODE = 0xFF
 
 @dataclass(frozen=True)
 class ClientProfile:
-    """What one client offers: versions (labels, oldest first), suites in its order (codes,
+    """What one client offers: versions (oldest first), suites in its order (codes,
     TLS 1.3 and older mixed as in its hello) and groups in its order ("" entries never)."""
 
     name: str
-    versions: tuple[str, ...]
+    versions: tuple[TlsVersion, ...]
     suites: tuple[int, ...]
     groups: tuple[str, ...]
     id: str = ""
@@ -80,15 +77,12 @@ class ClientProfile:
     #: Where the facts come from, for the report's notes.
     source: str = ""
 
-    def suites_for(self, version: str) -> tuple[int, ...]:
+    def suites_for(self, version: TlsVersion) -> tuple[int, ...]:
         """The suites this client can get in ``version``, in its order."""
-        wire = TlsVersion.from_label(version)
-        if wire is None:
-            return ()
         usable: list[int] = []
         for code in self.suites:
             entry = suite(code)
-            if entry is not None and entry.usable_with(wire):
+            if entry is not None and entry.usable_with(version):
                 usable.append(code)
         return tuple(usable)
 
@@ -103,7 +97,7 @@ class Simulation:
 
     profile: ClientProfile
     mismatch: Mismatch
-    version: str | None = None
+    version: TlsVersion | None = None
     cipher: int | None = None
     #: What the catalogue's words for the mismatch are filled from.
     facts: Mapping[str, EvidenceValue] = field(default_factory=lambda: MappingProxyType({}))
@@ -128,8 +122,8 @@ class OverlapResult:
     """The contract's ``protocols``, ``ciphers``, ``groups``, ``server_preference`` and
     ``clients`` (this computer first), and the findings the overlap shows."""
 
-    protocols: Mapping[str, bool | None]
-    ciphers: Mapping[str, tuple[str, ...]]
+    protocols: Mapping[TlsVersion, bool | None]
+    ciphers: Mapping[TlsVersion, tuple[str, ...]]
     groups: tuple[str, ...]
     server_preference: bool | None
     clients: tuple[ClientResult, ...]
@@ -152,7 +146,7 @@ def local_client_profile(context: ssl.SSLContext | None = None) -> ClientProfile
     ctx = context if context is not None else ssl.create_default_context()
     low = _resolve_version(ctx.minimum_version, lowest=True)
     high = _resolve_version(ctx.maximum_version, lowest=False)
-    versions = tuple(v.label for v in TlsVersion if low <= v <= high and _library_has(v))
+    versions = tuple(v for v in TlsVersion if low <= v <= high and _library_has(v))
     suites = tuple(int(c["id"]) & 0xFFFF for c in ctx.get_ciphers())
     groups: tuple[str, ...] = _OPENSSL3_CLIENT_GROUPS
     if ssl.OPENSSL_VERSION_INFO < (3, 0):
@@ -216,10 +210,10 @@ def parse_client_profiles(data: Mapping[str, Any]) -> tuple[ClientProfile, ...]:
     source = str(data.get("_source", ""))
     profiles: list[ClientProfile] = []
     for row in data["clients"]:
-        versions = tuple(str(v) for v in row["versions"])
-        unknown = [v for v in versions if v not in VERSION_LABELS]
-        if unknown:
-            raise ValueError(f"client {row['name']!r}: unknown versions {unknown}")
+        labels = [str(v) for v in row["versions"]]
+        versions = tuple(v for v in map(TlsVersion.from_label, labels) if v is not None)
+        if len(versions) != len(labels):
+            raise ValueError(f"client {row['name']!r}: unknown versions in {labels}")
         profiles.append(
             ClientProfile(
                 name=str(row["name"]),
@@ -240,7 +234,7 @@ def parse_client_profiles(data: Mapping[str, Any]) -> tuple[ClientProfile, ...]:
 
 def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
     """Would ``profile`` connect to the enumerated server, and with what?"""
-    server_versions = [v for v in VERSION_LABELS if enum.versions.get(v)]
+    server_versions = enum.accepted_versions
     if not server_versions:
         return Simulation(profile, Mismatch.UNKNOWN)
     shared = [v for v in profile.versions if v in server_versions]
@@ -253,24 +247,22 @@ def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
                 client_versions=_human_list(profile.versions),
             ),
         )
-    version = max(shared, key=VERSION_LABELS.index)
+    version = max(shared)
     server_suites = enum.cipher_codes.get(version)
     if not server_suites:
-        return Simulation(
-            profile, Mismatch.UNKNOWN, version, facts=evidence(version=human_version(version))
-        )
+        return Simulation(profile, Mismatch.UNKNOWN, version, facts=evidence(version=version.human))
     client_suites = profile.suites_for(version)
     server_groups = set(enum.groups)
     client_groups = set(profile.groups)
     groups_known = bool(server_groups) and bool(client_groups)
-    if version == "TLSv1.3" and groups_known and not server_groups & client_groups:
+    if version is TlsVersion.TLS1_3 and groups_known and not server_groups & client_groups:
         return Simulation(profile, Mismatch.GROUP, version)
     ec_shared = {g for g in server_groups & client_groups if _is_curve(g)}
 
     def usable(code: int) -> bool:
         entry = suite(code)
         is_ecdhe = entry is not None and entry.key_exchange.startswith("ECDHE")
-        return not (is_ecdhe and version != "TLSv1.3" and groups_known and not ec_shared)
+        return not (is_ecdhe and version < TlsVersion.TLS1_3 and groups_known and not ec_shared)
 
     offered = set(client_suites)
     if enum.preference_by_version.get(version):
@@ -279,9 +271,7 @@ def simulate(profile: ClientProfile, enum: ServerEnumeration) -> Simulation:
         accepted = set(server_suites)
         chosen = next((c for c in client_suites if c in accepted and usable(c)), None)
     if chosen is None:
-        return Simulation(
-            profile, Mismatch.CIPHER, version, facts=evidence(version=human_version(version))
-        )
+        return Simulation(profile, Mismatch.CIPHER, version, facts=evidence(version=version.human))
     return Simulation(profile, Mismatch.NONE, version, chosen)
 
 
@@ -301,13 +291,13 @@ def analyze_overlap(
     ``legacy-protocol``, ``weak-cipher`` and ``no-forward-secrecy`` for the server (warnings)."""
     local_sim = simulate(local, enum)
     sims = tuple(simulate(p, enum) for p in profiles)
-    measured = any(enum.versions.get(v) for v in VERSION_LABELS)
+    measured = bool(enum.accepted_versions)
     findings: list[Finding] = []
     findings += _local_findings(local_sim, sims, enum)
     findings += _server_findings(enum)
     clients = (local_sim, *sims) if measured else ()
     return OverlapResult(
-        protocols=MappingProxyType({v: enum.versions.get(v) for v in VERSION_LABELS}),
+        protocols=MappingProxyType({v: enum.versions.get(v) for v in TlsVersion}),
         ciphers=enum.ciphers,
         groups=enum.groups,
         server_preference=enum.server_preference,
@@ -324,11 +314,8 @@ def _local_findings(
     connecting = tuple(s.profile.name for s in sims if s.connects)
     current_connects = any(s.connects and s.profile.current for s in sims)
     if local.mismatch is Mismatch.PROTOCOL:
-        server = [v for v in VERSION_LABELS if enum.versions.get(v)]
-        client_lowest = min(
-            (VERSION_LABELS.index(v) for v in local.profile.versions), default=len(VERSION_LABELS)
-        )
-        server_too_old = VERSION_LABELS.index(server[-1]) < client_lowest
+        server = enum.accepted_versions
+        server_too_old = not local.profile.versions or server[-1] < min(local.profile.versions)
         fixes = (
             (FixId.ENABLE_MODERN_TLS, FixId.CONTACT_SITE_OWNER)
             if server_too_old
@@ -362,7 +349,7 @@ def _local_findings(
                 FindingId.NO_SHARED_CIPHER,
                 Severity.ERROR,
                 evidence(
-                    protocol=human_version(local.version),
+                    protocol=local.version.human,
                     server_ciphers=tuple(suite_name(c) for c in server_codes),
                     client_ciphers=tuple(
                         suite_name(c) for c in local.profile.suites_for(local.version)
@@ -383,7 +370,7 @@ def _client_side_fixes(current_browser_connects: bool) -> tuple[FixId, ...]:
 
 def _server_findings(enum: ServerEnumeration) -> list[Finding]:
     findings: list[Finding] = []
-    legacy = [v for v in LEGACY_LABELS if enum.versions.get(v)]
+    legacy = [v for v in LEGACY_VERSIONS if enum.versions.get(v)]
     if legacy:
         findings.append(
             Finding(
@@ -422,7 +409,7 @@ def _server_findings(enum: ServerEnumeration) -> list[Finding]:
 def _accepted_suites(enum: ServerEnumeration) -> list[CipherSuite]:
     """Every suite accepted in any version, once each, newest version first."""
     seen: dict[int, CipherSuite] = {}
-    for version in reversed(VERSION_LABELS):
+    for version in sorted(TlsVersion, reverse=True):
         for code in enum.cipher_codes.get(version, ()):
             entry = suite(code)
             if entry is not None and code not in seen:
@@ -435,18 +422,19 @@ def _entry_strength(code: int) -> Strength | None:
     return entry.strength if entry is not None else None
 
 
-def enumeration_from_handshake(protocol: str | None, cipher: str | None) -> ServerEnumeration:
+def enumeration_from_handshake(
+    protocol: TlsVersion | None, cipher: str | None
+) -> ServerEnumeration:
     """What one permissive handshake (a quick check's legacy retry) tells of the server: the
     version and suite it chose. Every other version is unknown, never refused."""
-    label = contract_label(protocol or "")
-    versions: dict[str, bool | None] = dict.fromkeys(VERSION_LABELS)
-    if label in versions:
-        versions[label] = True
+    versions: dict[TlsVersion, bool | None] = dict.fromkeys(TlsVersion)
+    if protocol is not None:
+        versions[protocol] = True
     code = code_for_name(cipher) if cipher else None
     return ServerEnumeration(
         versions=versions,
         ciphers={},
-        cipher_codes={label: (code,)} if code is not None and label in versions else {},
+        cipher_codes={protocol: (code,)} if code is not None and protocol is not None else {},
         groups=(),
         server_preference=None,
         preference_by_version={},
@@ -481,5 +469,5 @@ def explain_alert(
 # --------------------------------------------------------------------------- words
 
 
-def _human_list(labels: Iterable[str]) -> tuple[str, ...]:
-    return tuple(human_version(v) for v in labels)
+def _human_list(versions: Iterable[TlsVersion]) -> tuple[str, ...]:
+    return tuple(v.human for v in versions)

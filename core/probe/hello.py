@@ -44,7 +44,7 @@ from core.wire.parse import (
     parse_dhe_prime_bits,
     read_server_reply,
 )
-from core.wire.records import VERSION_LABELS, TlsVersion, version_label
+from core.wire.records import TlsVersion, version_label
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -244,7 +244,7 @@ def measure_dh_bits(
     for version in (TlsVersion.TLS1_2, TlsVersion.TLS1_1, TlsVersion.TLS1_0):
         codes = [
             code
-            for code in enum.cipher_codes.get(version.label, ())
+            for code in enum.cipher_codes.get(version, ())
             if (entry := suite(code)) is not None and entry.key_exchange.startswith("DHE")
         ]
         if not codes:
@@ -740,25 +740,24 @@ def _fold(
     scan: _Scan, states: Mapping[TlsVersion, _VersionScan], started: float
 ) -> ServerEnumeration:
     speaks_tls = any(s.accepted for s in states.values())
-    versions: dict[str, bool | None] = {}
-    ciphers: dict[str, tuple[str, ...]] = {}
-    codes: dict[str, tuple[int, ...]] = {}
-    preference: dict[str, bool | None] = {}
-    refusals: dict[str, str] = {}
+    versions: dict[TlsVersion, bool | None] = {}
+    ciphers: dict[TlsVersion, tuple[str, ...]] = {}
+    codes: dict[TlsVersion, tuple[int, ...]] = {}
+    preference: dict[TlsVersion, bool | None] = {}
+    refusals: dict[TlsVersion, str] = {}
     for version in TlsVersion:
         state = states[version]
-        label = version.label
         accepted = state.accepted
         if accepted is None and state.closed_first and speaks_tls:
             accepted = False  # a TLS server that hangs up on this version does not speak it
-        versions[label] = accepted
+        versions[version] = accepted
         if accepted:
             order = _suites_for_result(state)
-            codes[label] = order
-            ciphers[label] = tuple(_name(c) for c in order)
-            preference[label] = state.preference
+            codes[version] = order
+            ciphers[version] = tuple(_name(c) for c in order)
+            preference[version] = state.preference
         elif state.refusal:
-            refusals[label] = state.refusal
+            refusals[version] = state.refusal
     decided = [p for p in preference.values() if p is not None]
     server_preference = True if any(decided) else (False if decided else None)
     return ServerEnumeration(
@@ -790,7 +789,7 @@ def _address_for(host: str, port: int, budget: Budget) -> str | None:
 
 def _unreached(reason: str, started: float) -> ServerEnumeration:
     return ServerEnumeration(
-        versions=MappingProxyType(dict.fromkeys(VERSION_LABELS)),
+        versions=MappingProxyType(dict.fromkeys(TlsVersion)),
         ciphers=MappingProxyType({}),
         cipher_codes=MappingProxyType({}),
         groups=(),

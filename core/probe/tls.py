@@ -37,7 +37,7 @@ from core.models import (
     HttpDateSample,
     NetworkFailure,
 )
-from core.wire.records import alert_name
+from core.wire.records import TlsVersion, alert_name
 
 #: How long to wait for the answer to ``HEAD /``; non-HTTP services never answer it.
 HTTP_DATE_WAIT_S = 2.0
@@ -323,7 +323,7 @@ def handshake(
     observation = replace(
         base,
         ok=True,
-        protocol=tls.version(),
+        protocol=TlsVersion.from_label(tls.version() or ""),
         cipher_openssl=(tls.cipher() or (None,))[0],
         alpn=tls.selected_alpn_protocol(),
         chain_der=_chain_as_sent(tls),
@@ -343,7 +343,7 @@ def handshake(
                 budget,
                 host_header or sni or address or "",
                 expect_verdict=observation.certificate_requested
-                and observation.protocol == "TLSv1.3",
+                and observation.protocol is TlsVersion.TLS1_3,
             )
         except ssl.SSLError as exc:
             late_alert = _alert_from_error(exc, recorder)

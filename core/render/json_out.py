@@ -75,7 +75,7 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
         "verdict": report.verdict.value,
         "handshake": {
             "ok": bool(hs and hs.ok),
-            "protocol": hs.protocol if hs else None,
+            "protocol": hs.protocol.label if hs and hs.protocol else None,
             "cipher": hs.cipher if hs else None,
             "group": hs.group if hs else None,
             "alpn": hs.alpn if hs else None,
@@ -94,8 +94,8 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
             # Only where the OS has a verifier of its own (Windows, macOS): Linux is unchanged.
             **_os_verifier(report.trust),
         },
-        "protocols": dict(report.protocols),
-        "ciphers": {k: list(v) for k, v in report.ciphers.items()},
+        "protocols": {v.label: ok for v, ok in report.protocols.items()},
+        "ciphers": {v.label: list(names) for v, names in report.ciphers.items()},
         "groups": list(report.groups),
         "server_preference": report.server_preference,
         "clients": [
@@ -103,7 +103,7 @@ def report_dict(report: CheckReport, catalogue: Catalogue | None = None) -> dict
                 "id": c.id,
                 "name": c.name,
                 "connects": bool(c.connects),  # entries exist only where it is known
-                "protocol": c.protocol,
+                "protocol": c.protocol.label if c.protocol else None,
                 "cipher": c.cipher,
                 "trusted": c.trusted,
                 "reasons": [r.value for r in c.reasons],

@@ -47,7 +47,6 @@ from core.render.for_client import THIS_APP, app_words, why_not
 from core.render.stages import stage_line, stage_name
 from core.target import PROTOCOL_NAMES
 from core.untrusted import for_html, visible
-from core.wire.records import VERSION_LABELS, human_version
 
 __all__ = [
     "LADDER_URL",
@@ -356,7 +355,7 @@ def _target_rows(
         sni = '<span class="muted">none (an IP address is not sent as SNI)</span>'
     utc, local = _fmt_time(report.started_at, tz)
     if hs is not None and hs.ok:
-        protocol = human_version(hs.protocol) if hs.protocol else None
+        protocol = hs.protocol.human if hs.protocol else None
         handshake = e(", ".join(p for p in (protocol, hs.cipher, hs.group) if p))
     elif hs is not None:
         reason = (
@@ -528,7 +527,7 @@ def _handshake(report: CheckReport, ladder: ImageSlot | None) -> str:
     else:
         facts = [
             ("Result", "completed" if hs.ok else "failed"),
-            ("Protocol", e(human_version(hs.protocol) if hs.protocol else "none negotiated")),
+            ("Protocol", e(hs.protocol.human if hs.protocol else "none negotiated")),
             ("Cipher suite", e(hs.cipher or hs.cipher_openssl or "none negotiated")),
             ("Key agreement", e(hs.group or "—")),
             ("ALPN", e(hs.alpn or "none")),
@@ -695,10 +694,8 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
             "<p><b>Not tested:</b> this was a quick check (--quick), so only the one handshake "
             "was made; the versions and suites the server accepts were not enumerated.</p>"
         )
-    names = [p for p in VERSION_LABELS if p in report.protocols] + [
-        p for p in report.protocols if p not in VERSION_LABELS
-    ]
-    rows = [(e(name), e(_yes_no(report.protocols[name]))) for name in names]
+    versions = sorted(report.protocols)
+    rows = [(e(v.label), e(_yes_no(report.protocols[v]))) for v in versions]
     if rows:
         out.append("<h3>Protocol versions the server accepts</h3>")
         out.append(_table(("Version", "Accepted"), rows, (40, 60)))
@@ -707,7 +704,7 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
         order = " (in the server's order of preference)" if report.server_preference else ""
         for version, suites in report.ciphers.items():
             listed = "<br/>".join(e(s) for s in suites) if suites else "none"
-            out.append(f"<p><b>{e(version)}</b>{order}:</p>")
+            out.append(f"<p><b>{e(version.label)}</b>{order}:</p>")
             out.append(f'<p class="mono" style="margin-left: 12px;">{listed}</p>')
     else:
         out.append("<p>Not tested.</p>")
@@ -725,7 +722,7 @@ def _protocols(report: CheckReport, cat: Catalogue) -> str:
             (
                 e(c.name),
                 "connects" if c.connects else "<b>fails</b>",
-                e(human_version(c.protocol) if c.protocol else "—"),
+                e(c.protocol.human if c.protocol else "—"),
                 f'<span class="mono">{e(c.cipher)}</span>'
                 if c.cipher
                 else e("—" if c.connects else why_not(c, cat, name=THIS_APP)),

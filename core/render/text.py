@@ -91,9 +91,8 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
     hs = report.handshake
     if hs is not None and hs.ok:
         lines.append("")
-        lines.append(
-            f"Handshake: {hs.protocol}, {hs.cipher}" + (f", group {hs.group}" if hs.group else "")
-        )
+        group = f", group {hs.group}" if hs.group else ""
+        lines.append(f"Handshake: {hs.protocol}, {hs.cipher}{group}")
     if report.certificates:
         lines.append("")
         lines.append("Certificates:")
@@ -105,7 +104,7 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
             lines.append(f"     valid {window}, {cert.key}, {t(cert.signature_algorithm)}")
     if report.revocation is not None:
         lines.append(f"Revocation (OCSP): {t(report.revocation.note, limit=300)}")
-    accepted = [name for name, ok in report.protocols.items() if ok]
+    accepted = [version.label for version, ok in report.protocols.items() if ok]
     if accepted:
         lines.append("")
         lines.append("Protocols accepted: " + ", ".join(accepted))
@@ -114,7 +113,8 @@ def render_text(report: CheckReport, *, colour: bool = False) -> str:
         lines.append("Apps:")
         for client in report.clients:
             if client.connects:
-                state = f"connects ({client.protocol}, {client.cipher})"
+                version = client.protocol.label if client.protocol else "?"
+                state = f"connects ({version}, {client.cipher})"
                 if client.unknown:
                     state += "; unknown here: " + ", ".join(client.unknown)
             else:

@@ -33,6 +33,10 @@ class TlsVersion(enum.IntEnum):
         """The name used in reports and JSON ("SSLv3", "TLSv1.0", …)."""
         return _VERSION_LABELS[self]
 
+    def __str__(self) -> str:
+        # An IntEnum prints as its number ("771"): a version is never shown that way.
+        return self.label
+
     @property
     def human(self) -> str:
         """The name people read ("SSL 3.0", "TLS 1.3")."""
@@ -76,7 +80,8 @@ _OPENSSL_ALIASES = {"TLSv1": "TLSv1.0"}
 #: Every version label, oldest first: the keys of the contract's ``protocols`` object.
 VERSION_LABELS: tuple[str, ...] = tuple(_VERSION_LABELS[v] for v in TlsVersion)
 #: The versions below TLS 1.2, which the legacy-protocol finding names.
-LEGACY_LABELS: tuple[str, ...] = tuple(v.label for v in TlsVersion if v < TlsVersion.TLS1_2)
+LEGACY_VERSIONS: tuple[TlsVersion, ...] = tuple(v for v in TlsVersion if v < TlsVersion.TLS1_2)
+LEGACY_LABELS: tuple[str, ...] = tuple(v.label for v in LEGACY_VERSIONS)
 
 
 def contract_label(name: str) -> str:

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout
 
 from core.models import CheckReport, NetworkFailure
 from core.untrusted import visible
-from core.wire.records import human_version
 from gui.ladder import LadderWidget, ladder_text
 from gui.widgets import plain_label
 
@@ -39,7 +38,7 @@ def _tls_facts(report: CheckReport) -> str:
             return "The server answered with something that is not TLS."
         what = visible(hs.failure_detail or (hs.failure.value if hs.failure else "failed"))
         return f"The handshake failed after {took}: {what}."
-    protocol = human_version(hs.protocol or "?")
+    protocol = hs.protocol.human if hs.protocol else "?"
     parts = [f"{visible(protocol, limit=20)} with {visible(hs.cipher or '?', limit=80)}"]
     if hs.group:
         parts.append(f"key agreement {visible(hs.group, limit=40)}")
