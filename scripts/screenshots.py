@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import ssl
 import sys
 import tempfile
 from collections.abc import Callable
@@ -80,7 +79,7 @@ def main(argv: list[str]) -> int:
     from gui.window import MainWindow, app_icon
     from tests.pki import DAY, NOW, Pki
     from tests.sntp_server import SntpServer
-    from tests.tls_servers import TlsConfig, tls_server
+    from tests.tls_servers import TlsConfig, old_rsa_server, tls10_only_server, tls_server
 
     app.setWindowIcon(app_icon())
     if args.dark:
@@ -125,13 +124,7 @@ def main(argv: list[str]) -> int:
     def cipher_mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
         # An old server that still offers only RSA key exchange with SHA-1 MACs: browsers
         # connect, this computer's client (no SHA-1 suites, no RSA key exchange) does not.
-        leaf = pki.leaf(("intranet.example.com",), key_kind="rsa2048")
-        config = TlsConfig(
-            [leaf, pki.intermediate],
-            leaf,
-            max_version=ssl.TLSVersion.TLSv1_2,
-            ciphers="AES128-SHA:AES256-SHA",
-        )
+        config = old_rsa_server(pki, "AES128-SHA:AES256-SHA", ("intranet.example.com",))
         server = enter(stack, tls_server(config))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
@@ -174,15 +167,7 @@ def main(argv: list[str]) -> int:
         }
 
     def mismatch(stack: ExitStack, _tmp: Path) -> dict[str, object]:
-        leaf = pki.leaf(("legacy.example.com",))
-        config = TlsConfig(
-            [leaf, pki.intermediate],
-            leaf,
-            min_version=ssl.TLSVersion.TLSv1,
-            max_version=ssl.TLSVersion.TLSv1,
-            ciphers="DEFAULT:@SECLEVEL=0",
-        )
-        server = enter(stack, tls_server(config))
+        server = enter(stack, tls_server(tls10_only_server(pki, ("legacy.example.com",))))
         return {"connect": server.address, "quick": False}  # type: ignore[attr-defined]
 
     def leaf_only(stack: ExitStack, _tmp: Path) -> dict[str, object]:
@@ -216,12 +201,10 @@ def main(argv: list[str]) -> int:
                 capture_output=True,
                 timeout=60,
             )
-        leaf = pki.leaf(("erp.example.com",), key_kind="rsa2048")
-        config = TlsConfig(
-            [leaf, pki.intermediate],
-            leaf,
-            max_version=ssl.TLSVersion.TLSv1_2,
-            ciphers="DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
+        config = old_rsa_server(
+            pki,
+            "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
+            ("erp.example.com",),
             dh_params=params,
         )
         server = enter(stack, tls_server(config))
@@ -415,8 +398,9 @@ def _many_hosts(app: object, pki: object, root: Path, work: Path, path: Path) ->
 
     from core.request import RequestSpec
     from gui.window import MainWindow
-    from tests.batch_servers import closed_port, not_tls, reset
+    from tests.batch_servers import not_tls, reset
     from tests.pki import DAY, NOW, make_self_signed
+    from tests.ports import closed_port
     from tests.tls_servers import TlsConfig, raw_server, tls_server
 
     def leaf(name: str, **kw: object) -> object:

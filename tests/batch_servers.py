@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from tests.pki import DAY, NOW, Pki, make_self_signed
+from tests.ports import closed_port
 from tests.tls_servers import (
     ConcurrencyGauge,
     Handler,
@@ -82,13 +83,6 @@ def _until_closed(conn: socket.socket, stop: threading.Event) -> None:
                 return
         except TimeoutError:
             continue
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def _handler(kind: Kind) -> Handler:

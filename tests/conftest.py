@@ -84,17 +84,19 @@ def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def open_window(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[[RequestSpec], MainWindow]]:
+def open_window(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., MainWindow]]:
     """Opens the main window as a user would see it, with its settings in the test's own
-    folder; it never opens a real settings page or command; each is closed after the test."""
+    folder (or in ``settings_path``, for tests of what a restart remembers); it never opens a
+    real settings page or command; each is closed after the test."""
     from PySide6.QtCore import QSettings
 
     from gui.window import MainWindow
 
     opened: list[MainWindow] = []
 
-    def open_one(initial: RequestSpec) -> MainWindow:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    def open_one(initial: RequestSpec, settings_path: Path | None = None) -> MainWindow:
+        path = settings_path or tmp_path / "settings.ini"
+        settings = QSettings(str(path), QSettings.Format.IniFormat)
         win = MainWindow(settings=settings, initial=initial)
         win.fixit.open_uri = lambda uri: False
         win.fixit.start_command = lambda argv: False

@@ -29,10 +29,10 @@ from core.wire.records import encode_handshake, encode_record
 from tests.pki import Issued, Pki, make_ca, make_leaf, new_key
 from tests.tls_servers import (
     Handler,
-    _read_request,
     alert_record,
     http_response,
     read_client_hello,
+    read_http_request,
 )
 
 #: The fatal alerts servers commonly end a handshake with (RFC 8446 §6, RFC 5246 §7.2).
@@ -238,7 +238,7 @@ def tls_first_then(context: ssl.SSLContext, then: Handler) -> Handler:
             then(conn, stop)
             return
         with context.wrap_socket(conn, server_side=True) as tls:
-            if _read_request(tls):
+            if read_http_request(tls):
                 tls.sendall(http_response())
 
     return handle

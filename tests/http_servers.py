@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from tests.pki import Issued
-from tests.tls_servers import Handler
+from tests.tls_servers import Handler, read_http_request
 
 Responder = Callable[[bytes], bytes]
 
@@ -93,13 +93,7 @@ def ocsp_responder(issuer: Issued, *, revoked: bool, sign_with: Issued | None = 
 
 
 def _read_http_request(conn: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data and len(data) < 65536:
-        chunk = conn.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
+    return read_http_request(conn, limit=65536)
 
 
 def http_drip(interval: float = 1.0) -> Handler:

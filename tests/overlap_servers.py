@@ -8,7 +8,6 @@ and is swallowed. Servers stop when their ``with`` block ends, and by themselves
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import select
 import socket
@@ -20,14 +19,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from core.wire.parse import ClientHello, parse_client_hello_records
+from tests import tls_servers
+from tests.pki import make_self_signed
 
 
 @dataclass(frozen=True)
@@ -46,30 +41,11 @@ class ServerSpec:
 def _identity() -> tuple[str, str]:
     """One RSA certificate for every server in the process (RSA, so that static-RSA suites such
     as AES128-SHA can be chosen). Files live in a directory removed at interpreter exit."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    identity = make_self_signed(("localhost",), key_kind="rsa2048")
     directory = Path(_TEMP.name)
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path.write_bytes(identity.pem)
+    key_path.write_bytes(identity.key_pem)
     return str(cert_path), str(key_path)
 
 
@@ -98,70 +74,15 @@ def server_context(spec: ServerSpec) -> ssl.SSLContext:
     return context
 
 
-class LoopbackServer:
-    """Accepts on 127.0.0.1:0 and runs :meth:`handle` for each connection in its own thread."""
+class LoopbackServer(tls_servers.LoopbackServer):
+    """The tests' loopback server (tests/tls_servers.py) with :meth:`handle` to override, a
+    backlog deep enough for the prober's bursts of connections and 3 s a read."""
 
     def __init__(self, *, lifetime: float = 30.0) -> None:
-        self._stop = threading.Event()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(128)
-        self._listener.settimeout(0.05)
-        self.port: int = self._listener.getsockname()[1]
-        self._deadline = time.monotonic() + lifetime
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        #: Monotonic time of each accepted connection, for pacing tests.
-        self.accepted_at: list[float] = []
-        self._acceptor = threading.Thread(target=self._accept_loop, name="loopback-accept")
+        super().__init__(self._handle, lifetime=lifetime, backlog=128, conn_timeout=3.0)
 
-    @property
-    def connections(self) -> int:
-        with self._lock:
-            return len(self.accepted_at)
-
-    def __enter__(self) -> Self:
-        self._acceptor.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._acceptor.join(5)
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(5)
-        self._listener.close()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def _accept_loop(self) -> None:
-        while not self._stop.is_set() and time.monotonic() < self._deadline:
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self.accepted_at.append(time.monotonic())
-                thread = threading.Thread(target=self._guarded, args=(conn,), daemon=True)
-                self._threads.append(thread)
-            thread.start()
-
-    def _guarded(self, conn: socket.socket) -> None:
-        conn.settimeout(3.0)
-        try:
-            self.handle(conn)
-        except OSError:
-            pass  # the prober hangs up whenever it has its answer
-        finally:
-            conn.close()
+    def _handle(self, conn: socket.socket, _stop: threading.Event) -> None:
+        self.handle(conn)
 
     def handle(self, conn: socket.socket) -> None:
         raise NotImplementedError
@@ -187,11 +108,11 @@ class RawServer(LoopbackServer):
     """Runs ``handler(conn)`` for each connection: servers that misbehave on purpose."""
 
     def __init__(self, handler: Callable[[socket.socket], None], *, lifetime: float = 30.0) -> None:
-        self._handler = handler
+        self._each = handler
         super().__init__(lifetime=lifetime)
 
     def handle(self, conn: socket.socket) -> None:
-        self._handler(conn)
+        self._each(conn)
 
 
 def read_client_hello(conn: socket.socket, limit: float = 3.0) -> bytes:

@@ -67,6 +67,18 @@ class Issued:
         )
 
 
+def _alt_names(names: Sequence[str]) -> list[x509.GeneralName]:
+    """The SAN entries for ``names``: an IP address entry for each that parses as one (as a
+    server reached by address needs), a DNS name for the rest."""
+    sans: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            sans.append(x509.DNSName(name))
+    return sans
+
+
 def _builder(
     subject: x509.Name,
     issuer: x509.Name,
@@ -212,12 +224,7 @@ def make_leaf(
         not_before or NOW - DAY,
         not_after or NOW + 90 * DAY,
     )
-    sans: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            sans.append(x509.DNSName(name))
+    sans = _alt_names(names)
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     builder = builder.add_extension(
@@ -258,18 +265,16 @@ def make_leaf(
 
 
 def make_self_signed(
-    names: Sequence[str] = ("localhost", "127.0.0.1"), *, cn: str | None = None
+    names: Sequence[str] = ("localhost", "127.0.0.1"),
+    *,
+    cn: str | None = None,
+    key_kind: str = "ec",
 ) -> Issued:
     """A self-signed server certificate, as a freshly installed appliance would present."""
-    key = new_key("ec")
+    key = new_key(key_kind)
     subject = _name(cn or names[0])
     builder = _builder(subject, subject, key.public_key(), NOW - DAY, NOW + 365 * DAY)
-    sans: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            sans.append(x509.DNSName(name))
+    sans = _alt_names(names)
     builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     builder = builder.add_extension(
         x509.BasicConstraints(ca=False, path_length=None), critical=True

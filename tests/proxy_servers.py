@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+from tests.ports import free_port, wait_for_port
 
 TINYPROXY = shutil.which("tinyproxy") or "/usr/bin/tinyproxy"
 MICROSOCKS = shutil.which("microsocks") or "/usr/bin/microsocks"
@@ -27,31 +28,13 @@ def have_microsocks() -> bool:
     return Path(MICROSOCKS).exists()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the proxy exited at start ({process.returncode})")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"the proxy did not listen on {port} within {seconds} s")
-
-
 @contextlib.contextmanager
 def _child(argv: Sequence[str], port: int, seconds: float = 10.0) -> Iterator[int]:
     process = subprocess.Popen(
         list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        _wait_for_port(port, process, seconds)
+        wait_for_port(port, process, seconds)
         yield port
     finally:
         process.kill()

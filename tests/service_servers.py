@@ -20,7 +20,6 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 from aiosmtpd.smtp import SMTP
 
 from tests.pki import Issued
+from tests.ports import free_port, wait_for_port
 from tests.tls_servers import LoopbackServer
 
 # aiosmtpd logs every session a probe cuts short (on purpose) with a traceback.
@@ -376,7 +376,7 @@ service pop3-login {{
     )
     try:
         for port in (imap_port, pop3_port):
-            _wait_for_port(port, process)
+            wait_for_port(port, process)
         yield Dovecot(imap_port, pop3_port, workdir / "dovecot.log")
     finally:
         process.terminate()  # the master stops its helpers on SIGTERM
@@ -385,24 +385,6 @@ service pop3-login {{
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited at start ({process.returncode})")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listened on {port} within {seconds} s")
 
 
 # --------------------------------------------------------------------------- Debian's PostgreSQL
@@ -478,7 +460,7 @@ def postgresql(chain: Sequence[Issued], key: Issued, *, tls: bool = True) -> Ite
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_for_port(port, process, 20)
+            wait_for_port(port, process, 20)
             yield port
         finally:
             process.terminate()  # "smart shutdown"; the check's connections are gone by now

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from handshake_doctor.main import main
 from tests.cli_args import run_app
 from tests.hostile_servers import stalling_pkcs12
 from tests.pki import Pki
+from tests.ports import closed_port
 from tests.timing import within
 from tests.tls_servers import TlsConfig, tls_server
 
@@ -48,13 +48,6 @@ class World:
         values = {name: str(path) for name, path in self.files.items()}
         values.update(port=str(self.port), closed=str(self.closed), root=str(self.root))
         return [arg.format(**values) if "{" in arg else arg for arg in args]
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +87,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     files["out"] = folder / "report.pdf"
     root = pki.write_root(folder)
     with tls_server(TlsConfig([leaf, pki.intermediate], leaf), lifetime=300) as server:
-        yield World(root, files, server.port, _closed_port())
+        yield World(root, files, server.port, closed_port())
 
 
 # --------------------------------------------------------------------------- the matrix

@@ -65,6 +65,19 @@ def _run(
     )
 
 
+def _start(*args: str, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
+    """The check command started, not waited for, its output in pipes: for the tests that
+    read its lines as they come, interrupt it, or run several at once."""
+    return subprocess.Popen(
+        _command(*args),
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT_DIR,
+    )
+
+
 def _main_cause(obj: dict[str, Any]) -> str | None:
     """The JSON's most severe finding above info, the first of equals (the table's cause)."""
     rank = {"warning": 1, "error": 2, "critical": 3}
@@ -207,16 +220,10 @@ def test_each_json_line_comes_as_its_check_ends(pki: Pki, root_file: Path) -> No
     still waits out its timeout."""
     gauge = ConcurrencyGauge()
     with fleet(pki, [STUCK, GOOD], gauge=gauge) as hosts:
-        process = subprocess.Popen(
-            _command(
-                *("--hosts", "-", "--json", "--parallel", "2", "--ca-file", str(root_file)),
-                *("--no-network-time", "--quick", "--timeout", "2"),
-            ),
+        process = _start(
+            *("--hosts", "-", "--json", "--parallel", "2", "--ca-file", str(root_file)),
+            *("--no-network-time", "--quick", "--timeout", "2"),
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT_DIR,
         )
         try:
             assert process.stdin is not None and process.stdout is not None
@@ -313,16 +320,9 @@ def test_ctrl_c_cancels_the_running_checks(pki: Pki, root_file: Path, tmp_path: 
     with fleet(pki, [GOOD, STUCK, STUCK, STUCK, STUCK, STUCK], gauge=gauge) as hosts:
         listing = tmp_path / "hosts.txt"
         listing.write_text("".join(f"{h.line}\n" for h in hosts))
-        process = subprocess.Popen(
-            _command(
-                *("--hosts", str(listing), "--timeout", "30", "--quick", "--no-network-time"),
-                *("--ca-file", str(root_file)),
-            ),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT_DIR,
+        process = _start(
+            *("--hosts", str(listing), "--timeout", "30", "--quick", "--no-network-time"),
+            *("--ca-file", str(root_file)),
         )
         try:
             deadline = time.monotonic() + within(10)
@@ -424,14 +424,7 @@ def test_bad_usage_as_a_real_process(listing: Path, tmp_path: Path) -> None:
     running = [
         (
             says,
-            subprocess.Popen(
-                _command(*args),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                cwd=ROOT_DIR,
-            ),
+            _start(*args),
         )
         for args, says in cases
     ]

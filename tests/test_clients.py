@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import ssl
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,7 @@ from tests import hostile_servers as hostile
 from tests.evidence import assert_documented
 from tests.http_servers import http_server
 from tests.pki import DAY, NOW, Pki, make_leaf
-from tests.tls_servers import TlsConfig, raw_server, tls_server
-
-
-@pytest.fixture(scope="module")
-def pki() -> Pki:
-    return Pki()
-
-
-@pytest.fixture(scope="module")
-def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return pki.write_root(tmp_path_factory.mktemp("trust"))
+from tests.tls_servers import TlsConfig, old_rsa_server, raw_server, tls_server
 
 
 def check(
@@ -120,12 +109,9 @@ def dh1024(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_dh_1024_server_java8_connects_current_clients_do_not(
     capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path, dh1024: Path
 ) -> None:
-    leaf = pki.leaf(key_kind="rsa2048")
-    config = TlsConfig(
-        [leaf, pki.intermediate],
-        leaf,
-        max_version=ssl.TLSVersion.TLSv1_2,
-        ciphers="DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
+    config = old_rsa_server(
+        pki,
+        "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:@SECLEVEL=0",
         dh_params=dh1024,
     )
     with tls_server(config) as server:
@@ -456,13 +442,7 @@ def test_i_dont_know_is_the_worst_among_current_browsers(
 ) -> None:
     """Old suites only: every current browser connects, this computer's Python does not. With
     no app named the verdict is the browsers' (a warning); for Python, an error."""
-    leaf = pki.leaf(key_kind="rsa2048")
-    config = TlsConfig(
-        [leaf, pki.intermediate],
-        leaf,
-        max_version=ssl.TLSVersion.TLSv1_2,
-        ciphers="AES128-SHA:AES256-SHA",
-    )
+    config = old_rsa_server(pki, "AES128-SHA:AES256-SHA")
     with tls_server(config) as server:
         _, unknown = check(capsys, server.address, root_file)
         _, as_python = check(capsys, server.address, root_file, "--client", "python")

@@ -24,6 +24,7 @@ from tests.cli_args import check_args, run_app
 from tests.evidence import assert_documented
 from tests.http_servers import http_server, ocsp_responder
 from tests.pki import DAY, NOW, Issued, Pki, make_ca, make_leaf, make_self_signed, make_sha1_leaf
+from tests.ports import closed_port
 from tests.timing import within
 from tests.tls_servers import (
     TlsConfig,
@@ -33,6 +34,7 @@ from tests.tls_servers import (
     reset_after_hello,
     send_after_hello,
     silent,
+    tls10_only_server,
     tls_server,
 )
 
@@ -225,7 +227,7 @@ def test_incomplete_chain_repaired_by_aia(
 def test_incomplete_chain_aia_unreachable(
     capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
 ) -> None:
-    closed = _closed_port()
+    closed = closed_port()
     leaf = pki.leaf(aia_issuer_url=f"http://127.0.0.1:{closed}/inter.der")
     with serve([leaf], leaf) as server:
         _, report = check_json(capsys, server.address, root_file)
@@ -262,7 +264,7 @@ def test_ocsp_answer_signed_by_a_stranger_is_ignored(
 def test_unreachable_ocsp_responder_is_no_finding(
     capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
 ) -> None:
-    leaf = pki.leaf(ocsp_url=f"http://127.0.0.1:{_closed_port()}/")
+    leaf = pki.leaf(ocsp_url=f"http://127.0.0.1:{closed_port()}/")
     with serve([leaf, pki.intermediate], leaf) as server:
         code, report = check_json(capsys, server.address, root_file)
     assert ids(report) == [] and code == 0
@@ -336,14 +338,6 @@ def test_client_certificate_required(
 # --------------------------------------------------------------------------- network causes
 
 
-def _closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 @pytest.fixture
 def full_backlog() -> Iterator[int]:
     """A listener whose accept queue is full: the kernel drops further SYNs, exactly what a
@@ -368,7 +362,7 @@ def full_backlog() -> Iterator[int]:
 
 
 def test_connect_refused(capsys: pytest.CaptureFixture[str], root_file: Path) -> None:
-    code, report = check_json(capsys, f"127.0.0.1:{_closed_port()}", root_file)
+    code, report = check_json(capsys, f"127.0.0.1:{closed_port()}", root_file)
     assert ids(report) == ["connect-refused"] and code == 1
     assert report["handshake"]["ok"] is False and report["certificates"] == []
 
@@ -455,14 +449,7 @@ def test_no_shared_protocol_quick(
 ) -> None:
     """A TLS 1.0-only server: the default client cannot talk to it; the permissive second
     handshake still fetches its certificate and shows which version it speaks."""
-    leaf = pki.leaf()
-    with serve(
-        [leaf, pki.intermediate],
-        leaf,
-        min_version=ssl.TLSVersion.TLSv1,
-        max_version=ssl.TLSVersion.TLSv1,
-        ciphers="DEFAULT:@SECLEVEL=0",
-    ) as server:
+    with tls_server(tls10_only_server(pki)) as server:
         code, report = check_json(capsys, server.address, root_file)
     assert ids(report)[0] == "no-shared-protocol" and code == 1
     assert report["certificates"], "the legacy handshake should still show the certificate"

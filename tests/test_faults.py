@@ -247,22 +247,19 @@ def test_the_details_of_an_internal_error_on_request(tmp_path: Path) -> None:
         "sys.exit(core.cli.main(['inspect', 'x.pem']))\n"
     )
     root = Path(__file__).resolve().parent.parent
-    plain = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        check=False,
-        env={"PATH": "", "PYTHONPATH": str(root)},
-    )
+
+    def run(**env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=False,
+            env={**env, "PATH": "", "PYTHONPATH": str(root)},
+        )
+
+    plain = run()
     assert plain.returncode == EXIT_INTERNAL and "Traceback" not in plain.stderr
     assert plain.stderr.count("\n") == 1
-    debug = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        check=False,
-        env={"HANDSHAKE_DOCTOR_DEBUG": "1", "PATH": "", "PYTHONPATH": str(root)},
-    )
+    debug = run(HANDSHAKE_DOCTOR_DEBUG="1")
     assert debug.returncode == EXIT_INTERNAL and "Traceback" in debug.stderr

@@ -261,7 +261,7 @@ def test_a_file_and_bad_lists(qtbot: QtBot, window: MainWindow, tmp_path: Path) 
 
 
 def test_the_forms_connect_address_is_not_used_for_a_list(qtbot: QtBot, window: MainWindow) -> None:
-    from tests.batch_servers import closed_port
+    from tests.ports import closed_port
 
     window.form.connect_to.setText("127.0.0.1")
     dialog = window.open_batch_dialog()

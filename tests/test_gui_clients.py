@@ -3,7 +3,7 @@ of the checklist, and the choice is still there after a restart. Real servers on
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,23 +33,19 @@ def root_file(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return pki.write_root(tmp_path_factory.mktemp("pki"))
 
 
-def open_window(qtbot: QtBot, settings_path: Path, root_file: Path) -> MainWindow:
-    settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
-    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, timeout=3.0)
-    win = MainWindow(settings=settings, initial=initial)
-    win.fixit.open_uri = lambda uri: False
-    win.fixit.start_command = lambda argv: False
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+#: Opens a window checking with the test PKI's root, its settings in the file given (if any).
+OpenWindow = Callable[..., MainWindow]
 
 
 @pytest.fixture
-def window(qtbot: QtBot, tmp_path: Path, root_file: Path) -> Iterator[MainWindow]:
-    win = open_window(qtbot, tmp_path / "settings.ini", root_file)
-    yield win
-    win.close()
+def open_app_window(open_window: OpenWindow, root_file: Path) -> OpenWindow:
+    initial = RequestSpec(ca_file=str(root_file), no_network_time=True, timeout=3.0)
+    return lambda settings_path=None: open_window(initial, settings_path)
+
+
+@pytest.fixture
+def window(open_app_window: OpenWindow) -> MainWindow:
+    return open_app_window()
 
 
 def choose(win: MainWindow, client: str) -> None:
@@ -109,13 +105,13 @@ def test_choosing_an_app_changes_the_banner_and_the_checklist(
     assert unknown_order == firefox_order  # Firefox is the current browser that fails
 
 
-def test_the_choice_survives_a_restart(qtbot: QtBot, tmp_path: Path, root_file: Path) -> None:
+def test_the_choice_survives_a_restart(tmp_path: Path, open_app_window: OpenWindow) -> None:
     path = tmp_path / "settings.ini"
-    first = open_window(qtbot, path, root_file)
+    first = open_app_window(path)
     choose(first, "java-8")
     first.close()
     assert QSettings(str(path), QSettings.Format.IniFormat).value(CLIENT_KEY) == "java-8"
-    second = open_window(qtbot, path, root_file)
+    second = open_app_window(path)
     assert second.form.client() == "java-8"
     assert second.form.app.currentText() == "Java 8 (old)"
     assert second.form.state().client == "java-8"
@@ -123,17 +119,17 @@ def test_the_choice_survives_a_restart(qtbot: QtBot, tmp_path: Path, root_file: 
 
 
 def test_a_remembered_app_that_no_longer_exists_is_i_dont_know(
-    qtbot: QtBot, tmp_path: Path, root_file: Path
+    tmp_path: Path, open_app_window: OpenWindow
 ) -> None:
     path = tmp_path / "settings.ini"
     QSettings(str(path), QSettings.Format.IniFormat).setValue(CLIENT_KEY, "netscape-4")
-    win = open_window(qtbot, path, root_file)
+    win = open_app_window(path)
     assert win.form.client() == "" and win.form.app.currentText() == DONT_KNOW
     win.close()
 
 
 def test_a_first_start_preselects_the_default_browser(
-    qtbot: QtBot, tmp_path: Path, root_file: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, open_app_window: OpenWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Never chosen: the browser the desktop opens https:// links with (freedesktop's
     mimeapps.list here). A remembered choice, "I don't know" included, wins over it."""
@@ -143,12 +139,12 @@ def test_a_first_start_preselects_the_default_browser(
         "[Default Applications]\nx-scheme-handler/https=firefox_firefox.desktop;\n"
     )
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
-    first = open_window(qtbot, tmp_path / "fresh.ini", root_file)
+    first = open_app_window(tmp_path / "fresh.ini")
     assert first.form.client() == "firefox"
     first.close()
     remembered = tmp_path / "remembered.ini"
     QSettings(str(remembered), QSettings.Format.IniFormat).setValue(CLIENT_KEY, "")
-    second = open_window(qtbot, remembered, root_file)
+    second = open_app_window(remembered)
     assert second.form.client() == ""
     second.close()
 

@@ -18,6 +18,7 @@ from core.models import FindingId
 from core.request import RequestSpec
 from gui.window import MainWindow
 from tests import hostile_servers as hostile
+from tests.gui_checks import press_enter_and_wait
 from tests.pki import Pki
 from tests.tls_servers import TlsConfig, raw_server, tls_server
 
@@ -68,9 +69,7 @@ def _no_dialogs() -> None:
 def _check(qtbot: QtBot, win: MainWindow, host: str, connect: str) -> str:
     win.form.connect_to.setText(connect)
     win.form.host.setText(host)
-    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
-        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
-    return str(ended.args[0])
+    return press_enter_and_wait(qtbot, win, CHECK_TIMEOUT_MS)
 
 
 def test_every_bad_host_is_a_message_next_to_the_field(qtbot: QtBot, window: MainWindow) -> None:

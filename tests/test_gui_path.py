@@ -8,7 +8,6 @@ import socket
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.models import FindingId, StageId, StageStatus
@@ -16,6 +15,7 @@ from core.request import RequestError, RequestSpec
 from gui.request import build_request
 from gui.window import MainWindow
 from tests.dns_servers import GOOD, SINKHOLE, Dnsmasq, dnsmasq_missing, run_dnsmasq
+from tests.gui_checks import press_enter_and_wait
 
 CHECK_TIMEOUT_MS = 15_000
 needs_dnsmasq = pytest.mark.skipif(dnsmasq_missing() is not None, reason=dnsmasq_missing() or "")
@@ -37,9 +37,7 @@ def run(qtbot: QtBot, win: MainWindow, host: str, dns_server: str) -> str:
     win.form.dns_server.setText(dns_server)
     win.form.host.clear()
     qtbot.keyClicks(win.form.host, host)
-    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
-        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
-    return str(ended.args[0])
+    return press_enter_and_wait(qtbot, win, CHECK_TIMEOUT_MS)
 
 
 @pytest.mark.parametrize("text", ["dns.google", "1.2.3.4:0"])

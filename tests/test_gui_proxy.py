@@ -10,13 +10,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.models import FindingId, StageId
 from core.request import RequestSpec
 from gui.stage_model import STAGE_ORDER
 from gui.window import MainWindow
+from tests.gui_checks import press_enter_and_wait
 from tests.pki import Pki
 from tests.proxy_servers import have_tinyproxy, tinyproxy
 from tests.tls_servers import TlsConfig, tls_server
@@ -34,9 +34,7 @@ def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) ->
 
 def run(qtbot: QtBot, win: MainWindow, host: str) -> str:
     win.form.host.setText(host)  # typed keys would open the recent-hosts popup on a re-check
-    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
-        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
-    return str(ended.args[0])
+    return press_enter_and_wait(qtbot, win, CHECK_TIMEOUT_MS)
 
 
 @needs_tinyproxy

@@ -10,7 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.models import Direction, StageId, StageStatus, StarttlsLine
@@ -18,6 +17,7 @@ from core.request import RequestSpec, validate
 from gui.ladder import RowState, ladder_rows, ladder_text, render_ladder_image
 from gui.stage_model import STAGE_ORDER
 from gui.window import MainWindow
+from tests.gui_checks import press_enter_and_wait
 from tests.pki import Pki
 from tests.service_servers import smtp_server
 from tests.tls_servers import TlsConfig, make_server_context, tls_server
@@ -41,9 +41,7 @@ def window(open_window: Callable[[RequestSpec], MainWindow], root_file: Path) ->
 
 def run(qtbot: QtBot, win: MainWindow, host: str) -> str:
     win.form.host.setText(host)
-    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
-        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
-    return str(ended.args[0])
+    return press_enter_and_wait(qtbot, win, CHECK_TIMEOUT_MS)
 
 
 def test_window_checks_a_mail_server_through_starttls(

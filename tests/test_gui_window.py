@@ -5,8 +5,6 @@ address given under Options, and network time is off (the server's Date header i
 from __future__ import annotations
 
 import itertools
-import socket
-import ssl
 import time
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -28,9 +26,11 @@ from core.request import RequestSpec
 from core.untrusted import visible
 from gui.stage_model import STAGE_ORDER
 from gui.window import MainWindow
-from tests.pki import DAY, NOW, Pki, make_self_signed
+from tests.gui_checks import press_enter_and_wait
+from tests.pki import DAY, NOW, Issued, Pki, make_self_signed
+from tests.ports import closed_port
 from tests.timing import within
-from tests.tls_servers import TlsConfig, raw_server, silent, tls_server
+from tests.tls_servers import TlsConfig, raw_server, silent, tls10_only_server, tls_server
 
 CHECK_TIMEOUT_MS = 15_000
 
@@ -47,15 +47,18 @@ def type_and_check(qtbot: QtBot, win: MainWindow, host: str, connect: str) -> st
     win.form.connect_to.setText(connect)
     win.form.host.clear()
     qtbot.keyClicks(win.form.host, host)
-    with qtbot.waitSignal(win.checkEnded, timeout=CHECK_TIMEOUT_MS) as ended:
-        qtbot.keyClick(win.form.host, Qt.Key.Key_Return)
-    return str(ended.args[0])
+    return press_enter_and_wait(qtbot, win, CHECK_TIMEOUT_MS)
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def check_served_leaf(
+    qtbot: QtBot, win: MainWindow, pki: Pki, leaf: Issued | None = None, host: str = "localhost"
+) -> str:
+    """Checks ``host`` on a server on 127.0.0.1 that sends ``leaf`` (by default a good one for
+    localhost) with its intermediate, and returns how the check ended: the start of the tests
+    of what the window shows and offers once a report is there."""
+    leaf = leaf or pki.leaf()
+    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
+        return type_and_check(qtbot, win, host, server.address)
 
 
 def fix_ids(win: MainWindow) -> list[FixId]:
@@ -78,9 +81,7 @@ def _expect(win: MainWindow, finding: FindingId, *words: str) -> None:
 
 
 def test_good_site_says_it_works(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        assert type_and_check(qtbot, window, "localhost", server.address) == "report"
+    assert check_served_leaf(qtbot, window, pki) == "report"
     assert window.report is not None
     assert window.report.cause is None or window.report.cause.severity.rank < 1
     assert "works" in window.banner.headline.text()
@@ -96,8 +97,7 @@ def test_expired_certificate_blames_the_site_and_lists_its_fixes(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
     leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki, leaf)
     _expect(window, FindingId.CERT_EXPIRED, "expired", "site owner")
     assert "site owner" in window.banner.subline.text().lower()
     assert fix_ids(window) == [FixId.CONTACT_SITE_OWNER, FixId.RENEW_CERTIFICATE]
@@ -107,9 +107,7 @@ def test_expired_certificate_blames_the_site_and_lists_its_fixes(
 
 
 def test_hostname_mismatch(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "other.example", server.address)
+    check_served_leaf(qtbot, window, pki, host="other.example")
     _expect(window, FindingId.HOSTNAME_MISMATCH)
     assert FixId.FIX_SERVER_NAME in fix_ids(window)
 
@@ -158,15 +156,7 @@ def test_client_certificate_required(qtbot: QtBot, window: MainWindow, pki: Pki)
 def test_tls10_only_server_has_no_shared_protocol(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
-    leaf = pki.leaf()
-    config = TlsConfig(
-        [leaf, pki.intermediate],
-        leaf,
-        min_version=ssl.TLSVersion.TLSv1,
-        max_version=ssl.TLSVersion.TLSv1,
-        ciphers="DEFAULT:@SECLEVEL=0",
-    )
-    with tls_server(config) as server:
+    with tls_server(tls10_only_server(pki)) as server:
         type_and_check(qtbot, window, "localhost", server.address)
     _expect(window, FindingId.NO_SHARED_PROTOCOL)
     assert FixId.ENABLE_MODERN_TLS in fix_ids(window)
@@ -216,9 +206,7 @@ def test_closing_during_a_check_cancels_and_waits(qtbot: QtBot, window: MainWind
 def test_stage_list_fills_live(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
     seen: list[tuple[StageId, StageStatus]] = []
     window.runner.progress.connect(lambda event: seen.append((event.stage, event.status)))
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki)
     assert (StageId.HANDSHAKE, StageStatus.RUNNING) in seen
     assert (StageId.HANDSHAKE, StageStatus.OK) in seen
     assert seen.index((StageId.RESOLVE, StageStatus.OK)) < seen.index(
@@ -233,8 +221,7 @@ def test_stage_list_fills_live(qtbot: QtBot, window: MainWindow, pki: Pki) -> No
 
 def test_check_again_says_what_changed(qtbot: QtBot, window: MainWindow, pki: Pki) -> None:
     expired = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
-    with tls_server(TlsConfig([expired, pki.intermediate], expired)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki, expired)
     assert window.fixit.again.isEnabled()
     fresh = pki.leaf()
     with tls_server(TlsConfig([fresh, pki.intermediate], fresh)) as server:
@@ -294,9 +281,7 @@ def test_recent_hosts_are_remembered_but_never_the_password(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:
     window.form.password.setText("hunter2-secret")
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki)
     assert window.recent_hosts()[0] == "localhost"
     assert "localhost" in window.form.recent_model.stringList()
     window.settings.sync()
@@ -314,8 +299,7 @@ def test_markup_and_escapes_in_a_certificate_show_literally(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
     leaf = pki.leaf(cn=EVIL, not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki, leaf)
     shown = "<b>bold</b><img src=x></table>\\x1b[31m"
     window.tabs.setCurrentWidget(window.certificates)
     leaf_index = window.certificates.tree.currentIndex()
@@ -342,9 +326,7 @@ def test_markup_and_escapes_in_a_certificate_show_literally(
 def test_copy_summary_puts_the_ticket_summary_on_the_clipboard(
     qtbot: QtBot, window: MainWindow, pki: Pki
 ) -> None:
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki)
     window.copy_action.trigger()
     assert window.report is not None
     assert QGuiApplication.clipboard().text() == ticket_summary(window.report)
@@ -354,9 +336,7 @@ def test_export_says_when_the_disk_is_full(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:
     """Qt's PDF printer is silent on a full disk; the window must not claim a saved report."""
-    leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki)
     full = tmp_path / "full.pdf"
     full.symlink_to("/dev/full")
     with qtbot.waitSignal(window.exportEnded, timeout=CHECK_TIMEOUT_MS) as ended:
@@ -643,8 +623,7 @@ def test_save_pem_writes_the_selected_certificate(
     qtbot: QtBot, window: MainWindow, pki: Pki, tmp_path: Path
 ) -> None:
     leaf = pki.leaf()
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki, leaf)
     target = tmp_path / "saved.pem"
     window.certificates.ask_path = lambda suggested: str(target)
     qtbot.mouseClick(window.certificates.save_button, Qt.MouseButton.LeftButton)
@@ -662,8 +641,7 @@ def test_banner_follows_a_switch_to_a_dark_palette(
     from gui.theme import tone
 
     leaf = pki.leaf(not_before=NOW - 100 * DAY, not_after=NOW - 2 * DAY)
-    with tls_server(TlsConfig([leaf, pki.intermediate], leaf)) as server:
-        type_and_check(qtbot, window, "localhost", server.address)
+    check_served_leaf(qtbot, window, pki, leaf)
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     light = app.palette()

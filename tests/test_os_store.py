@@ -288,12 +288,19 @@ def mac_fixture(
     return keychains, trust, named
 
 
+def mac_store(
+    keychains: list[tuple[str, bytes]], trust: dict[TrustDomain, bytes | None]
+) -> OsStore:
+    """The store a Mac with these keychains and trust settings has, read as on a Mac."""
+    entries, reads = macos_certificates(keychains, trust)
+    return OsStore("macos", merge(entries), tuple(reads))
+
+
 def test_macos_keychains_with_trust_settings(
     pki: Pki, public_root: Issued, company_root: Issued
 ) -> None:
     keychains, trust, named = mac_fixture(pki, public_root, company_root)
-    entries, reads = macos_certificates(keychains, trust)
-    store = OsStore("macos", merge(entries), tuple(reads))
+    store = mac_store(keychains, trust)
     assert role_of(store, public_root) is CertRole.ANCHOR  # a system root, no settings
     assert role_of(store, company_root) is CertRole.ANCHOR  # admin "Always Trust"
     assert role_of(store, named["user"]) is CertRole.ANCHOR  # the user's own trust
@@ -301,22 +308,20 @@ def test_macos_keychains_with_trust_settings(
     assert role_of(store, named["leftover"]) is CertRole.NOT_FOR_TLS
     assert role_of(store, pki.intermediate) is CertRole.INTERMEDIATE
     assert sources_of(store, company_root) == (SYSTEM_KEYCHAIN,)
-    assert [r.count for r in reads] == [2, 1, 2, 1]
+    assert [r.count for r in store.sources] == [2, 1, 2, 1]
 
 
 def test_macos_admin_inspection_root_counts_and_a_distrusted_one_does_not(
     pki: Pki, public_root: Issued, company_root: Issued
 ) -> None:
     keychains, trust, named = mac_fixture(pki, public_root, company_root)
-    entries, reads = macos_certificates(keychains, trust)
-    store = OsStore("macos", merge(entries), tuple(reads))
+    store = mac_store(keychains, trust)
     inspection_leaf = make_leaf(company_root)
     analysis = verdict(store, [public_root, named["distrusted"]], [inspection_leaf])
     assert finding_ids(analysis) == ["interception-suspected"]
     assert analysis.trust.os is True  # type: ignore[attr-defined]
     # The same root without the admin's trust setting is only present, not trusted.
-    entries, reads = macos_certificates(keychains, {TrustDomain.USER: trust[TrustDomain.USER]})
-    untrusting = OsStore("macos", merge(entries), tuple(reads))
+    untrusting = mac_store(keychains, {TrustDomain.USER: trust[TrustDomain.USER]})
     analysis = verdict(untrusting, [public_root], [inspection_leaf])
     assert analysis.trust.os is False  # type: ignore[attr-defined]
     # A system root the user marked "Never Trust" anchors nothing on this Mac.
@@ -466,8 +471,7 @@ def test_check_of_a_real_server_behind_an_admin_trusted_root(
     from tests.tls_servers import TlsConfig, tls_server
 
     keychains, trust, _named = mac_fixture(pki, public_root, company_root)
-    entries, reads = macos_certificates(keychains, trust)
-    store = OsStore("macos", merge(entries), tuple(reads))
+    store = mac_store(keychains, trust)
     stores = TrustStores(mozilla=(public_root.cert,), os=roots_of(store.anchors), custom=None)
     intermediate = make_ca("Corp Inspection Intermediate", "Example Corp", issuer=company_root)
     leaf = make_leaf(intermediate)

@@ -14,7 +14,8 @@ from core.models import ProxyEndpoint, ProxyScheme
 from core.pac import PacError, evaluate, parse_pac_result
 from tests.http_servers import http_ok, http_raw
 from tests.pki import Pki
-from tests.proxy_servers import free_port, have_tinyproxy, tinyproxy
+from tests.ports import free_port
+from tests.proxy_servers import have_tinyproxy, tinyproxy
 from tests.test_proxy_path import check
 from tests.tls_servers import LoopbackServer, TlsConfig, tls_server
 

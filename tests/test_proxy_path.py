@@ -19,7 +19,8 @@ from tests.cli_args import check_args
 from tests.evidence import assert_documented
 from tests.http_servers import http_ok, http_raw, http_recorder
 from tests.pki import Pki
-from tests.proxy_servers import free_port, have_microsocks, have_tinyproxy, microsocks, tinyproxy
+from tests.ports import free_port
+from tests.proxy_servers import have_microsocks, have_tinyproxy, microsocks, tinyproxy
 from tests.tls_servers import LoopbackServer, TlsConfig, tls_server
 
 needs_tinyproxy = pytest.mark.skipif(not have_tinyproxy(), reason="tinyproxy is not installed")

@@ -7,8 +7,6 @@ import base64
 import logging
 import re
 import shutil
-import socket
-import ssl
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,8 @@ from core.models import CheckOptions, CheckReport, Target
 from core.untrusted import visible
 from tests.cli_args import check_args
 from tests.pki import DAY, NOW, Issued, Pki, PrivateKey, make_ca, make_leaf
-from tests.tls_servers import TlsConfig, tls_server
+from tests.ports import closed_port
+from tests.tls_servers import TlsConfig, tls10_only_server, tls_server
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed"
@@ -57,14 +56,6 @@ def page_count(path: Path) -> int:
     match = re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)
     assert match, info.stdout
     return int(match.group(1))
-
-
-def closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port: int = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def check(address: str, root_file: Path, *, host: str = "localhost", **kw: Any) -> CheckReport:
@@ -106,16 +97,7 @@ def reports(
         "expired": served(TlsConfig([expired, pki.intermediate], expired), root_file),
         "wrong-clock": wrong_clock(tmp_path_factory.mktemp("clock")),
         "refused": check(f"127.0.0.1:{closed_port()}", root_file),
-        "mismatch": served(
-            TlsConfig(
-                [leaf, pki.intermediate],
-                leaf,
-                min_version=ssl.TLSVersion.TLSv1,
-                max_version=ssl.TLSVersion.TLSv1,
-                ciphers="DEFAULT:@SECLEVEL=0",
-            ),
-            root_file,
-        ),
+        "mismatch": served(tls10_only_server(pki), root_file),
     }
 
 

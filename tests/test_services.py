@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from core.cli import main
-from core.models import ServiceSource, StarttlsProtocol
+from core.models import CheckOptions, ServiceSource, StarttlsProtocol, Target
 from core.request import RequestError, RequestSpec, validate
 from core.target import TargetError, TargetProblem, parse_target
 from tests.evidence import assert_documented
@@ -76,6 +76,20 @@ def check(
     report = json.loads(out.out)
     assert_documented(report["findings"])
     return code, report
+
+
+def loopback_smtp(port: int, timeout: float) -> tuple[Target, CheckOptions]:
+    """The engine's input for a check of the SMTP server on 127.0.0.1:``port``, as the form
+    would make it: no network time, no portal probe, for tests that call the engine directly."""
+    return validate(
+        RequestSpec(
+            host=f"smtp://{MAIL}:{port}",
+            connect="127.0.0.1",
+            no_network_time=True,
+            portal_url="none",
+            timeout=timeout,
+        )
+    )
 
 
 def ids(report: dict[str, Any]) -> list[str]:
@@ -344,16 +358,22 @@ def raw_service(payload: bytes, silent_for: float = 0.0) -> Iterator[RunningServ
         yield server
 
 
+def timed_smtp_check(
+    capsys: pytest.CaptureFixture[str], port: int, root_file: Path, *extra: str
+) -> tuple[float, int, dict[str, Any]]:
+    """How long a check of the SMTP server on ``port`` took, its exit code and its report: the
+    tests of servers that stall or babble bound the time as well as the verdict."""
+    started = time.monotonic()
+    code, report = check(capsys, f"smtp://{MAIL}:{port}", root_file, "--no-network-time", *extra)
+    return time.monotonic() - started, code, report
+
+
 def test_silent_greeting_ends_within_the_timeout(
     capsys: pytest.CaptureFixture[str], root_file: Path
 ) -> None:
     """A server that says nothing (an implicit-TLS port asked for STARTTLS does exactly that)."""
     with raw_service(b"", silent_for=10) as server:
-        started = time.monotonic()
-        code, report = check(
-            capsys, f"smtp://{MAIL}:{server.port}", root_file, "--no-network-time", "--timeout", "1"
-        )
-        took = time.monotonic() - started
+        took, code, report = timed_smtp_check(capsys, server.port, root_file, "--timeout", "1")
     assert took < within(3.5)
     assert code == 1
     assert ids(report) == ["handshake-timeout"]
@@ -373,9 +393,7 @@ def test_garbage_greeting_is_not_the_service(
     capsys: pytest.CaptureFixture[str], root_file: Path, payload: bytes
 ) -> None:
     with raw_service(payload, silent_for=5) as server:
-        started = time.monotonic()
-        code, report = check(capsys, f"smtp://{MAIL}:{server.port}", root_file, "--no-network-time")
-        took = time.monotonic() - started
+        took, code, report = timed_smtp_check(capsys, server.port, root_file)
     assert took < within(4)
     assert code == 1
     assert ids(report) == ["not-tls"]
@@ -510,15 +528,7 @@ def test_cancel_during_a_silent_greeting(root_file: Path) -> None:
     from core.diagnose import run_check
 
     with raw_service(b"", silent_for=10) as server:
-        target, options = validate(
-            RequestSpec(
-                host=f"smtp://{MAIL}:{server.port}",
-                connect="127.0.0.1",
-                no_network_time=True,
-                portal_url="none",
-                timeout=8.0,
-            )
-        )
+        target, options = loopback_smtp(server.port, timeout=8.0)
         budget = Budget(8.0)
         threading.Timer(0.3, budget.cancel_event.set).start()
         started = time.monotonic()
@@ -569,15 +579,7 @@ def test_hostile_greeting_is_data_in_every_renderer(
     from core.render.text import render_text
 
     with dialog_server(_hostile_smtp, None) as server:
-        target, options = validate(
-            RequestSpec(
-                host=f"smtp://{MAIL}:{server.port}",
-                connect="127.0.0.1",
-                no_network_time=True,
-                portal_url="none",
-                timeout=3.0,
-            )
-        )
+        target, options = loopback_smtp(server.port, timeout=3.0)
         report = run_check(target, options)
     assert [f.id.value for f in report.findings] == ["starttls-unsupported"]
     assert report.findings[0].evidence["banner"] == "220 <b>mail</b> \u202eevil\x1b[31m ESMTP"
@@ -646,11 +648,7 @@ def test_a_greeting_that_never_ends_is_bounded(
     capsys: pytest.CaptureFixture[str], root_file: Path
 ) -> None:
     with dialog_server(_dripping_greeting, None) as server:
-        started = time.monotonic()
-        code, report = check(
-            capsys, f"smtp://{MAIL}:{server.port}", root_file, "--no-network-time", "--timeout", "1"
-        )
-        took = time.monotonic() - started
+        took, code, report = timed_smtp_check(capsys, server.port, root_file, "--timeout", "1")
     assert took < within(3)
     assert code == 1
     assert ids(report) == ["handshake-timeout"]

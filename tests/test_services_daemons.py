@@ -34,14 +34,12 @@ def ids(report: dict[str, Any]) -> list[str]:
 
 
 def test_dovecot_imap_and_pop3_through_starttls(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pki: Pki, root_file: Path
 ) -> None:
-    pki = Pki()
-    root = pki.write_root(tmp_path)
     leaf = pki.leaf([MAIL])
     with dovecot(tmp_path, [leaf, pki.intermediate], leaf) as server:
-        imap = check(capsys, f"imap://{MAIL}:{server.imap_port}", root)
-        pop3 = check(capsys, f"pop3://{MAIL}:{server.pop3_port}", root)
+        imap = check(capsys, f"imap://{MAIL}:{server.imap_port}", root_file)
+        pop3 = check(capsys, f"pop3://{MAIL}:{server.pop3_port}", root_file)
     for report, protocol in ((imap, "imap"), (pop3, "pop3")):
         assert ids(report) == [], report["findings"]
         assert report["verdict"] == "ok"
@@ -57,44 +55,40 @@ def test_dovecot_imap_and_pop3_through_starttls(
 
 
 def test_dovecot_with_an_expired_certificate(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pki: Pki, root_file: Path
 ) -> None:
-    pki = Pki()
-    root = pki.write_root(tmp_path)
     leaf = pki.leaf([MAIL], not_before=NOW - 100 * DAY, not_after=NOW - 3 * DAY)
     with dovecot(tmp_path, [leaf, pki.intermediate], leaf) as server:
-        report = check(capsys, f"imap://{MAIL}:{server.imap_port}", root, "--quick")
+        report = check(capsys, f"imap://{MAIL}:{server.imap_port}", root_file, "--quick")
     assert ids(report) == ["cert-expired"]
 
 
 def test_dovecot_without_tls_offers_no_starttls(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pki: Pki, root_file: Path
 ) -> None:
-    pki = Pki()
-    root = pki.write_root(tmp_path)
     leaf = pki.leaf([MAIL])
     with dovecot(tmp_path, [leaf, pki.intermediate], leaf, tls=False) as server:
-        imap = check(capsys, f"imap://{MAIL}:{server.imap_port}", root)
-        pop3 = check(capsys, f"pop3://{MAIL}:{server.pop3_port}", root)
+        imap = check(capsys, f"imap://{MAIL}:{server.imap_port}", root_file)
+        pop3 = check(capsys, f"pop3://{MAIL}:{server.pop3_port}", root_file)
     assert ids(imap) == ["starttls-unsupported"]
     assert imap["findings"][0]["evidence"]["try_instead"] == f"imaps://{MAIL}:993"
     assert ids(pop3) == ["starttls-unsupported"]
     assert imap["findings"][0]["fixes"][0] == "configure-mail-client"
 
 
-def test_real_postgresql_with_ssl_on(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_real_postgresql_with_ssl_on(
+    capsys: pytest.CaptureFixture[str], pki: Pki, root_file: Path
+) -> None:
     """Debian's PostgreSQL with ``ssl = on``: the SSLRequest, then the handshake and the chain;
     with ``ssl = off`` it answers 'N', which is starttls-unsupported."""
-    pki = Pki()
-    root = pki.write_root(tmp_path)
     leaf = pki.leaf(["db.example"])
     with postgresql([leaf, pki.intermediate], leaf) as port:
-        report = check(capsys, f"postgres://db.example:{port}", root)
+        report = check(capsys, f"postgres://db.example:{port}", root_file)
     assert ids(report) == [], report["findings"]
     assert report["path"]["starttls"] == "postgres"
     assert report["certificates"][0]["subject"] == "CN=db.example"
     assert report["protocols"]["TLSv1.3"] is True
     with postgresql([leaf, pki.intermediate], leaf, tls=False) as port:
-        off = check(capsys, f"db.example:{port}", root, "--starttls", "postgres", "--quick")
+        off = check(capsys, f"db.example:{port}", root_file, "--starttls", "postgres", "--quick")
     assert ids(off) == ["starttls-unsupported"]
     assert off["findings"][0]["evidence"]["reply"] == "N"

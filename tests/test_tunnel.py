@@ -17,7 +17,8 @@ from core.budget import Budget
 from core.probe import tls
 from core.probe.tunnel import ProxyEndpoint, ProxyScheme, TunnelFailure, open_tunnel
 from tests.pki import Pki
-from tests.proxy_servers import free_port, have_microsocks, have_tinyproxy, microsocks, tinyproxy
+from tests.ports import free_port
+from tests.proxy_servers import have_microsocks, have_tinyproxy, microsocks, tinyproxy
 from tests.tls_servers import LoopbackServer, TlsConfig, silent, tls_server
 
 needs_tinyproxy = pytest.mark.skipif(not have_tinyproxy(), reason="tinyproxy is not installed")

@@ -17,8 +17,9 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
-from tests.pki import Issued
+from tests.pki import Issued, Pki
 
 Handler = Callable[[socket.socket, threading.Event], None]
 
@@ -72,8 +73,10 @@ class ConcurrencyGauge:
 
 
 class LoopbackServer:
-    """Accepts on 127.0.0.1:0 and runs ``handler`` for each connection in its own thread;
-    with a ``gauge``, it reports each connection's start and end there."""
+    """Accepts on 127.0.0.1:0 and runs ``handler`` for each connection in its own thread, each
+    with ``conn_timeout`` seconds a read; with a ``gauge``, it reports each connection's start
+    and end there. It stops when its ``with`` block ends, or after ``lifetime`` seconds at the
+    latest, so a failing test cannot leave one running."""
 
     def __init__(
         self,
@@ -81,27 +84,36 @@ class LoopbackServer:
         *,
         lifetime: float = 60.0,
         gauge: ConcurrencyGauge | None = None,
+        backlog: int = 64,
+        conn_timeout: float = 5.0,
     ) -> None:
         self._handler = handler
         self._gauge = gauge
+        self._conn_timeout = conn_timeout
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(64)
+        self._listener.listen(backlog)
         self._listener.settimeout(0.05)
         self.port: int = self._listener.getsockname()[1]
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._deadline = time.monotonic() + lifetime
-        self.connections = 0
+        #: Monotonic time of each accepted connection, for pacing tests.
+        self.accepted_at: list[float] = []
         self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def __enter__(self) -> LoopbackServer:
+    @property
+    def connections(self) -> int:
+        with self._lock:
+            return len(self.accepted_at)
+
+    def __enter__(self) -> Self:
         self._acceptor.start()
         return self
 
@@ -123,10 +135,10 @@ class LoopbackServer:
                 conn, _ = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
-            self.connections += 1
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             with self._lock:
+                self.accepted_at.append(time.monotonic())
                 self._threads.append(thread)
             thread.start()
         self._stop.set()
@@ -134,7 +146,7 @@ class LoopbackServer:
     def _serve(self, conn: socket.socket) -> None:
         watch = self._gauge.opened(self.port, conn) if self._gauge is not None else None
         try:
-            conn.settimeout(5)
+            conn.settimeout(self._conn_timeout)
             self._handler(conn, self._stop)
         except (OSError, ssl.SSLError, ValueError):
             pass
@@ -145,7 +157,9 @@ class LoopbackServer:
                 self._gauge.closed(self.port, watch)
 
 
-def _read_request(stream: socket.socket | ssl.SSLSocket, limit: int = 16384) -> bytes:
+def read_http_request(stream: socket.socket | ssl.SSLSocket, limit: int = 16384) -> bytes:
+    """An HTTP request's head: read until its blank line, the peer's end or ``limit`` bytes,
+    so that a server answers only once asked and a flood cannot hold it."""
     data = b""
     while b"\r\n\r\n" not in data and len(data) < limit:
         chunk = stream.recv(4096)
@@ -177,6 +191,38 @@ class TlsConfig:
     handshakes: list[str] = field(default_factory=list)
     #: Diffie-Hellman parameters (PEM) for the DHE suites; OpenSSL's built-in group otherwise.
     dh_params: Path | None = None
+
+
+def old_rsa_server(
+    pki: Pki,
+    ciphers: str,
+    names: Sequence[str] = ("localhost", "127.0.0.1"),
+    dh_params: Path | None = None,
+) -> TlsConfig:
+    """An old server: TLS 1.2 at most, an RSA leaf (static-RSA and DHE suites need one) with
+    the intermediate, and only ``ciphers`` on offer; the kind one app connects to and another
+    does not, which the client tests and the screenshots both stage."""
+    leaf = pki.leaf(names, key_kind="rsa2048")
+    return TlsConfig(
+        [leaf, pki.intermediate],
+        leaf,
+        max_version=ssl.TLSVersion.TLSv1_2,
+        ciphers=ciphers,
+        dh_params=dh_params,
+    )
+
+
+def tls10_only_server(pki: Pki, names: Sequence[str] = ("localhost", "127.0.0.1")) -> TlsConfig:
+    """A server that speaks TLS 1.0 and nothing newer (at security level 0, as OpenSSL 3 needs
+    for it): the legacy server no current client shares a protocol with."""
+    leaf = pki.leaf(names)
+    return TlsConfig(
+        [leaf, pki.intermediate],
+        leaf,
+        min_version=ssl.TLSVersion.TLSv1,
+        max_version=ssl.TLSVersion.TLSv1,
+        ciphers="DEFAULT:@SECLEVEL=0",
+    )
 
 
 def make_server_context(cfg: TlsConfig, workdir: Path) -> ssl.SSLContext:
@@ -217,7 +263,7 @@ def tls_server(
         def handle(conn: socket.socket, stop: threading.Event) -> None:
             with ctx.wrap_socket(conn, server_side=True) as tls:
                 cfg.handshakes.append(tls.version() or "")
-                request = _read_request(tls)
+                request = read_http_request(tls)
                 if request:
                     tls.sendall(http_response(cfg.date_offset))
                 with contextlib.suppress(OSError, ssl.SSLError):
